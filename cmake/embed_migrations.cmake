@@ -1,0 +1,18 @@
+# Turns a folder of NNNN_name.sql files into a C++ source holding them as a sorted table, so the
+# binary carries its schema and needs no files at run time. Run with -DDIR= -DOUT= -DSYMBOL=.
+file(GLOB _files "${DIR}/*.sql")
+list(SORT _files)
+set(_body "")
+foreach(_f IN LISTS _files)
+  get_filename_component(_name "${_f}" NAME_WE)
+  string(REGEX MATCH "^([0-9]+)_(.*)$" _m "${_name}")
+  if(NOT _m)
+    message(FATAL_ERROR "migration ${_f} is not named NNNN_name.sql")
+  endif()
+  math(EXPR _version "${CMAKE_MATCH_1} + 0")
+  file(READ "${_f}" _sql)
+  string(APPEND _body "    {${_version}, \"${CMAKE_MATCH_2}\", R\"journeyd_sql(${_sql})journeyd_sql\"},\n")
+endforeach()
+file(WRITE "${OUT}.tmp" "// Generated from ${DIR} by cmake/embed_migrations.cmake. Do not edit.\n#include \"engine/storage/migration.h\"\n\nnamespace journeyd::storage {\n\nstd::span<const Migration> ${SYMBOL}() {\n  static const Migration kMigrations[] = {\n${_body}  };\n  return kMigrations;\n}\n\n}  // namespace journeyd::storage\n")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different "${OUT}.tmp" "${OUT}")
+file(REMOVE "${OUT}.tmp")

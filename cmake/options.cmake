@@ -1,0 +1,13 @@
+# Build options. CI sets CI=true, which turns warnings into errors as in ccache's dev mode.
+option(JOURNEYD_BUILD_TESTS "Build the test executables" ON)
+option(JOURNEYD_BUILD_BENCH "Build the benchmarks in bench/" OFF)
+if(DEFINED ENV{CI})
+  set(_werror_default ON)
+else()
+  set(_werror_default OFF)
+endif()
+option(JOURNEYD_WERROR "Treat compiler warnings as errors" ${_werror_default})
+set(JOURNEYD_SANITIZE "" CACHE STRING "Comma-separated sanitizers, e.g. address,undefined")
+if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)
+  set(CMAKE_BUILD_TYPE RelWithDebInfo CACHE STRING "Build type" FORCE)
+endif()

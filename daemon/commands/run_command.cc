@@ -1,0 +1,146 @@
+// The composition root: the one place that builds the daemon's parts and wires them together.
+#include <fstream>
+#include <iostream>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <spdlog/spdlog.h>
+
+#include "connectors/builtin.h"
+#include "daemon/commands/commands.h"
+#include "daemon/config_holder.h"
+#include "daemon/lifecycle.h"
+#include "daemon/logging.h"
+#include "daemon/routes/health_routes.h"
+#include "daemon/server/http_server.h"
+#include "daemon/systemd_notifier.h"
+#include "engine/storage/store.h"
+
+namespace journeyd::commands {
+
+namespace {
+
+// Settings that a reload cannot change in a running process: say so instead of ignoring them.
+void WarnAboutRestartOnlyChanges(const config::Config& old_config,
+                                 const config::Config& new_config) {
+  if (!(old_config.server.listen == new_config.server.listen)) {
+    spdlog::warn("reload: server.listen changed; restart journeyd to apply it");
+  }
+  if (old_config.server.threads != new_config.server.threads) {
+    spdlog::warn("reload: server.threads changed; restart journeyd to apply it");
+  }
+  if (old_config.storage.url != new_config.storage.url ||
+      old_config.data_dir != new_config.data_dir) {
+    spdlog::warn("reload: storage location changed; restart journeyd to apply it");
+  }
+}
+
+// Where scripts and tests find the bound address when the config asked for port 0.
+void WriteAddressFile(const std::filesystem::path& data_dir, const std::string& address) {
+  const auto path = data_dir / "journeyd.addr";
+  const auto temp = data_dir / "journeyd.addr.tmp";
+  {
+    std::ofstream out(temp, std::ios::trunc);
+    out << address << "\n";
+  }
+  std::error_code ec;
+  std::filesystem::rename(temp, path, ec);  // atomic: a reader never sees half a line
+}
+
+}  // namespace
+
+int Run(const GlobalOptions& global, const RunOptions& options) {
+  Registry registry;
+  RegisterBuiltinConnectors(registry);
+  SystemClock clock;
+  config::ConfigOverrides overrides;
+  overrides.listen = options.listen;
+  if (global.data_dir) overrides.data_dir = global.data_dir;
+
+  auto initial = LoadForCommand(global, overrides, registry, clock);
+  if (!initial) {
+    std::cerr << "journeyd: not starting: the config has errors (see above)\n";
+    return 1;
+  }
+  ConfigureLogging(initial->log);
+  ConfigHolder config(initial);
+
+  auto store = storage::OpenStore(*initial);
+  if (!store.ok()) {
+    spdlog::error("cannot open storage: {}", store.error().message);
+    return 1;
+  }
+  auto run = (*store)->RecordStart(JOURNEYD_VERSION, clock.Now());
+  if (!run.ok()) {
+    spdlog::error("cannot record start: {}", run.error().message);
+    return 1;
+  }
+  if (run->previous_run_unclean) {
+    spdlog::warn("the previous run did not stop cleanly (crash, kill or power loss); "
+                 "acknowledged events are safe in the store");
+  }
+
+  boost::asio::io_context io(initial->server.threads);
+  server::Router router;
+  routes::AddHealthRoutes(router, **store, config);
+
+  auto http = std::make_shared<server::HttpServer>(io, router, initial->server.limits);
+  auto bound = http->Listen(initial->server.listen);
+  if (!bound.ok()) {
+    spdlog::error("{}", bound.error().message);
+    return 1;
+  }
+  const std::string address =
+      (bound->address().is_v6() ? "[" + bound->address().to_string() + "]"
+                                : bound->address().to_string()) +
+      ":" + std::to_string(bound->port());
+  WriteAddressFile(initial->data_dir, address);
+
+  SystemdNotifier notifier;
+  Lifecycle::Hooks hooks;
+  hooks.reload = [&] {
+    notifier.Reloading();
+    spdlog::info("SIGHUP: reloading {}", global.config_file.string());
+    config::Diagnostics diag;
+    auto next = config::LoadConfig(global.config_file, registry, overrides, clock, diag);
+    for (const auto& d : diag.entries()) {
+      if (d.severity == config::Severity::kError) spdlog::error("{}", d.ToString());
+      else spdlog::warn("{}", d.ToString());
+    }
+    if (!next) {
+      spdlog::error("reload rejected ({} errors); still running on the previous config",
+                    diag.error_count());
+    } else {
+      WarnAboutRestartOnlyChanges(*config.Get(), *next);
+      SetLogLevel(next->log.level);
+      config.Set(std::move(next));
+      spdlog::info("reload applied (config generation {})", config.generation());
+    }
+    notifier.Ready("serving on " + address);
+  };
+  hooks.drain = [&](std::function<void()> done) { http->Stop(std::move(done)); };
+  hooks.finish = [&](bool drained_in_time) {
+    if (Status s = (*store)->RecordStop(run->run_id, clock.Now()); !s.ok()) {
+      spdlog::error("cannot record stop: {}", s.error().message);
+    }
+    spdlog::info("stopped{}", drained_in_time ? "" : " (drain deadline passed)");
+  };
+  Lifecycle lifecycle(io, notifier, initial->server.shutdown_timeout, std::move(hooks));
+  lifecycle.Start();
+
+  spdlog::info("journeyd {} listening on {} ({} sources, {} targets, schema v{})",
+               JOURNEYD_VERSION, address, initial->sources.size(), initial->targets.size(),
+               (*store)->schema_version());
+  notifier.Ready("serving on " + address);
+
+  std::vector<std::thread> threads;
+  for (int i = 1; i < initial->server.threads; ++i) {
+    threads.emplace_back([&io] { io.run(); });
+  }
+  io.run();
+  for (auto& t : threads) t.join();
+  return 0;
+}
+
+}  // namespace journeyd::commands

@@ -1,0 +1,65 @@
+// journeyd's entry point: command-line parsing only (CLI11). Each subcommand lives in
+// daemon/commands/.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "daemon/commands/commands.h"
+
+int main(int argc, char** argv) {
+  using journeyd::commands::GlobalOptions;
+  using journeyd::commands::RunOptions;
+
+  CLI::App app{"journeyd: customer-data integration daemon", "journeyd"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("journeyd ") + JOURNEYD_VERSION);
+
+  GlobalOptions global;
+  std::string data_dir;
+  auto add_globals = [&](CLI::App* command) {
+    command->add_option("-c,--config", global.config_file, "Config file")
+        ->capture_default_str();
+    command->add_option("--data-dir", data_dir,
+                        "Where the embedded store lives (overrides data_dir in the config)");
+  };
+
+  RunOptions run_options;
+  std::string listen;
+  CLI::App* run = app.add_subcommand("run", "Run the daemon");
+  add_globals(run);
+  run->add_option("--listen", listen, "ADDR:PORT to listen on (overrides server.listen)");
+
+  CLI::App* check = app.add_subcommand(
+      "check", "Validate the config and mappings; print FILE:LINE:COL for every problem");
+  add_globals(check);
+
+  CLI::App* version = app.add_subcommand("version", "Print version and build information");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (!data_dir.empty()) global.data_dir = data_dir;
+
+  try {
+    if (run->parsed()) {
+      if (!listen.empty()) {
+        auto parsed = journeyd::config::ParseHostPort(listen);
+        if (!parsed.ok()) {
+          std::cerr << "journeyd: --listen: " << parsed.error().message << "\n";
+          return 2;
+        }
+        run_options.listen = *parsed;
+      }
+      return journeyd::commands::Run(global, run_options);
+    }
+    if (check->parsed()) return journeyd::commands::Check(global);
+    if (version->parsed()) return journeyd::commands::Version();
+  } catch (const std::exception& e) {
+    // Start-up failures that are programming errors or broken environments.
+    std::cerr << "journeyd: fatal: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,44 @@
+#include "daemon/routes/health_routes.h"
+
+#include "daemon/server/http_errors.h"
+
+namespace journeyd::routes {
+
+using server::http::status;
+
+void AddHealthRoutes(server::Router& router, storage::Store& store, const ConfigHolder& config) {
+  router.Add(server::http::verb::get, "/healthz",
+             [](server::RequestContext& ctx, server::Respond respond) {
+               respond(server::JsonResponse(ctx.request, status::ok, {{"status", "ok"}}));
+             });
+  router.Add(server::http::verb::get, "/readyz",
+             [&store, &config](server::RequestContext& ctx, server::Respond respond) {
+               boost::json::object checks;
+               bool ready = true;
+               if (Status s = store.Ping(); s.ok()) {
+                 checks["storage"] = "ok";
+               } else {
+                 checks["storage"] = s.error().message;
+                 ready = false;
+               }
+               boost::json::object config_info;
+               if (auto current = config.Get()) {
+                 checks["config"] = "ok";
+                 config_info = {{"generation", config.generation()},
+                                {"file", current->file.string()},
+                                {"sources", current->sources.size()},
+                                {"targets", current->targets.size()}};
+               } else {
+                 checks["config"] = "not loaded";
+                 ready = false;
+               }
+               boost::json::object body{{"status", ready ? "ready" : "not_ready"},
+                                        {"checks", std::move(checks)},
+                                        {"config", std::move(config_info)},
+                                        {"schema_version", store.schema_version()}};
+               respond(server::JsonResponse(
+                   ctx.request, ready ? status::ok : status::service_unavailable, body));
+             });
+}
+
+}  // namespace journeyd::routes

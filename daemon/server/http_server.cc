@@ -1,0 +1,104 @@
+#include "daemon/server/http_server.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <spdlog/spdlog.h>
+
+#include "daemon/server/http_session.h"
+
+namespace journeyd::server {
+
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+HttpServer::HttpServer(net::io_context& io, const Router& router, config::ServerLimits limits)
+    : io_(io), router_(router), limits_(limits), acceptor_(net::make_strand(io)) {}
+
+Result<tcp::endpoint> HttpServer::Listen(const config::HostPort& address) {
+  boost::system::error_code ec;
+  const auto ip = net::ip::make_address(address.host, ec);
+  tcp::endpoint endpoint;
+  if (ec) {
+    // Not a literal address: resolve a host name such as "localhost".
+    tcp::resolver resolver(io_);
+    auto results = resolver.resolve(address.host, std::to_string(address.port), ec);
+    if (ec || results.empty()) {
+      return Unavailable("cannot resolve listen host '" + address.host + "': " + ec.message());
+    }
+    endpoint = results.begin()->endpoint();
+  } else {
+    endpoint = tcp::endpoint(ip, address.port);
+  }
+  const auto fail = [&](std::string_view what) {
+    return Unavailable("cannot " + std::string(what) + " " + address.ToString() + ": " +
+                       ec.message());
+  };
+  if (acceptor_.open(endpoint.protocol(), ec); ec) return fail("open");
+  if (acceptor_.set_option(net::socket_base::reuse_address(true), ec); ec) return fail("configure");
+  if (acceptor_.bind(endpoint, ec); ec) return fail("bind");
+  if (acceptor_.listen(net::socket_base::max_listen_connections, ec); ec) return fail("listen on");
+  auto bound = acceptor_.local_endpoint(ec);
+  if (ec) return fail("read address of");
+  net::post(acceptor_.get_executor(), [self = shared_from_this()] { self->DoAccept(); });
+  return bound;
+}
+
+void HttpServer::DoAccept() {
+  acceptor_.async_accept(
+      net::make_strand(io_), [self = shared_from_this()](boost::system::error_code ec,
+                                                         tcp::socket socket) {
+        if (ec == net::error::operation_aborted || !self->acceptor_.is_open()) return;
+        if (ec) {
+          // EMFILE and friends: keep accepting; the next attempt may succeed.
+          spdlog::warn("accept failed: {}", ec.message());
+        } else if (self->active_.load() >= static_cast<size_t>(self->limits_.max_connections)) {
+          // Refuse without a session: a tiny answer that fits the socket buffer, then close.
+          static constexpr std::string_view kBusy =
+              "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+              "Retry-After: 1\r\nConnection: close\r\nContent-Length: 79\r\n\r\n"
+              "{\"error\":{\"code\":\"unavailable\",\"message\":\"too many connections; retry\"}}\n";
+          boost::system::error_code ignored;
+          socket.non_blocking(true, ignored);
+          socket.write_some(net::buffer(kBusy), ignored);
+          socket.close(ignored);
+        } else {
+          std::make_shared<HttpSession>(std::move(socket), self)->Start();
+        }
+        if (!self->draining_.load()) self->DoAccept();
+      });
+}
+
+void HttpServer::Stop(std::function<void()> on_drained) {
+  draining_.store(true);
+  net::post(acceptor_.get_executor(), [self = shared_from_this()] {
+    boost::system::error_code ignored;
+    self->acceptor_.close(ignored);
+  });
+  std::vector<std::shared_ptr<HttpSession>> live;
+  {
+    std::lock_guard lock(mu_);
+    on_drained_ = std::move(on_drained);
+    for (const auto& weak : sessions_) {
+      if (auto session = weak.lock()) live.push_back(std::move(session));
+    }
+    if (active_.load() == 0 && on_drained_) net::post(io_, std::exchange(on_drained_, {}));
+  }
+  for (auto& session : live) session->Drain();
+}
+
+void HttpServer::OnSessionStart(const std::shared_ptr<HttpSession>& session) {
+  std::lock_guard lock(mu_);
+  ++active_;
+  sessions_.insert(session);
+}
+
+void HttpServer::OnSessionEnd(HttpSession* /*session*/) {
+  std::lock_guard lock(mu_);
+  // Expired weak_ptrs compare by owner block, so sweep them rather than look one up.
+  std::erase_if(sessions_, [](const auto& weak) { return weak.expired(); });
+  if (--active_ == 0 && draining_.load() && on_drained_) {
+    net::post(io_, std::exchange(on_drained_, {}));
+  }
+}
+
+}  // namespace journeyd::server

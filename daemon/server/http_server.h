@@ -1,0 +1,61 @@
+// HttpServer accepts HTTP/1.1 connections on the daemon's io_context and runs each request
+// through the Router. It enforces the configured limits (body 413, header 431, header/body/idle
+// timeouts, max connections) and drains gracefully: Stop() closes the listener, lets in-flight
+// requests finish and be answered with "Connection: close", and closes idle connections.
+// Thread-safe: handlers may answer from any thread.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+
+#include "daemon/server/router.h"
+#include "engine/base/result.h"
+#include "engine/config/config.h"
+
+namespace journeyd::server {
+
+class HttpSession;
+
+class HttpServer : public std::enable_shared_from_this<HttpServer> {
+ public:
+  HttpServer(boost::asio::io_context& io, const Router& router, config::ServerLimits limits);
+
+  // Binds and starts accepting. Returns the bound endpoint (port 0 picks a free port).
+  Result<boost::asio::ip::tcp::endpoint> Listen(const config::HostPort& address);
+
+  // Stops accepting and asks every connection to close once its current request is answered.
+  // `on_drained` runs (on the io_context) when no connection is left.
+  void Stop(std::function<void()> on_drained);
+
+  size_t active_connections() const { return active_.load(); }
+
+  // Called by sessions.
+  void OnSessionStart(const std::shared_ptr<HttpSession>& session);
+  void OnSessionEnd(HttpSession* session);
+  bool draining() const { return draining_.load(); }
+  const config::ServerLimits& limits() const { return limits_; }
+  const Router& router() const { return router_; }
+
+ private:
+  void DoAccept();
+
+  boost::asio::io_context& io_;
+  const Router& router_;
+  const config::ServerLimits limits_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::atomic<size_t> active_{0};
+  std::atomic<bool> draining_{false};
+
+  std::mutex mu_;
+  std::set<std::weak_ptr<HttpSession>, std::owner_less<std::weak_ptr<HttpSession>>>
+      sessions_;                           // GUARDED_BY(mu_)
+  std::function<void()> on_drained_;     // GUARDED_BY(mu_)
+};
+
+}  // namespace journeyd::server

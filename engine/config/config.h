@@ -1,0 +1,138 @@
+// Config is the whole, validated daemon configuration as typed structs. It is produced only by
+// LoadConfig (config_loader.h) and is immutable afterwards: the daemon shares it through a
+// shared_ptr<const Config> and a reload swaps in a new one.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "engine/base/secret.h"
+#include "engine/config/spec.h"
+#include "engine/config/value_types.h"
+#include "engine/connector/target.h"
+#include "engine/connector/webhook_source.h"
+
+namespace journeyd::config {
+
+enum class LogFormat { kAuto, kText, kLogfmt, kJson };
+enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError };
+
+template <>
+struct EnumNames<LogFormat> {
+  static constexpr std::array<std::pair<std::string_view, LogFormat>, 4> kValues{
+      {{"auto", LogFormat::kAuto},
+       {"text", LogFormat::kText},
+       {"logfmt", LogFormat::kLogfmt},
+       {"json", LogFormat::kJson}}};
+};
+template <>
+struct EnumNames<LogLevel> {
+  static constexpr std::array<std::pair<std::string_view, LogLevel>, 5> kValues{
+      {{"trace", LogLevel::kTrace},
+       {"debug", LogLevel::kDebug},
+       {"info", LogLevel::kInfo},
+       {"warn", LogLevel::kWarn},
+       {"error", LogLevel::kError}}};
+};
+
+struct ServerLimits {
+  ByteSize max_body{1 << 20};
+  ByteSize max_header{16 << 10};
+  Duration header_timeout{std::chrono::seconds(10)};  // a slow client cannot hold a connection
+  Duration idle_timeout{std::chrono::seconds(60)};    // keep-alive connections with no request
+  Duration request_timeout{std::chrono::seconds(30)};
+  int max_connections = 1024;
+  static const StructSpec<ServerLimits>& Spec();
+};
+
+struct ServerSettings {
+  HostPort listen{"127.0.0.1", 8080};
+  int threads = 2;
+  Secret admin_token;
+  Secret read_token;
+  Duration shutdown_timeout{std::chrono::seconds(10)};  // drain deadline on SIGTERM
+  ServerLimits limits;
+  static const StructSpec<ServerSettings>& Spec();
+};
+
+struct LogSettings {
+  LogLevel level = LogLevel::kInfo;
+  LogFormat format = LogFormat::kAuto;  // auto: text on a terminal, journal under systemd, else logfmt
+  static const StructSpec<LogSettings>& Spec();
+};
+
+enum class StorageBackend { kSqlite, kPostgres };
+
+// storage.url: "sqlite:NAME" (relative to the data dir), "sqlite:///abs/path.db", or
+// "postgresql://user@host/db".
+struct StorageLocation {
+  StorageBackend backend = StorageBackend::kSqlite;
+  std::string path_or_dsn = "journeyd.db";
+};
+Result<StorageLocation> ParseStorageUrl(std::string_view url);
+
+struct StorageSettings {
+  std::string url = "sqlite:journeyd.db";
+  Duration busy_timeout{std::chrono::seconds(5)};
+  StorageLocation location;  // derived from url by the loader
+  static const StructSpec<StorageSettings>& Spec();
+};
+
+struct IdentifierRule {
+  std::string type;         // "email", "phone", or a source-scoped id such as "shopify.customer_id"
+  int max_per_profile = 0;  // 0: unlimited
+  static const StructSpec<IdentifierRule>& Spec();
+};
+
+struct IdentitySettings {
+  // In priority order: earlier types are trusted more when resolving a record.
+  std::vector<IdentifierRule> identifiers;
+  std::vector<std::string> blocked_values;  // never link anything
+  static const StructSpec<IdentitySettings>& Spec();
+};
+
+struct GovernanceSettings {
+  // How long raw payloads stay in the inbox after they were processed.
+  Duration raw_retention{std::chrono::hours(24 * 30)};
+  static const StructSpec<GovernanceSettings>& Spec();
+};
+
+struct JourneySettings {
+  std::vector<std::string> stages{"awareness", "consideration", "decision", "purchase",
+                                  "onboarding", "retention",    "advocacy"};
+  static const StructSpec<JourneySettings>& Spec();
+};
+
+struct SourceEntry {
+  std::string name;
+  std::string type;
+  std::filesystem::path mapping;  // resolved against the config file's directory; may be empty
+  WebhookSourcePtr webhook;
+};
+
+struct TargetEntry {
+  std::string name;
+  std::string type;
+  TargetPtr target;
+};
+
+struct Config {
+  std::filesystem::path file;      // the file it was loaded from
+  std::filesystem::path data_dir;  // where the embedded store and state live
+  ServerSettings server;
+  LogSettings log;
+  StorageSettings storage;
+  IdentitySettings identity;
+  GovernanceSettings governance;
+  JourneySettings journey;
+  std::vector<SourceEntry> sources;
+  std::vector<TargetEntry> targets;
+
+  const SourceEntry* FindSource(std::string_view name) const;
+  const TargetEntry* FindTarget(std::string_view name) const;
+  // The SQLite file for the sqlite backend (absolute, or relative to data_dir).
+  std::filesystem::path SqlitePath() const;
+};
+
+}  // namespace journeyd::config

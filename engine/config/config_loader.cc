@@ -1,0 +1,188 @@
+#include "engine/config/config_loader.h"
+
+#include <map>
+
+namespace journeyd::config {
+
+namespace {
+
+struct TopLevel {
+  std::filesystem::path data_dir = "var";
+  ServerSettings server;
+  LogSettings log;
+  StorageSettings storage;
+  IdentitySettings identity;
+  GovernanceSettings governance;
+  JourneySettings journey;
+
+  static const StructSpec<TopLevel>& Spec() {
+    static const auto* spec = [] {
+      auto* s = new StructSpec<TopLevel>();
+      s->Optional("data_dir", &TopLevel::data_dir,
+                  "Directory for the embedded store and state (relative to the working "
+                  "directory); --data-dir overrides it.")
+          .Required("server", &TopLevel::server, "HTTP server.")
+          .Optional("log", &TopLevel::log, "Logging.")
+          .Optional("storage", &TopLevel::storage, "Where journeyd keeps its state.")
+          .Optional("identity", &TopLevel::identity, "Identity resolution rules.")
+          .Optional("governance", &TopLevel::governance, "Data governance rules.")
+          .Optional("journey", &TopLevel::journey, "Customer journey definition.")
+          .Ignore({"sources", "targets"});
+      return s;
+    }();
+    return *spec;
+  }
+};
+
+struct EntryHeader {
+  std::string name;
+  std::string type;
+  std::filesystem::path mapping;
+  static const StructSpec<EntryHeader>& Spec() {
+    static const auto* spec = [] {
+      auto* s = new StructSpec<EntryHeader>();
+      s->Required("name", &EntryHeader::name, "Unique name of this entry.",
+                  [](const std::string& name) -> std::optional<std::string> {
+                    if (name.empty()) return "must not be empty";
+                    for (char c : name) {
+                      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+                            c == '-')) {
+                        return "'" + name + "' may hold only a-z, 0-9, '_' and '-'";
+                      }
+                    }
+                    return std::nullopt;
+                  })
+          .Required("type", &EntryHeader::type, "Connector type.")
+          .Optional("mapping", &EntryHeader::mapping, "Mapping file for this source.");
+      return s;
+    }();
+    return *spec;
+  }
+};
+
+// Reads name/type/mapping of each entry of `sources:` or `targets:` and hands the rest to the
+// factory of that type. `find` returns the factory for a type or null.
+template <class Product, class FindFactory, class OnCreated>
+void LoadEntries(const std::optional<ConfigNode>& list, std::string_view what,
+                 const std::vector<std::string>& known_types, FindFactory find,
+                 const ConnectorContext& base_context, Diagnostics& diag, OnCreated on_created) {
+  if (!list || list->IsNull()) return;
+  if (!list->IsSequence()) {
+    diag.Error(list->position(), DiagnosticKind::kWrongType,
+               "expected a list of " + std::string(what) + ", found " +
+                   std::string(list->KindName()));
+    return;
+  }
+  std::map<std::string, Position> seen;
+  for (const ConfigNode& element : list->Elements()) {
+    if (!element.IsMap()) {
+      diag.Error(element.position(), DiagnosticKind::kWrongType,
+                 "expected a map with name and type, found " + std::string(element.KindName()));
+      continue;
+    }
+    EntryHeader header;
+    Diagnostics header_diag;  // the factory's own spec reports unknown keys; keep only ours
+    EntryHeader::Spec().Parse(element, header, header_diag);
+    for (const auto& d : header_diag.entries()) {
+      if (d.kind != DiagnosticKind::kUnknownKey) {
+        if (d.severity == Severity::kError) diag.Error(d.position, d.kind, d.message, d.hint);
+        else diag.Warning(d.position, d.kind, d.message, d.hint);
+      }
+    }
+    if (header.name.empty() || header.type.empty()) continue;
+
+    const Position name_at = element.Find("name")->position();
+    if (auto [it, inserted] = seen.emplace(header.name, name_at); !inserted) {
+      diag.Error(name_at, DiagnosticKind::kDuplicateName,
+                 std::string(what) + " name '" + header.name + "' is already used at line " +
+                     std::to_string(it->second.line));
+      continue;
+    }
+    const Factory<Product>* factory = find(header.type);
+    if (factory == nullptr) {
+      diag.Error(element.Find("type")->position(), DiagnosticKind::kUnknownType,
+                 "unknown " + std::string(what) + " type '" + header.type + "'",
+                 DidYouMean(header.type, known_types));
+      continue;
+    }
+    if (!header.mapping.empty()) {
+      header.mapping = base_context.config_dir / header.mapping;
+      std::error_code ec;
+      if (!std::filesystem::is_regular_file(header.mapping, ec)) {
+        diag.Error(element.Find("mapping")->position(), DiagnosticKind::kInvalidValue,
+                   "mapping file '" + header.mapping.string() + "' does not exist");
+      }
+    }
+    ConnectorContext context = base_context;
+    context.instance_name = header.name;
+    auto product = factory->Create(element, context, diag);
+    if (product) on_created(std::move(header), std::move(product));
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<const Config> LoadConfig(const std::filesystem::path& file,
+                                         const Registry& registry,
+                                         const ConfigOverrides& overrides, const Clock& clock,
+                                         Diagnostics& diag) {
+  const size_t errors_before = diag.error_count();
+  auto root = ConfigNode::LoadFile(file, diag);
+  if (!root) return nullptr;
+  if (!root->IsMap()) {
+    diag.Error(root->position(), DiagnosticKind::kWrongType,
+               "expected a map of sections (server, storage, sources...), found " +
+                   std::string(root->KindName()));
+    return nullptr;
+  }
+
+  TopLevel top;
+  TopLevel::Spec().Parse(*root, top, diag);
+
+  auto config = std::make_shared<Config>();
+  config->file = file;
+  config->data_dir = overrides.data_dir.value_or(top.data_dir);
+  config->server = std::move(top.server);
+  if (overrides.listen) config->server.listen = *overrides.listen;
+  config->log = top.log;
+  config->storage = std::move(top.storage);
+  if (auto location = ParseStorageUrl(config->storage.url); location.ok()) {
+    config->storage.location = *location;
+    if (location->backend == StorageBackend::kPostgres) {
+      Position at = root->Find("storage") ? root->Find("storage")->position() : root->position();
+      if (auto storage = root->Find("storage"); storage && storage->IsMap() && storage->Find("url")) {
+        at = storage->Find("url")->position();
+      }
+      diag.Error(at, DiagnosticKind::kInvalidValue,
+                 "the postgresql backend is not part of this build yet; use sqlite:NAME");
+    }
+  }
+  config->identity = std::move(top.identity);
+  config->governance = top.governance;
+  config->journey = std::move(top.journey);
+
+  ConnectorContext context;
+  context.clock = &clock;
+  context.config_dir = file.parent_path().empty() ? std::filesystem::path(".") : file.parent_path();
+
+  LoadEntries<WebhookSource>(
+      root->Find("sources"), "source", registry.source_types(),
+      [&](std::string_view type) { return registry.FindSource(type); }, context, diag,
+      [&](EntryHeader header, WebhookSourcePtr source) {
+        config->sources.push_back(
+            {std::move(header.name), std::move(header.type), std::move(header.mapping),
+             std::move(source)});
+      });
+  LoadEntries<Target>(
+      root->Find("targets"), "target", registry.target_types(),
+      [&](std::string_view type) { return registry.FindTarget(type); }, context, diag,
+      [&](EntryHeader header, TargetPtr target) {
+        config->targets.push_back(
+            {std::move(header.name), std::move(header.type), std::move(target)});
+      });
+
+  if (diag.error_count() != errors_before) return nullptr;
+  return config;
+}
+
+}  // namespace journeyd::config

@@ -1,0 +1,31 @@
+// WebhookSource is one configured push source: it authenticates a vendor's HTTP request and
+// splits it into RawEvents. It never stores, acknowledges or maps anything; the ingest stage
+// owns durability. Implementations are immutable after creation and safe to call concurrently.
+#pragma once
+
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "engine/base/result.h"
+#include "engine/connector/inbound_request.h"
+#include "engine/record/raw_event.h"
+
+namespace journeyd {
+
+class WebhookSource {
+ public:
+  virtual ~WebhookSource() = default;
+
+  // kUnauthenticated when the signature or token does not verify (the caller answers 401 and
+  // says no more); kInvalidArgument when the body is not what this vendor sends (400).
+  virtual Result<std::vector<RawEvent>> Accept(const InboundRequest& request) const = 0;
+
+  // Some vendors probe the URL with a GET before they send anything (Mailchimp). True if this
+  // source answers such probes with 200.
+  virtual bool AnswersGetProbe() const { return false; }
+};
+
+using WebhookSourcePtr = std::shared_ptr<const WebhookSource>;
+
+}  // namespace journeyd

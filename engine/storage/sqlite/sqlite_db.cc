@@ -1,0 +1,147 @@
+#include "engine/storage/sqlite/sqlite_db.h"
+
+#include <utility>
+
+namespace journeyd::storage {
+
+namespace {
+
+Error SqliteError(sqlite3* db, std::string_view what) {
+  const int code = sqlite3_extended_errcode(db);
+  const ErrorCode kind = (code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED ||
+                                 (code & 0xff) == SQLITE_FULL || (code & 0xff) == SQLITE_IOERR
+                             ? ErrorCode::kUnavailable
+                         : (code & 0xff) == SQLITE_CONSTRAINT ? ErrorCode::kConflict
+                         : (code & 0xff) == SQLITE_CORRUPT || (code & 0xff) == SQLITE_NOTADB
+                             ? ErrorCode::kCorruption
+                             : ErrorCode::kInternal;
+  return Error{kind, std::string(what) + ": " + sqlite3_errmsg(db)};
+}
+
+}  // namespace
+
+SqliteStatement& SqliteStatement::operator=(SqliteStatement&& other) noexcept {
+  if (this != &other) {
+    if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+    db_ = std::exchange(other.db_, nullptr);
+    stmt_ = std::exchange(other.stmt_, nullptr);
+  }
+  return *this;
+}
+
+SqliteStatement::~SqliteStatement() {
+  if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+}
+
+SqliteStatement& SqliteStatement::Bind(int index, int64_t value) {
+  sqlite3_bind_int64(stmt_, index, value);
+  return *this;
+}
+
+SqliteStatement& SqliteStatement::Bind(int index, std::string_view text) {
+  sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  return *this;
+}
+
+SqliteStatement& SqliteStatement::BindBlob(int index, std::string_view bytes) {
+  sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
+  return *this;
+}
+
+SqliteStatement& SqliteStatement::BindNull(int index) {
+  sqlite3_bind_null(stmt_, index);
+  return *this;
+}
+
+Result<bool> SqliteStatement::Step() {
+  const int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return SqliteError(db_, "step");
+}
+
+Status SqliteStatement::Run() {
+  while (true) {
+    auto row = Step();
+    if (!row.ok()) return row.error();
+    if (!*row) return OkStatus();
+  }
+}
+
+void SqliteStatement::Reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+int64_t SqliteStatement::ColumnInt(int index) const { return sqlite3_column_int64(stmt_, index); }
+
+std::string SqliteStatement::ColumnText(int index) const {
+  const auto* text = sqlite3_column_text(stmt_, index);
+  if (text == nullptr) return {};
+  return std::string(reinterpret_cast<const char*>(text),
+                     static_cast<size_t>(sqlite3_column_bytes(stmt_, index)));
+}
+
+std::string SqliteStatement::ColumnBlob(int index) const {
+  const void* blob = sqlite3_column_blob(stmt_, index);
+  if (blob == nullptr) return {};
+  return std::string(static_cast<const char*>(blob),
+                     static_cast<size_t>(sqlite3_column_bytes(stmt_, index)));
+}
+
+bool SqliteStatement::ColumnIsNull(int index) const {
+  return sqlite3_column_type(stmt_, index) == SQLITE_NULL;
+}
+
+Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::filesystem::path& path,
+                                                 std::chrono::milliseconds busy_timeout) {
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &raw,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                     SQLITE_OPEN_NOMUTEX,
+                                 nullptr);
+  if (rc != SQLITE_OK) {
+    std::string message = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
+    sqlite3_close(raw);
+    return Unavailable("cannot open " + path.string() + ": " + message);
+  }
+  std::unique_ptr<SqliteDb> db(new SqliteDb(raw));
+  sqlite3_busy_timeout(raw, static_cast<int>(busy_timeout.count()));
+  sqlite3_extended_result_codes(raw, 1);
+  // WAL lets readers proceed during the inbox's group commits; synchronous=FULL makes a commit
+  // survive power loss, which is what "durable before acknowledged" promises.
+  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
+                             "PRAGMA foreign_keys=ON"}) {
+    if (Status s = db->Exec(pragma); !s.ok()) return s.error();
+  }
+  return db;
+}
+
+SqliteDb::~SqliteDb() { sqlite3_close_v2(db_); }
+
+Status SqliteDb::Exec(std::string_view sql) {
+  char* message = nullptr;
+  const int rc = sqlite3_exec(db_, std::string(sql).c_str(), nullptr, nullptr, &message);
+  if (rc != SQLITE_OK) {
+    std::string text = message ? message : sqlite3_errstr(rc);
+    sqlite3_free(message);
+    Error e = SqliteError(db_, "exec");
+    e.message = "exec: " + text;
+    return e;
+  }
+  return OkStatus();
+}
+
+Result<SqliteStatement> SqliteDb::Prepare(std::string_view sql) {
+  sqlite3_stmt* stmt = nullptr;
+  const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                    SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  if (rc != SQLITE_OK) return SqliteError(db_, "prepare");
+  return SqliteStatement(db_, stmt);
+}
+
+std::string SqliteDb::LastError() const { return sqlite3_errmsg(db_); }
+int64_t SqliteDb::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
+int SqliteDb::Changes() const { return sqlite3_changes(db_); }
+
+}  // namespace journeyd::storage

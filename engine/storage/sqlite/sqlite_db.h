@@ -1,0 +1,72 @@
+// Thin RAII wrappers over the SQLite C API: a connection and a prepared statement. Values are
+// only ever bound as parameters; Exec() is for parameterless DDL and pragmas. A connection is
+// used by one thread at a time (the store serializes access).
+#pragma once
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "engine/base/result.h"
+
+namespace journeyd::storage {
+
+class SqliteStatement {
+ public:
+  SqliteStatement() = default;
+  SqliteStatement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  SqliteStatement(SqliteStatement&& other) noexcept { *this = std::move(other); }
+  SqliteStatement& operator=(SqliteStatement&& other) noexcept;
+  ~SqliteStatement();
+
+  // Parameter indexes are 1-based, as in SQL.
+  SqliteStatement& Bind(int index, int64_t value);
+  SqliteStatement& Bind(int index, std::string_view text);
+  SqliteStatement& BindBlob(int index, std::string_view bytes);
+  SqliteStatement& BindNull(int index);
+
+  // True when a row is ready, false when done; an error otherwise.
+  Result<bool> Step();
+  // Runs to completion, for statements that return no rows.
+  Status Run();
+  // Clears bindings and rewinds, ready for the next Bind/Step.
+  void Reset();
+
+  int64_t ColumnInt(int index) const;
+  std::string ColumnText(int index) const;
+  std::string ColumnBlob(int index) const;
+  bool ColumnIsNull(int index) const;
+
+ private:
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+class SqliteDb {
+ public:
+  // Opens (creating if needed) with WAL, foreign keys on and the given busy timeout.
+  static Result<std::unique_ptr<SqliteDb>> Open(const std::filesystem::path& path,
+                                                std::chrono::milliseconds busy_timeout);
+  ~SqliteDb();
+  SqliteDb(const SqliteDb&) = delete;
+  SqliteDb& operator=(const SqliteDb&) = delete;
+
+  // Parameterless SQL only: schema, pragmas, BEGIN/COMMIT.
+  Status Exec(std::string_view sql);
+  Result<SqliteStatement> Prepare(std::string_view sql);
+  std::string LastError() const;
+  int64_t LastInsertRowId() const;
+  int Changes() const;
+
+ private:
+  explicit SqliteDb(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+};
+
+}  // namespace journeyd::storage

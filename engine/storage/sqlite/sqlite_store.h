@@ -1,0 +1,34 @@
+// SqliteStore is the embedded Store: one SQLite file in WAL mode. Writes go through one
+// connection under a mutex (SQLite has one writer anyway); later stages add their own
+// statements. Thread-safe.
+#pragma once
+
+#include <filesystem>
+#include <mutex>
+
+#include "engine/storage/sqlite/sqlite_db.h"
+#include "engine/storage/store.h"
+
+namespace journeyd::storage {
+
+class SqliteStore final : public Store {
+ public:
+  // Opens `path` and applies pending migrations.
+  static Result<std::unique_ptr<SqliteStore>> Open(const std::filesystem::path& path,
+                                                   std::chrono::milliseconds busy_timeout);
+
+  int schema_version() const override { return schema_version_; }
+  Status Ping() override;
+  Result<RunRecord> RecordStart(std::string_view version, TimePoint now) override;
+  Status RecordStop(int64_t run_id, TimePoint now) override;
+
+ private:
+  explicit SqliteStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+  Status Migrate();
+
+  std::mutex mu_;
+  std::unique_ptr<SqliteDb> db_;  // GUARDED_BY(mu_)
+  int schema_version_ = 0;
+};
+
+}  // namespace journeyd::storage

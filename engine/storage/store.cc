@@ -1,0 +1,30 @@
+#include "engine/storage/store.h"
+
+#include <filesystem>
+
+#include "engine/config/config.h"
+#include "engine/storage/sqlite/sqlite_store.h"
+
+namespace journeyd::storage {
+
+Result<StorePtr> OpenStore(const config::Config& config) {
+  switch (config.storage.location.backend) {
+    case config::StorageBackend::kSqlite: {
+      const std::filesystem::path path = config.SqlitePath();
+      std::error_code ec;
+      std::filesystem::create_directories(path.parent_path().empty() ? "." : path.parent_path(),
+                                          ec);
+      if (ec) {
+        return Unavailable("cannot create directory for " + path.string() + ": " + ec.message());
+      }
+      auto store = SqliteStore::Open(path, config.storage.busy_timeout);
+      if (!store.ok()) return store.error();
+      return StorePtr(std::move(*store));
+    }
+    case config::StorageBackend::kPostgres:
+      return InvalidArgument("the postgresql backend is not part of this build yet");
+  }
+  return Internal("unknown storage backend");
+}
+
+}  // namespace journeyd::storage
