@@ -29,12 +29,26 @@ Result<Duration> ParseDuration(std::string_view text) {
                              "' is not a duration (expected e.g. 500ms, 30s, 15m, 2h, 1d)");
     }
     rest.remove_prefix(digits);
+    // The unit is everything up to the next number, so "5 minutes" names 'minutes' rather
+    // than reporting a missing unit.
     size_t unit_len = 0;
-    while (unit_len < rest.size() && std::isalpha(static_cast<unsigned char>(rest[unit_len]))) {
+    while (unit_len < rest.size() && !std::isdigit(static_cast<unsigned char>(rest[unit_len]))) {
       ++unit_len;
     }
-    const std::string_view unit = rest.substr(0, unit_len);
+    std::string_view unit = rest.substr(0, unit_len);
     rest.remove_prefix(unit_len);
+    const bool spaced = !unit.empty() && (std::isspace(static_cast<unsigned char>(unit.front())) ||
+                                          std::isspace(static_cast<unsigned char>(unit.back())));
+    while (!unit.empty() && std::isspace(static_cast<unsigned char>(unit.front()))) {
+      unit.remove_prefix(1);
+    }
+    while (!unit.empty() && std::isspace(static_cast<unsigned char>(unit.back()))) {
+      unit.remove_suffix(1);
+    }
+    if (spaced && (unit == "ms" || unit == "s" || unit == "m" || unit == "h" || unit == "d")) {
+      return InvalidArgument("duration '" + std::string(text) +
+                             "' must not contain spaces (write e.g. 5m or 1h30m)");
+    }
     uint64_t factor = 0;
     if (unit == "ms") factor = 1;
     else if (unit == "s") factor = 1000;

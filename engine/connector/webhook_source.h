@@ -21,6 +21,12 @@ class WebhookSource {
   // says no more); kInvalidArgument when the body is not what this vendor sends (400).
   virtual Result<std::vector<RawEvent>> Accept(const InboundRequest& request) const = 0;
 
+  // False makes the server answer 415 before Accept runs. `media_type` is lowercased and has
+  // no parameters ("application/json", not "application/json; charset=utf-8").
+  virtual bool AcceptsMediaType(std::string_view media_type) const {
+    return media_type == "application/json";
+  }
+
   // Some vendors probe the URL with a GET before they send anything (Mailchimp). True if this
   // source answers such probes with 200.
   virtual bool AnswersGetProbe() const { return false; }

@@ -1,0 +1,34 @@
+// Byte encodings that vendors use for signatures and request bodies: base64, hex and URL
+// percent-encoding. Decoders are strict and say "not valid" with nullopt rather than guessing.
+// Stateless: safe from any thread.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace journeyd::connectors::common {
+
+// Standard alphabet (RFC 4648 §4) with '=' padding.
+std::string Base64Encode(std::string_view bytes);
+// Standard alphabet; the padding may be omitted. Rejects any other character, whitespace too.
+std::optional<std::string> Base64Decode(std::string_view text);
+
+// Lowercase hex.
+std::string HexEncode(std::string_view bytes);
+// Either case; an odd length or a non-hex character gives nullopt.
+std::optional<std::string> HexDecode(std::string_view text);
+
+// Decodes %XX escapes (either case), and '+' as a space when `plus_is_space` (form encoding).
+// A '%' not followed by two hex digits gives nullopt.
+std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space);
+
+// How a vendor writes a digest in a header.
+enum class DigestEncoding { kHex, kBase64 };
+
+// True if `received` is `expected` (raw digest bytes) written in `encoding`. Decodes `received`
+// rather than encoding `expected`, so hex case and omitted base64 padding do not matter, then
+// compares in constant time. Never true for an empty `expected`.
+bool DigestMatches(std::string_view expected, std::string_view received, DigestEncoding encoding);
+
+}  // namespace journeyd::connectors::common
