@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
   add_globals(check);
 
   CLI::App* version = app.add_subcommand("version", "Print version and build information");
+  CLI::App* describe = app.add_subcommand(
+      "describe", "Print the config reference (Markdown) for every section and connector type");
 
   try {
     app.parse(argc, argv);
@@ -56,6 +58,7 @@ int main(int argc, char** argv) {
     }
     if (check->parsed()) return journeyd::commands::Check(global);
     if (version->parsed()) return journeyd::commands::Version();
+    if (describe->parsed()) return journeyd::commands::Describe();
   } catch (const std::exception& e) {
     // Start-up failures that are programming errors or broken environments.
     std::cerr << "journeyd: fatal: " << e.what() << "\n";

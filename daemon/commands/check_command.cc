@@ -17,4 +17,11 @@ int Check(const GlobalOptions& global) {
   return 0;
 }
 
+int Describe() {
+  Registry registry;
+  RegisterBuiltinConnectors(registry);
+  std::cout << config::DescribeConfig(registry);
+  return 0;
+}
+
 }  // namespace journeyd::commands

@@ -15,5 +15,6 @@ struct RunOptions {
 int Run(const GlobalOptions& global, const RunOptions& options);
 int Check(const GlobalOptions& global);
 int Version();
+int Describe();
 
 }  // namespace journeyd::commands

@@ -26,4 +26,8 @@ std::shared_ptr<const Config> LoadConfig(const std::filesystem::path& file,
                                          const ConfigOverrides& overrides, const Clock& clock,
                                          Diagnostics& diag);
 
+// The config reference in Markdown, generated from the same specs that parse the file: every
+// section's keys with type, default-or-required and doc, then every registered connector type.
+std::string DescribeConfig(const Registry& registry);
+
 }  // namespace journeyd::config

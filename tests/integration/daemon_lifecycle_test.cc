@@ -189,3 +189,16 @@ TEST_CASE("journeyd version and --help answer", "[cli]") {
 
 }  // namespace
 }  // namespace journeyd::testing
+
+namespace journeyd::testing {
+namespace {
+
+TEST_CASE("docs/configuration.md is what journeyd describe generates", "[cli]") {
+  auto described = RunJourneyd({"describe"});
+  REQUIRE(described.exit_code == 0);
+  // Regenerate with: ./build/journeyd describe > docs/configuration.md
+  CHECK(described.output == ReadFile(SourceDir() / "docs" / "configuration.md"));
+}
+
+}  // namespace
+}  // namespace journeyd::testing
