@@ -38,6 +38,7 @@ sed -e "s|^ExecStart=/usr/bin/journeyd |ExecStart=$binary |" \
     -e "s|^ExecReload=/bin/kill |ExecReload=/bin/kill |" "$unit_src" >"$unit"
 grep -q "^ExecStart=$binary " "$unit" ||
   fail "$unit_src has no 'ExecStart=/usr/bin/journeyd ...' line to rewrite"
+# shellcheck disable=SC2016  # $MAINPID is meant literally
 grep -q '^ExecReload=/bin/kill -HUP \$MAINPID$' "$unit" ||
   fail "$unit_src has no 'ExecReload=/bin/kill -HUP \$MAINPID' line"
 changed=$(diff "$unit_src" "$unit" | grep -c '^>' || true)
@@ -115,8 +116,10 @@ if [ "$(id -u)" -eq 0 ] && command -v systemd-sysusers >/dev/null 2>&1 &&
   out=$(systemd-tmpfiles --root="$root" --create "$tmpfiles" 2>&1)
   rc=$?
   set -e
-  [ -z "$out" ] || sed 's/^/  /' <<<"$out"
-  [ "$rc" -eq 0 ] && [ -z "$out" ] || fail "systemd-tmpfiles --create failed for $tmpfiles"
+  if [ "$rc" -ne 0 ] || [ -n "$out" ]; then
+    sed 's/^/  /' <<<"$out"
+    fail "systemd-tmpfiles --create failed or warned for $tmpfiles (exit $rc)"
+  fi
   uid=$(awk -F: '$1 == "journeyd" { print $3 }' "$root/etc/passwd")
   gid=$(awk -F: '$1 == "journeyd" { print $3 }' "$root/etc/group")
   for d in var/lib/journeyd var/log/journeyd; do
