@@ -13,8 +13,10 @@
 #include "daemon/lifecycle.h"
 #include "daemon/logging.h"
 #include "daemon/routes/health_routes.h"
+#include "daemon/routes/intake_routes.h"
 #include "daemon/server/http_server.h"
 #include "daemon/systemd_notifier.h"
+#include "engine/ingest/inbox_writer.h"
 #include "engine/storage/store.h"
 
 namespace journeyd::commands {
@@ -81,9 +83,13 @@ int Run(const GlobalOptions& global, const RunOptions& options) {
                  "acknowledged events are safe in the store");
   }
 
+  ingest::InboxWriter inbox(**store, ingest::InboxWriterOptions{});
+
   boost::asio::io_context io(initial->server.threads);
   server::Router router;
   routes::AddHealthRoutes(router, **store, config);
+  routes::AddIntakeRoutes(router, config, inbox, clock);
+  routes::AddSourcesApi(router, config, **store);
 
   auto http = std::make_shared<server::HttpServer>(io, router, initial->server.limits);
   auto bound = http->Listen(initial->server.listen);
@@ -121,6 +127,9 @@ int Run(const GlobalOptions& global, const RunOptions& options) {
   };
   hooks.drain = [&](std::function<void()> done) { http->Stop(std::move(done)); };
   hooks.finish = [&](bool drained_in_time) {
+    // Every request answered so far was answered after its commit; this flushes the counters
+    // of refused requests that are still queued.
+    inbox.Stop();
     if (Status s = (*store)->RecordStop(run->run_id, clock.Now()); !s.ok()) {
       spdlog::error("cannot record stop: {}", s.error().message);
     }

@@ -27,6 +27,10 @@ class WebhookSource {
     return media_type == "application/json";
   }
 
+  // True for sources that serve the Segment-compatible tracking API (/v1/...) rather than
+  // /webhooks/{name}; the tracking routes offer each request to these.
+  virtual bool ServesTrackingApi() const { return false; }
+
   // Some vendors probe the URL with a GET before they send anything (Mailchimp). True if this
   // source answers such probes with 200.
   virtual bool AnswersGetProbe() const { return false; }

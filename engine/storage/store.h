@@ -6,10 +6,13 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/base/result.h"
+#include "engine/record/raw_event.h"
 
 namespace journeyd::config {
 struct Config;
@@ -25,6 +28,50 @@ struct RunRecord {
   bool previous_run_unclean = false;
 };
 
+// One event ready for the inbox. The body may already be compressed: compression happens on the
+// request's thread so the commit path only writes bytes.
+struct InboxRecord {
+  const RawEvent* event = nullptr;  // borrowed for the duration of the call
+  std::string stored_body;          // the bytes to store
+  bool zstd = false;                // stored_body is zstd-compressed
+};
+
+enum class IntakeRejectionKind { kRejected, kSignatureFailure };
+
+// A request that was refused at the door: counted, and recorded as a data-quality issue.
+struct IntakeRejection {
+  std::string source;
+  IntakeRejectionKind kind = IntakeRejectionKind::kRejected;
+  std::string issue_kind;  // e.g. "signature_failure", "malformed_payload"
+  std::string message;     // no payload, no secret
+  TimePoint at;
+};
+
+// What one group commit writes, atomically.
+struct IntakeBatch {
+  std::vector<InboxRecord> records;
+  std::vector<IntakeRejection> rejections;
+  // Requests that reached a known source, per source (accepted or not).
+  std::vector<std::pair<std::string, int64_t>> received;
+};
+
+enum class AppendResult { kStored, kDuplicate };
+
+struct SourceStats {
+  std::string source;
+  int64_t received = 0;
+  int64_t accepted = 0;
+  int64_t duplicates = 0;
+  int64_t rejected = 0;
+  int64_t signature_failures = 0;
+  std::optional<TimePoint> last_event_at;
+};
+
+struct StoredInboxEvent {
+  int64_t id = 0;
+  RawEvent event;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -37,6 +84,16 @@ class Store {
   // Daemon lifecycle: one row per start, closed by a clean stop.
   virtual Result<RunRecord> RecordStart(std::string_view version, TimePoint now) = 0;
   virtual Status RecordStop(int64_t run_id, TimePoint now) = 0;
+
+  // Ingest. Writes records, rejections and counters in one transaction and makes it durable
+  // before returning; one AppendResult per record, in order (kDuplicate when the source already
+  // holds that external_id).
+  virtual Result<std::vector<AppendResult>> CommitIntake(const IntakeBatch& batch) = 0;
+  // Inbox rows not yet taken by the mapping stage.
+  virtual Result<int64_t> CountPendingInbox() = 0;
+  virtual Result<std::vector<SourceStats>> ListSourceStats() = 0;
+  // Inbox rows in id order after `after_id`, bodies decompressed; for the mapping stage and tests.
+  virtual Result<std::vector<StoredInboxEvent>> ReadInbox(int64_t after_id, int limit) = 0;
 };
 
 using StorePtr = std::unique_ptr<Store>;

@@ -1,5 +1,10 @@
 #include "engine/storage/sqlite/sqlite_store.h"
 
+#include <map>
+
+#include <boost/json.hpp>
+
+#include "engine/base/compression.h"
 #include "engine/storage/migration.h"
 
 namespace journeyd::storage {
@@ -105,6 +110,185 @@ Status SqliteStore::RecordStop(int64_t run_id, TimePoint now) {
   if (!update.ok()) return update.error();
   update->Bind(1, ToMillis(now)).Bind(2, run_id);
   return update->Run();
+}
+
+Status SqliteStore::PrepareIntakeStatements() {
+  auto insert_event = db_->Prepare(
+      "INSERT INTO inbox(source, event_type, external_id, received_at, content_type, headers,"
+      " body_encoding, body, body_size) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+      " ON CONFLICT(source, external_id) DO NOTHING");
+  if (!insert_event.ok()) return insert_event.error();
+  auto bump_stats = db_->Prepare(
+      "INSERT INTO source_stats(source, received, accepted, duplicates, rejected,"
+      " signature_failures, last_event_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+      " ON CONFLICT(source) DO UPDATE SET received = received + excluded.received,"
+      " accepted = accepted + excluded.accepted, duplicates = duplicates + excluded.duplicates,"
+      " rejected = rejected + excluded.rejected,"
+      " signature_failures = signature_failures + excluded.signature_failures,"
+      " last_event_at = COALESCE(MAX(last_event_at, excluded.last_event_at),"
+      " last_event_at, excluded.last_event_at)");
+  if (!bump_stats.ok()) return bump_stats.error();
+  auto insert_issue = db_->Prepare(
+      "INSERT INTO data_quality_issues(kind, source, message, created_at) VALUES (?1, ?2, ?3, ?4)");
+  if (!insert_issue.ok()) return insert_issue.error();
+  intake_ = std::make_unique<IntakeStatements>(IntakeStatements{
+      std::move(*insert_event), std::move(*bump_stats), std::move(*insert_issue)});
+  return OkStatus();
+}
+
+Result<std::vector<AppendResult>> SqliteStore::CommitIntake(const IntakeBatch& batch) {
+  std::lock_guard lock(mu_);
+  if (!intake_) {
+    if (Status s = PrepareIntakeStatements(); !s.ok()) return s.error();
+  }
+  if (Status s = db_->Exec("BEGIN IMMEDIATE"); !s.ok()) return s.error();
+  auto written = WriteIntake(batch);
+  if (!written.ok()) {
+    (void)db_->Exec("ROLLBACK");
+    return written;
+  }
+  // With synchronous=FULL this COMMIT returns only after the WAL is on disk.
+  if (Status s = db_->Exec("COMMIT"); !s.ok()) {
+    (void)db_->Exec("ROLLBACK");
+    return s.error();
+  }
+  return written;
+}
+
+Result<std::vector<AppendResult>> SqliteStore::WriteIntake(const IntakeBatch& batch) {
+  struct Counts {
+    int64_t received = 0, accepted = 0, duplicates = 0, rejected = 0, signature_failures = 0;
+    int64_t last_event_at = -1;
+  };
+  std::map<std::string, Counts, std::less<>> counts;
+  std::vector<AppendResult> results;
+  results.reserve(batch.records.size());
+
+  auto& insert = intake_->insert_event;
+  for (const InboxRecord& record : batch.records) {
+    const RawEvent& e = *record.event;
+    boost::json::array headers;
+    for (const auto& [name, value] : e.headers) headers.push_back({name, value});
+    insert.Reset();
+    insert.Bind(1, e.source).Bind(2, e.event_type);
+    if (e.external_id.empty()) {
+      insert.BindNull(3);
+    } else {
+      insert.Bind(3, e.external_id);
+    }
+    insert.Bind(4, ToMillis(e.received_at))
+        .Bind(5, e.content_type)
+        .Bind(6, boost::json::serialize(headers))
+        .Bind(7, record.zstd ? std::string_view("zstd") : std::string_view("identity"))
+        .BindBlob(8, record.stored_body)
+        .Bind(9, static_cast<int64_t>(e.body.size()));
+    if (Status s = insert.Run(); !s.ok()) return s.error();
+    const bool stored = db_->Changes() > 0;
+    results.push_back(stored ? AppendResult::kStored : AppendResult::kDuplicate);
+    Counts& c = counts[e.source];
+    (stored ? c.accepted : c.duplicates) += 1;
+    c.last_event_at = std::max(c.last_event_at, ToMillis(e.received_at));
+  }
+  for (const auto& [source, n] : batch.received) counts[source].received += n;
+  auto& issue = intake_->insert_issue;
+  for (const IntakeRejection& r : batch.rejections) {
+    Counts& c = counts[r.source];
+    (r.kind == IntakeRejectionKind::kSignatureFailure ? c.signature_failures : c.rejected) += 1;
+    issue.Reset();
+    issue.Bind(1, r.issue_kind).Bind(2, r.source).Bind(3, r.message).Bind(4, ToMillis(r.at));
+    if (Status s = issue.Run(); !s.ok()) return s.error();
+  }
+  auto& bump = intake_->bump_stats;
+  for (const auto& [source, c] : counts) {
+    bump.Reset();
+    bump.Bind(1, source)
+        .Bind(2, c.received)
+        .Bind(3, c.accepted)
+        .Bind(4, c.duplicates)
+        .Bind(5, c.rejected)
+        .Bind(6, c.signature_failures);
+    if (c.last_event_at < 0) {
+      bump.BindNull(7);
+    } else {
+      bump.Bind(7, c.last_event_at);
+    }
+    if (Status s = bump.Run(); !s.ok()) return s.error();
+  }
+  return results;
+}
+
+Result<int64_t> SqliteStore::CountPendingInbox() {
+  std::lock_guard lock(mu_);
+  auto count = db_->Prepare("SELECT COUNT(*) FROM inbox WHERE processed_at IS NULL");
+  if (!count.ok()) return count.error();
+  auto row = count->Step();
+  if (!row.ok()) return row.error();
+  return count->ColumnInt(0);
+}
+
+Result<std::vector<SourceStats>> SqliteStore::ListSourceStats() {
+  std::lock_guard lock(mu_);
+  auto rows = db_->Prepare(
+      "SELECT source, received, accepted, duplicates, rejected, signature_failures,"
+      " last_event_at FROM source_stats ORDER BY source");
+  if (!rows.ok()) return rows.error();
+  std::vector<SourceStats> out;
+  while (true) {
+    auto row = rows->Step();
+    if (!row.ok()) return row.error();
+    if (!*row) break;
+    SourceStats s;
+    s.source = rows->ColumnText(0);
+    s.received = rows->ColumnInt(1);
+    s.accepted = rows->ColumnInt(2);
+    s.duplicates = rows->ColumnInt(3);
+    s.rejected = rows->ColumnInt(4);
+    s.signature_failures = rows->ColumnInt(5);
+    if (!rows->ColumnIsNull(6)) {
+      s.last_event_at = TimePoint(std::chrono::milliseconds(rows->ColumnInt(6)));
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+Result<std::vector<StoredInboxEvent>> SqliteStore::ReadInbox(int64_t after_id, int limit) {
+  std::lock_guard lock(mu_);
+  auto rows = db_->Prepare(
+      "SELECT id, source, event_type, COALESCE(external_id, ''), received_at, content_type,"
+      " headers, body_encoding, body FROM inbox WHERE id > ?1 ORDER BY id LIMIT ?2");
+  if (!rows.ok()) return rows.error();
+  rows->Bind(1, after_id).Bind(2, int64_t{limit});
+  std::vector<StoredInboxEvent> out;
+  while (true) {
+    auto row = rows->Step();
+    if (!row.ok()) return row.error();
+    if (!*row) break;
+    StoredInboxEvent stored;
+    stored.id = rows->ColumnInt(0);
+    RawEvent& e = stored.event;
+    e.source = rows->ColumnText(1);
+    e.event_type = rows->ColumnText(2);
+    e.external_id = rows->ColumnText(3);
+    e.received_at = TimePoint(std::chrono::milliseconds(rows->ColumnInt(4)));
+    e.content_type = rows->ColumnText(5);
+    boost::system::error_code ec;
+    auto headers = boost::json::parse(rows->ColumnText(6), ec);
+    if (ec || !headers.is_array()) return Corruption("inbox row has malformed headers");
+    for (const auto& pair : headers.as_array()) {
+      const auto& p = pair.as_array();
+      e.headers.emplace_back(std::string(p.at(0).as_string()), std::string(p.at(1).as_string()));
+    }
+    if (rows->ColumnText(7) == "zstd") {
+      auto body = ZstdDecompress(rows->ColumnBlob(8));
+      if (!body.ok()) return body.error();
+      e.body = std::move(*body);
+    } else {
+      e.body = rows->ColumnBlob(8);
+    }
+    out.push_back(std::move(stored));
+  }
+  return out;
 }
 
 }  // namespace journeyd::storage

@@ -21,14 +21,28 @@ class SqliteStore final : public Store {
   Status Ping() override;
   Result<RunRecord> RecordStart(std::string_view version, TimePoint now) override;
   Status RecordStop(int64_t run_id, TimePoint now) override;
+  Result<std::vector<AppendResult>> CommitIntake(const IntakeBatch& batch) override;
+  Result<int64_t> CountPendingInbox() override;
+  Result<std::vector<SourceStats>> ListSourceStats() override;
+  Result<std::vector<StoredInboxEvent>> ReadInbox(int64_t after_id, int limit) override;
 
  private:
   explicit SqliteStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
   Status Migrate();
+  // REQUIRES: mu_ held. Prepares the intake statements once; they are reused for every commit.
+  Status PrepareIntakeStatements();
+  Result<std::vector<AppendResult>> WriteIntake(const IntakeBatch& batch);
+
+  struct IntakeStatements {
+    SqliteStatement insert_event;
+    SqliteStatement bump_stats;
+    SqliteStatement insert_issue;
+  };
 
   std::mutex mu_;
   std::unique_ptr<SqliteDb> db_;  // GUARDED_BY(mu_)
   int schema_version_ = 0;
+  std::unique_ptr<IntakeStatements> intake_;  // GUARDED_BY(mu_); built on first use
 };
 
 }  // namespace journeyd::storage

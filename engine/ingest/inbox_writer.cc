@@ -1,0 +1,146 @@
+#include "engine/ingest/inbox_writer.h"
+
+#include <spdlog/spdlog.h>
+
+#include "engine/base/compression.h"
+
+namespace journeyd::ingest {
+
+InboxWriter::InboxWriter(storage::Store& store, InboxWriterOptions options)
+    : store_(store), options_(options) {
+  if (auto pending = store_.CountPendingInbox(); pending.ok()) backlog_ = *pending;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+InboxWriter::~InboxWriter() { Stop(); }
+
+void InboxWriter::Submit(std::string source, std::vector<RawEvent> events, Callback done) {
+  Pending pending;
+  pending.records.reserve(events.size());
+  for (const RawEvent& e : events) {
+    storage::InboxRecord record;
+    record.event = &e;  // the vector's buffer does not move again once queued
+    if (e.body.size() > options_.compress_above) {
+      record.stored_body = ZstdCompress(e.body);
+      record.zstd = true;
+    } else {
+      record.stored_body = e.body;
+    }
+    pending.records.push_back(std::move(record));
+  }
+  pending.source = std::move(source);
+  pending.events = std::move(events);
+  pending.done = std::move(done);
+  {
+    std::unique_lock lock(mu_);
+    if (stopping_) {
+      lock.unlock();
+      pending.done(Unavailable("journeyd is shutting down"));
+      return;
+    }
+    if (backlog_ + static_cast<int64_t>(queued_events_) >= options_.backlog_high_water) {
+      lock.unlock();
+      pending.done(Unavailable("backlog above the high-water mark; retry later"));
+      return;
+    }
+    queued_events_ += pending.events.size();
+    queue_.push_back(std::move(pending));
+  }
+  wake_.notify_one();
+}
+
+void InboxWriter::RecordRejection(storage::IntakeRejection rejection) {
+  {
+    std::lock_guard lock(mu_);
+    rejections_.push_back(std::move(rejection));
+  }
+  wake_.notify_one();
+}
+
+void InboxWriter::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+int64_t InboxWriter::backlog() const {
+  std::lock_guard lock(mu_);
+  return backlog_;
+}
+
+void InboxWriter::MarkProcessed(int64_t count) {
+  std::lock_guard lock(mu_);
+  backlog_ = std::max<int64_t>(0, backlog_ - count);
+}
+
+void InboxWriter::Loop() {
+  std::vector<Pending> batch;
+  std::vector<storage::IntakeRejection> rejections;
+  while (true) {
+    {
+      std::unique_lock lock(mu_);
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty() || !rejections_.empty(); });
+      if (queue_.empty() && rejections_.empty()) return;  // stopping, and nothing left
+      size_t events = 0;
+      while (!queue_.empty() && (batch.empty() || events < options_.max_batch)) {
+        events += queue_.front().events.size();
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      queued_events_ -= events;
+      rejections.swap(rejections_);
+    }
+    CommitBatch(batch, rejections);
+    batch.clear();
+    rejections.clear();
+  }
+}
+
+void InboxWriter::CommitBatch(std::vector<Pending>& batch,
+                              std::vector<storage::IntakeRejection>& rejections) {
+  storage::IntakeBatch intake;
+  intake.rejections = std::move(rejections);
+  for (Pending& p : batch) {
+    for (auto& record : p.records) intake.records.push_back(std::move(record));
+  }
+  // Every submitted request and every rejection reached a known source.
+  std::map<std::string, int64_t> received;
+  for (const Pending& p : batch) received[p.source] += 1;
+  for (const auto& r : intake.rejections) received[r.source] += 1;
+  intake.received.assign(received.begin(), received.end());
+
+  auto results = store_.CommitIntake(intake);
+  if (!results.ok()) {
+    spdlog::error("inbox commit of {} events failed: {}", intake.records.size(),
+                  results.error().message);
+    // Nothing was acknowledged: every caller gets a retryable failure (the vendor retries).
+    for (Pending& p : batch) p.done(Unavailable("could not store the event; retry later"));
+    return;
+  }
+  int64_t stored_total = 0;
+  size_t index = 0;
+  std::vector<std::pair<Callback, SubmitOutcome>> answers;
+  for (Pending& p : batch) {
+    SubmitOutcome outcome;
+    for (size_t i = 0; i < p.events.size(); ++i, ++index) {
+      if ((*results)[index] == storage::AppendResult::kStored) {
+        ++outcome.stored;
+      } else {
+        ++outcome.duplicates;
+      }
+    }
+    stored_total += outcome.stored;
+    answers.emplace_back(std::move(p.done), outcome);
+  }
+  {
+    std::lock_guard lock(mu_);
+    backlog_ += stored_total;
+  }
+  for (auto& [done, outcome] : answers) done(outcome);
+}
+
+}  // namespace journeyd::ingest

@@ -1,0 +1,80 @@
+// InboxWriter makes accepted events durable before they are acknowledged, without paying one
+// fsync per request: callers Submit from any thread; one writer thread takes everything queued
+// (up to max_batch) and commits it in a single transaction, then runs each caller's callback.
+// While one commit is on disk the next batch gathers, so batches grow with load and latency
+// stays one commit at low load. Past the backlog high-water mark Submit refuses at once
+// (kUnavailable) instead of growing without bound. Thread-safe.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "engine/base/clock.h"
+#include "engine/base/result.h"
+#include "engine/storage/store.h"
+
+namespace journeyd::ingest {
+
+struct InboxWriterOptions {
+  size_t max_batch = 1024;                // events per transaction
+  int64_t backlog_high_water = 1'000'000;  // unprocessed events before refusing new ones
+  size_t compress_above = 512;             // bodies larger than this (bytes) are zstd'ed
+};
+
+struct SubmitOutcome {
+  int stored = 0;
+  int duplicates = 0;
+};
+
+class InboxWriter {
+ public:
+  using Callback = std::function<void(Result<SubmitOutcome>)>;
+
+  // `store` must outlive the writer. Reads the current backlog from the store.
+  InboxWriter(storage::Store& store, InboxWriterOptions options);
+  ~InboxWriter();  // Stop()s
+
+  // Queues `events` (all from requests that reached `source`); `done` runs on the writer thread
+  // after the commit, or at once with kUnavailable when the backlog is over the mark or the
+  // writer is stopped. Compression runs here, on the caller's thread.
+  void Submit(std::string source, std::vector<RawEvent> events, Callback done);
+  // Counts a refused request (and records its data-quality issue) in the next commit.
+  void RecordRejection(storage::IntakeRejection rejection);
+
+  // Commits everything queued, then stops the thread. Later Submits fail with kUnavailable.
+  void Stop();
+
+  int64_t backlog() const;
+  // Called by the stage that consumes the inbox.
+  void MarkProcessed(int64_t count);
+
+ private:
+  struct Pending {
+    std::string source;
+    std::vector<RawEvent> events;
+    std::vector<storage::InboxRecord> records;
+    Callback done;
+  };
+  void Loop();
+  void CommitBatch(std::vector<Pending>& batch, std::vector<storage::IntakeRejection>& rejections);
+
+  storage::Store& store_;
+  const InboxWriterOptions options_;
+
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<Pending> queue_;                           // GUARDED_BY(mu_)
+  size_t queued_events_ = 0;                            // GUARDED_BY(mu_)
+  std::vector<storage::IntakeRejection> rejections_;    // GUARDED_BY(mu_)
+  int64_t backlog_ = 0;                                 // GUARDED_BY(mu_)
+  bool stopping_ = false;                               // GUARDED_BY(mu_)
+  std::thread thread_;
+};
+
+}  // namespace journeyd::ingest
