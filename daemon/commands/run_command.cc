@@ -14,6 +14,7 @@
 #include "daemon/logging.h"
 #include "daemon/routes/health_routes.h"
 #include "daemon/routes/intake_routes.h"
+#include "daemon/routes/issues_api.h"
 #include "daemon/server/http_server.h"
 #include "daemon/systemd_notifier.h"
 #include "engine/ingest/inbox_writer.h"
@@ -31,6 +32,11 @@ void WarnAboutRestartOnlyChanges(const config::Config& old_config,
   }
   if (old_config.server.threads != new_config.server.threads) {
     spdlog::warn("reload: server.threads changed; restart journeyd to apply it");
+  }
+  if (old_config.ingest.backlog_high_water != new_config.ingest.backlog_high_water ||
+      old_config.ingest.max_batch != new_config.ingest.max_batch ||
+      !(old_config.ingest.compress_above == new_config.ingest.compress_above)) {
+    spdlog::warn("reload: ingest settings changed; restart journeyd to apply them");
   }
   if (old_config.storage.url != new_config.storage.url ||
       old_config.data_dir != new_config.data_dir) {
@@ -83,13 +89,18 @@ int Run(const GlobalOptions& global, const RunOptions& options) {
                  "acknowledged events are safe in the store");
   }
 
-  ingest::InboxWriter inbox(**store, ingest::InboxWriterOptions{});
+  ingest::InboxWriterOptions inbox_options;
+  inbox_options.backlog_high_water = initial->ingest.backlog_high_water;
+  inbox_options.max_batch = static_cast<size_t>(initial->ingest.max_batch);
+  inbox_options.compress_above = initial->ingest.compress_above.bytes;
+  ingest::InboxWriter inbox(**store, inbox_options);
 
   boost::asio::io_context io(initial->server.threads);
   server::Router router;
   routes::AddHealthRoutes(router, **store, config);
   routes::AddIntakeRoutes(router, config, inbox, clock);
   routes::AddSourcesApi(router, config, **store);
+  routes::AddIssuesApi(router, config, **store);
 
   auto http = std::make_shared<server::HttpServer>(io, router, initial->server.limits);
   auto bound = http->Listen(initial->server.listen);

@@ -117,6 +117,21 @@ const StructSpec<StorageSettings>& StorageSettings::Spec() {
   return *spec;
 }
 
+const StructSpec<IngestSettings>& IngestSettings::Spec() {
+  static const auto* spec = [] {
+    auto* s = new StructSpec<IngestSettings>();
+    s->Optional("backlog_high_water", &IngestSettings::backlog_high_water,
+                "Unprocessed events past which intake answers 503 with Retry-After.",
+                AtLeast<int64_t>(1))
+        .Optional("max_batch", &IngestSettings::max_batch,
+                  "Most events written in one group commit.", AtLeast(1))
+        .Optional("compress_above", &IngestSettings::compress_above,
+                  "Raw bodies larger than this are stored zstd-compressed.");
+    return s;
+  }();
+  return *spec;
+}
+
 const StructSpec<IdentifierRule>& IdentifierRule::Spec() {
   static const auto* spec = [] {
     auto* s = new StructSpec<IdentifierRule>();

@@ -79,6 +79,14 @@ struct StorageSettings {
   static const StructSpec<StorageSettings>& Spec();
 };
 
+struct IngestSettings {
+  // Unprocessed inbox events past which intake answers 503 + Retry-After (vendors retry).
+  int64_t backlog_high_water = 1'000'000;
+  int max_batch = 1024;         // events per group commit
+  ByteSize compress_above{512};  // raw bodies larger than this are stored zstd-compressed
+  static const StructSpec<IngestSettings>& Spec();
+};
+
 struct IdentifierRule {
   std::string type;         // "email", "phone", or a source-scoped id such as "shopify.customer_id"
   int max_per_profile = 0;  // 0: unlimited
@@ -123,6 +131,7 @@ struct Config {
   ServerSettings server;
   LogSettings log;
   StorageSettings storage;
+  IngestSettings ingest;
   IdentitySettings identity;
   GovernanceSettings governance;
   JourneySettings journey;

@@ -11,6 +11,7 @@ struct TopLevel {
   ServerSettings server;
   LogSettings log;
   StorageSettings storage;
+  IngestSettings ingest;
   IdentitySettings identity;
   GovernanceSettings governance;
   JourneySettings journey;
@@ -24,6 +25,7 @@ struct TopLevel {
           .Required("server", &TopLevel::server, "HTTP server.")
           .Optional("log", &TopLevel::log, "Logging.")
           .Optional("storage", &TopLevel::storage, "Where journeyd keeps its state.")
+          .Optional("ingest", &TopLevel::ingest, "Durable inbox and backpressure.")
           .Optional("identity", &TopLevel::identity, "Identity resolution rules.")
           .Optional("governance", &TopLevel::governance, "Data governance rules.")
           .Optional("journey", &TopLevel::journey, "Customer journey definition.")
@@ -147,6 +149,7 @@ std::string DescribeConfig(const Registry& registry) {
   section("server.limits", ServerLimits::Spec().docs());
   section("log", LogSettings::Spec().docs());
   section("storage", StorageSettings::Spec().docs());
+  section("ingest", IngestSettings::Spec().docs());
   section("identity", IdentitySettings::Spec().docs());
   section("identity.identifiers[]", IdentifierRule::Spec().docs());
   section("governance", GovernanceSettings::Spec().docs());
@@ -202,6 +205,7 @@ std::shared_ptr<const Config> LoadConfig(const std::filesystem::path& file,
                  "the postgresql backend is not part of this build yet; use sqlite:NAME");
     }
   }
+  config->ingest = top.ingest;
   config->identity = std::move(top.identity);
   config->governance = top.governance;
   config->journey = std::move(top.journey);

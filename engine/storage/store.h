@@ -72,6 +72,28 @@ struct StoredInboxEvent {
   RawEvent event;
 };
 
+struct IssueFilter {
+  std::string kind;    // empty: any
+  std::string source;  // empty: any
+  int64_t before_id = 0;  // 0: newest first from the top; else only ids below (pagination)
+  int limit = 100;
+};
+
+struct DataQualityIssue {
+  int64_t id = 0;
+  std::string kind;
+  std::string source;
+  std::string message;
+  TimePoint created_at;
+};
+
+struct IssueCount {
+  std::string kind;
+  std::string source;
+  int64_t count = 0;
+  TimePoint latest;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -94,6 +116,10 @@ class Store {
   virtual Result<std::vector<SourceStats>> ListSourceStats() = 0;
   // Inbox rows in id order after `after_id`, bodies decompressed; for the mapping stage and tests.
   virtual Result<std::vector<StoredInboxEvent>> ReadInbox(int64_t after_id, int limit) = 0;
+
+  // Data-quality issues, newest first, and their counts by kind and source.
+  virtual Result<std::vector<DataQualityIssue>> ListIssues(const IssueFilter& filter) = 0;
+  virtual Result<std::vector<IssueCount>> CountIssues(const IssueFilter& filter) = 0;
 };
 
 using StorePtr = std::unique_ptr<Store>;

@@ -117,6 +117,14 @@ TEST_CASE("a signed Shopify webhook is stored once and counted", "[intake]") {
     CHECK(tampered->status == 401);
     CHECK(boost::json::parse(tampered->body).at("error").at("code") == "unauthenticated");
 
+    auto issues = HttpGet(daemon.host(), daemon.port(), "/api/v1/issues?kind=signature_failure",
+                          {{"Authorization", "Bearer test-read-token"}});
+    REQUIRE(issues.ok());
+    const auto listed = boost::json::parse(issues->body);
+    REQUIRE(listed.at("issues").as_array().size() == 1);
+    CHECK(listed.at("issues").at(0).at("source") == "shopify");
+    CHECK(listed.at("counts").at(0).at("count") == 1);
+
     auto stats = SourceStats(daemon, "shopify");
     CHECK(Stat(stats, "received") == 3);
     CHECK(Stat(stats, "accepted") == 1);
@@ -184,6 +192,38 @@ TEST_CASE("bad intake requests get the documented 4xx and are counted", "[intake
   auto stats = SourceStats(daemon, "shopify");
   CHECK(Stat(stats, "rejected") == 2);  // 415 and 400; 413 never reached the source
   CHECK(Stat(stats, "accepted") == 0);
+
+  // Each refusal is a visible data-quality issue, filterable and paged.
+  auto issues = HttpGet(daemon.host(), daemon.port(), "/api/v1/issues?source=shopify",
+                        {{"Authorization", "Bearer test-read-token"}});
+  REQUIRE(issues.ok());
+  REQUIRE(issues->status == 200);
+  const auto listed = boost::json::parse(issues->body);
+  std::set<std::string> kinds;
+  for (const auto& issue : listed.at("issues").as_array()) {
+    kinds.insert(std::string(issue.at("kind").as_string()));
+  }
+  INFO(issues->body);
+  CHECK(kinds == std::set<std::string>{"malformed_payload", "unsupported_media_type"});
+  auto all = HttpGet(daemon.host(), daemon.port(), "/api/v1/issues",
+                     {{"Authorization", "Bearer test-read-token"}});
+  REQUIRE(all.ok());
+  CHECK(boost::json::parse(all->body).at("issues").as_array().size() == 2);
+  auto page = HttpGet(daemon.host(), daemon.port(), "/api/v1/issues?limit=1",
+                      {{"Authorization", "Bearer test-read-token"}});
+  REQUIRE(page.ok());
+  const auto first_page = boost::json::parse(page->body);
+  CHECK(first_page.at("issues").as_array().size() == 1);
+  REQUIRE(first_page.at("next").is_string());
+  auto rest = HttpGet(daemon.host(), daemon.port(),
+                      std::string(first_page.at("next").as_string()),
+                      {{"Authorization", "Bearer test-read-token"}});
+  REQUIRE(rest.ok());
+  CHECK(boost::json::parse(rest->body).at("issues").as_array().size() == 1);
+  auto bad_limit = HttpGet(daemon.host(), daemon.port(), "/api/v1/issues?limit=0",
+                           {{"Authorization", "Bearer test-read-token"}});
+  REQUIRE(bad_limit.ok());
+  CHECK(bad_limit->status == 400);
 }
 
 TEST_CASE("kill -9 during a burst loses no acknowledged webhook", "[intake][crash]") {

@@ -291,4 +291,44 @@ Result<std::vector<StoredInboxEvent>> SqliteStore::ReadInbox(int64_t after_id, i
   return out;
 }
 
+Result<std::vector<DataQualityIssue>> SqliteStore::ListIssues(const IssueFilter& filter) {
+  std::lock_guard lock(mu_);
+  // Empty filter values match everything, so one prepared statement serves every combination.
+  auto rows = db_->Prepare(
+      "SELECT id, kind, source, message, created_at FROM data_quality_issues"
+      " WHERE (?1 = '' OR kind = ?1) AND (?2 = '' OR source = ?2) AND (?3 = 0 OR id < ?3)"
+      " ORDER BY id DESC LIMIT ?4");
+  if (!rows.ok()) return rows.error();
+  rows->Bind(1, filter.kind).Bind(2, filter.source).Bind(3, filter.before_id)
+      .Bind(4, int64_t{filter.limit});
+  std::vector<DataQualityIssue> out;
+  while (true) {
+    auto row = rows->Step();
+    if (!row.ok()) return row.error();
+    if (!*row) break;
+    out.push_back({rows->ColumnInt(0), rows->ColumnText(1), rows->ColumnText(2),
+                   rows->ColumnText(3), TimePoint(std::chrono::milliseconds(rows->ColumnInt(4)))});
+  }
+  return out;
+}
+
+Result<std::vector<IssueCount>> SqliteStore::CountIssues(const IssueFilter& filter) {
+  std::lock_guard lock(mu_);
+  auto rows = db_->Prepare(
+      "SELECT kind, source, COUNT(*), MAX(created_at) FROM data_quality_issues"
+      " WHERE (?1 = '' OR kind = ?1) AND (?2 = '' OR source = ?2)"
+      " GROUP BY kind, source ORDER BY kind, source");
+  if (!rows.ok()) return rows.error();
+  rows->Bind(1, filter.kind).Bind(2, filter.source);
+  std::vector<IssueCount> out;
+  while (true) {
+    auto row = rows->Step();
+    if (!row.ok()) return row.error();
+    if (!*row) break;
+    out.push_back({rows->ColumnText(0), rows->ColumnText(1), rows->ColumnInt(2),
+                   TimePoint(std::chrono::milliseconds(rows->ColumnInt(3)))});
+  }
+  return out;
+}
+
 }  // namespace journeyd::storage

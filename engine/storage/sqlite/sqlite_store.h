@@ -25,6 +25,8 @@ class SqliteStore final : public Store {
   Result<int64_t> CountPendingInbox() override;
   Result<std::vector<SourceStats>> ListSourceStats() override;
   Result<std::vector<StoredInboxEvent>> ReadInbox(int64_t after_id, int limit) override;
+  Result<std::vector<DataQualityIssue>> ListIssues(const IssueFilter& filter) override;
+  Result<std::vector<IssueCount>> CountIssues(const IssueFilter& filter) override;
 
  private:
   explicit SqliteStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}

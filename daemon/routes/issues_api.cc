@@ -1,0 +1,90 @@
+#include "daemon/routes/issues_api.h"
+
+#include <charconv>
+
+#include "daemon/routes/auth.h"
+#include "daemon/routes/query_params.h"
+#include "daemon/server/http_errors.h"
+#include "engine/base/time_format.h"
+
+namespace journeyd::routes {
+
+namespace http = server::http;
+
+namespace {
+
+constexpr int kDefaultPageSize = 100;
+constexpr int kMaxPageSize = 1000;
+
+std::optional<int64_t> ParsePositive(const std::string& text) {
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < 1) return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
+void AddIssuesApi(server::Router& router, const ConfigHolder& config, storage::Store& store) {
+  router.Add(http::verb::get, "/api/v1/issues",
+             [&config, &store](server::RequestContext& ctx, server::Respond respond) {
+               auto current = config.Get();
+               if (!Authorize(ctx.request, *current, Role::kRead, respond)) return;
+               storage::IssueFilter filter;
+               filter.kind = QueryParam(ctx.query, "kind").value_or("");
+               filter.source = QueryParam(ctx.query, "source").value_or("");
+               filter.limit = kDefaultPageSize;
+               if (auto limit = QueryParam(ctx.query, "limit")) {
+                 auto n = ParsePositive(*limit);
+                 if (!n || *n > kMaxPageSize) {
+                   respond(server::ErrorResponse(
+                       ctx.request, InvalidArgument("limit must be from 1 to " +
+                                                    std::to_string(kMaxPageSize))));
+                   return;
+                 }
+                 filter.limit = static_cast<int>(*n);
+               }
+               if (auto cursor = QueryParam(ctx.query, "before")) {
+                 auto n = ParsePositive(*cursor);
+                 if (!n) {
+                   respond(server::ErrorResponse(
+                       ctx.request, InvalidArgument("before must be an issue id")));
+                   return;
+                 }
+                 filter.before_id = *n;
+               }
+               auto issues = store.ListIssues(filter);
+               auto counts = store.CountIssues(filter);
+               if (!issues.ok() || !counts.ok()) {
+                 respond(server::ErrorResponse(
+                     ctx.request, issues.ok() ? counts.error() : issues.error()));
+                 return;
+               }
+               boost::json::array items;
+               for (const auto& issue : *issues) {
+                 items.push_back({{"id", issue.id},
+                                  {"kind", issue.kind},
+                                  {"source", issue.source},
+                                  {"message", issue.message},
+                                  {"created_at", FormatIso8601(issue.created_at)}});
+               }
+               boost::json::array totals;
+               for (const auto& c : *counts) {
+                 totals.push_back({{"kind", c.kind},
+                                   {"source", c.source},
+                                   {"count", c.count},
+                                   {"latest_at", FormatIso8601(c.latest)}});
+               }
+               boost::json::value next = nullptr;
+               if (static_cast<int>(issues->size()) == filter.limit && !issues->empty()) {
+                 next = "/api/v1/issues?before=" + std::to_string(issues->back().id) +
+                        "&limit=" + std::to_string(filter.limit);
+               }
+               respond(server::JsonResponse(ctx.request, http::status::ok,
+                                            {{"issues", std::move(items)},
+                                             {"counts", std::move(totals)},
+                                             {"next", next}}));
+             });
+}
+
+}  // namespace journeyd::routes
