@@ -131,6 +131,18 @@ void AppendTable(std::string& out, const std::vector<FieldDoc>& docs) {
   out += "\n";
 }
 
+// Where `path` (e.g. storage.url) is written, or the closest enclosing map that is.
+Position ValuePosition(const ConfigNode& root, std::initializer_list<std::string_view> path) {
+  ConfigNode node = root;
+  for (std::string_view key : path) {
+    if (!node.IsMap()) break;
+    auto child = node.Find(key);
+    if (!child) break;
+    node = *child;
+  }
+  return node.position();
+}
+
 }  // namespace
 
 std::string DescribeConfig(const Registry& registry) {
@@ -197,11 +209,7 @@ std::shared_ptr<const Config> LoadConfig(const std::filesystem::path& file,
   if (auto location = ParseStorageUrl(config->storage.url); location.ok()) {
     config->storage.location = *location;
     if (location->backend == StorageBackend::kPostgres) {
-      Position at = root->Find("storage") ? root->Find("storage")->position() : root->position();
-      if (auto storage = root->Find("storage"); storage && storage->IsMap() && storage->Find("url")) {
-        at = storage->Find("url")->position();
-      }
-      diag.Error(at, DiagnosticKind::kInvalidValue,
+      diag.Error(ValuePosition(*root, {"storage", "url"}), DiagnosticKind::kInvalidValue,
                  "the postgresql backend is not part of this build yet; use sqlite:NAME");
     }
   }
