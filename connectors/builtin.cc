@@ -2,7 +2,18 @@
 
 #include <stdexcept>
 
+#include "connectors/bearer/bearer_source.h"
+#include "connectors/hmac/hmac_source.h"
+#include "connectors/hubspot/hubspot_source.h"
+#include "connectors/mailchimp/mailchimp_source.h"
 #include "connectors/preview/preview_target.h"
+#include "connectors/segment/segment_source.h"
+#include "connectors/shopify/shopify_source.h"
+#include "connectors/square/square_source.h"
+#include "connectors/standard_webhooks/standard_webhooks_source.h"
+#include "connectors/stripe/stripe_source.h"
+#include "connectors/woocommerce/woocommerce_source.h"
+#include "connectors/zendesk/zendesk_source.h"
 
 namespace journeyd {
 
@@ -17,6 +28,17 @@ void Must(Status status) {
 
 void RegisterBuiltinConnectors(Registry& registry) {
   Must(registry.AddTarget(connectors::preview::MakePreviewFactory()));
+  Must(registry.AddSource(connectors::shopify::MakeShopifyFactory()));
+  Must(registry.AddSource(connectors::woocommerce::MakeWooCommerceFactory()));
+  Must(registry.AddSource(connectors::square::MakeSquareFactory()));
+  Must(registry.AddSource(connectors::zendesk::MakeZendeskFactory()));
+  Must(registry.AddSource(connectors::stripe::MakeStripeFactory()));
+  Must(registry.AddSource(connectors::standard_webhooks::MakeStandardWebhooksFactory()));
+  Must(registry.AddSource(connectors::hubspot::MakeHubSpotFactory()));
+  Must(registry.AddSource(connectors::mailchimp::MakeMailchimpFactory()));
+  Must(registry.AddSource(connectors::segment::MakeSegmentFactory()));
+  Must(registry.AddSource(connectors::hmac::MakeHmacFactory()));
+  Must(registry.AddSource(connectors::bearer::MakeBearerFactory()));
 }
 
 }  // namespace journeyd

@@ -51,10 +51,9 @@ std::string Hmac(HashAlgorithm algorithm, std::string_view key,
   if (!mac) return {};
   std::unique_ptr<EVP_MAC_CTX, MacCtxDeleter> ctx(EVP_MAC_CTX_new(mac.get()));
   if (!ctx) return {};
-  OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                       const_cast<char*>(DigestName(algorithm)), 0),
-      OSSL_PARAM_construct_end()};
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(
+                             OSSL_MAC_PARAM_DIGEST, const_cast<char*>(DigestName(algorithm)), 0),
+                         OSSL_PARAM_construct_end()};
   // An empty key is valid HMAC input, but OpenSSL wants a non-null pointer for it.
   static const unsigned char kNoKey = 0;
   const auto* key_bytes =
@@ -69,8 +68,8 @@ std::string Hmac(HashAlgorithm algorithm, std::string_view key,
   }
   std::string out(EVP_MAX_MD_SIZE, '\0');
   size_t length = 0;
-  if (EVP_MAC_final(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &length,
-                    out.size()) != 1) {
+  if (EVP_MAC_final(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &length, out.size()) !=
+      1) {
     return {};
   }
   out.resize(length);

@@ -20,8 +20,7 @@ Result<FormFields> ParseFormUrlEncoded(std::string_view text) {
     auto key = PercentDecode(raw_key, /*plus_is_space=*/true);
     auto value = PercentDecode(raw_value, /*plus_is_space=*/true);
     if (!key || !value) {
-      return InvalidArgument("malformed form field " + std::to_string(index) +
-                             ": broken %-escape");
+      return InvalidArgument("malformed form field " + std::to_string(index) + ": broken %-escape");
     }
     fields.emplace_back(std::move(*key), std::move(*value));
   }

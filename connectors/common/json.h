@@ -3,10 +3,9 @@
 // Stateless: safe from any thread.
 #pragma once
 
+#include <boost/json/value.hpp>
 #include <string>
 #include <string_view>
-
-#include <boost/json/value.hpp>
 
 #include "engine/base/result.h"
 

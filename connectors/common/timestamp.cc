@@ -40,8 +40,8 @@ std::optional<std::chrono::system_clock::time_point> ParseIso8601(std::string_vi
   const auto y = Digits(text, 0, 4), mo = Digits(text, 5, 2), d = Digits(text, 8, 2);
   const auto h = Digits(text, 11, 2), mi = Digits(text, 14, 2), s = Digits(text, 17, 2);
   if (!y || !mo || !d || !h || !mi || !s) return std::nullopt;
-  if (text[4] != '-' || text[7] != '-' || (text[10] != 'T' && text[10] != 't') ||
-      text[13] != ':' || text[16] != ':') {
+  if (text[4] != '-' || text[7] != '-' || (text[10] != 'T' && text[10] != 't') || text[13] != ':' ||
+      text[16] != ':') {
     return std::nullopt;
   }
   const year_month_day date{year(*y), month(static_cast<unsigned>(*mo)),
@@ -76,6 +76,11 @@ std::optional<std::chrono::system_clock::time_point> ParseIso8601(std::string_vi
   }
   const auto local = sys_days(date) + hours(*h) + minutes(*mi) + seconds(*s);
   return time_point_cast<system_clock::duration>(local - offset + fraction);
+}
+
+const Clock& ClockOrSystem(const Clock* clock) {
+  static const SystemClock system_clock;
+  return clock != nullptr ? *clock : system_clock;
 }
 
 Status CheckFreshness(const Clock& clock, std::chrono::system_clock::time_point signed_at,

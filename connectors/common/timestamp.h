@@ -21,6 +21,9 @@ std::optional<int64_t> ParseDecimal(std::string_view text);
 // seconds and a "Z" or "+HH:MM" / "-HH:MM" offset; nullopt for anything else.
 std::optional<std::chrono::system_clock::time_point> ParseIso8601(std::string_view text);
 
+// `clock`, or the process-wide system clock when null (a context built without one).
+const Clock& ClockOrSystem(const Clock* clock);
+
 // kUnauthenticated "timestamp outside tolerance" when `signed_at` is more than `tolerance` away
 // from the clock's now, in either direction.
 Status CheckFreshness(const Clock& clock, std::chrono::system_clock::time_point signed_at,

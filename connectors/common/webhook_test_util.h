@@ -3,14 +3,13 @@
 // source from YAML exactly as the config loader does. Thread-compatible.
 #pragma once
 
+#include <boost/json.hpp>
 #include <chrono>
 #include <filesystem>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-
-#include <boost/json.hpp>
 
 #include "connectors/common/crypto.h"
 #include "connectors/common/encoding.h"

@@ -58,8 +58,7 @@ Result<std::vector<RawEvent>> ShopifySource::Accept(const InboundRequest& reques
 
 std::unique_ptr<Factory<WebhookSource>> MakeShopifyFactory() {
   return std::make_unique<SpecFactory<WebhookSource, ShopifySource, ShopifySettings>>(
-      "shopify", "Shopify webhooks, verified with X-Shopify-Hmac-Sha256.",
-      ShopifySettings::Spec());
+      "shopify", "Shopify webhooks, verified with X-Shopify-Hmac-Sha256.", ShopifySettings::Spec());
 }
 
 }  // namespace journeyd::connectors::shopify

@@ -41,28 +41,27 @@ TEST_CASE("shopify: every published and derived signature vector", "[connectors]
   int valid = 0, invalid = 0;
   for (const auto& item : vectors.at("vectors").as_array()) {
     const auto& vector = item.as_object();
-    DYNAMIC_SECTION(testing::Text(vector.at("name"))) {
-      const ShopifySource source = MakeSource(clock, testing::Text(vector.at("secret")));
-      FakeRequest request;
-      request.body = testing::VectorBody(vector, dir);
-      request.headers.Add("X-Shopify-Hmac-Sha256", testing::Text(vector.at("expected_signature")));
-      request.headers.Add("X-Shopify-Topic", "orders/create");
-      request.headers.Add("X-Shopify-Webhook-Id", "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043");
-      auto result = source.Accept(request.View());
-      if (vector.at("valid").as_bool()) {
-        ++valid;
-        REQUIRE(result.ok());
-        REQUIRE(result->size() == 1);
-        CHECK((*result)[0].body == request.body);
-      } else {
-        ++invalid;
-        REQUIRE_FALSE(result.ok());
-        CHECK(result.error().code == ErrorCode::kUnauthenticated);
-      }
+    INFO(testing::Text(vector.at("name")));
+    const ShopifySource source = MakeSource(clock, testing::Text(vector.at("secret")));
+    FakeRequest request;
+    request.body = testing::VectorBody(vector, dir);
+    request.headers.Add("X-Shopify-Hmac-Sha256", testing::Text(vector.at("expected_signature")));
+    request.headers.Add("X-Shopify-Topic", "orders/create");
+    request.headers.Add("X-Shopify-Webhook-Id", "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043");
+    auto result = source.Accept(request.View());
+    if (vector.at("valid").as_bool()) {
+      ++valid;
+      REQUIRE(result.ok());
+      REQUIRE(result->size() == 1);
+      CHECK((*result)[0].body == request.body);
+    } else {
+      ++invalid;
+      REQUIRE_FALSE(result.ok());
+      CHECK(result.error().code == ErrorCode::kUnauthenticated);
     }
   }
-  CHECK(valid + invalid == static_cast<int>(vectors.at("vectors").as_array().size()));
-  CHECK(vectors.at("vectors").as_array().size() >= 4);
+  CHECK(valid == 3);
+  CHECK(invalid == 1);
 }
 
 TEST_CASE("shopify: a real orders/create payload becomes one event with the delivery's keys",
@@ -88,7 +87,8 @@ TEST_CASE("shopify: a real orders/create payload becomes one event with the deli
     CHECK_FALSE(EqualsIgnoreCase(name, "X-Shopify-Hmac-Sha256"));
     CHECK_FALSE(EqualsIgnoreCase(name, "X-Shopify-Name"));
   }
-  CHECK(event.headers[0] == std::pair<std::string, std::string>("X-Shopify-Topic", "orders/create"));
+  CHECK(event.headers[0] ==
+        std::pair<std::string, std::string>("X-Shopify-Topic", "orders/create"));
   CHECK(event.headers[1].second == "snowdevil.myshopify.com");
 }
 
@@ -173,7 +173,8 @@ TEST_CASE("shopify: the factory parses YAML and points at bad keys", "[connector
                                       "name: shop_main\n"
                                       "type: shopify\n"
                                       "mapping: mappings/shopify.yaml\n"
-                                      "secret: " + std::string(kSecret) + "\n",
+                                      "secret: " +
+                                          std::string(kSecret) + "\n",
                                       context);
   REQUIRE(good.source != nullptr);
   CHECK_FALSE(good.diag.has_errors());

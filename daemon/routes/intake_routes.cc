@@ -47,10 +47,14 @@ struct IntakeDeps {
   const Clock& clock;
 };
 
+// Counts the refusal, then sends `response` once the count is committed.
 void Reject(IntakeDeps deps, const config::SourceEntry& source,
-            storage::IntakeRejectionKind kind, std::string issue_kind, std::string message) {
+            storage::IntakeRejectionKind kind, std::string issue_kind, std::string message,
+            server::HttpResponse response, server::Respond respond) {
+  auto shared = std::make_shared<server::HttpResponse>(std::move(response));
   deps.inbox.RecordRejection(
-      {source.name, kind, std::move(issue_kind), std::move(message), deps.clock.Now()});
+      {source.name, kind, std::move(issue_kind), std::move(message), deps.clock.Now()},
+      [shared, respond = std::move(respond)] { respond(std::move(*shared)); });
 }
 
 // Verifies, splits and stores one request for `source`; answers once the events are durable.
@@ -60,11 +64,12 @@ void Intake(IntakeDeps deps, const config::SourceEntry& source, server::RequestC
   const std::string media_type = MediaType(request);
   if (!source.webhook->AcceptsMediaType(media_type)) {
     Reject(deps, source, storage::IntakeRejectionKind::kRejected, "unsupported_media_type",
-           "content type '" + media_type + "' is not accepted");
-    respond(server::ErrorResponse(request, http::status::unsupported_media_type,
-                                  "unsupported_media_type",
-                                  "content type '" + media_type + "' is not accepted by source '" +
-                                      source.name + "'"));
+           "content type '" + media_type + "' is not accepted",
+           server::ErrorResponse(request, http::status::unsupported_media_type,
+                                 "unsupported_media_type",
+                                 "content type '" + media_type + "' is not accepted by source '" +
+                                     source.name + "'"),
+           std::move(respond));
     return;
   }
   RequestHeaders headers(request);
@@ -77,13 +82,13 @@ void Intake(IntakeDeps deps, const config::SourceEntry& source, server::RequestC
       // The log and the issue say why; the sender learns nothing about which part failed.
       spdlog::warn("source {}: request refused: {}", source.name, error.message);
       Reject(deps, source, storage::IntakeRejectionKind::kSignatureFailure, "signature_failure",
-             error.message);
-      respond(server::ErrorResponse(request, http::status::unauthorized, "unauthenticated",
-                                    "the request's signature or credentials did not verify"));
+             error.message,
+             server::ErrorResponse(request, http::status::unauthorized, "unauthenticated",
+                                   "the request's signature or credentials did not verify"),
+             std::move(respond));
     } else {
       Reject(deps, source, storage::IntakeRejectionKind::kRejected, "malformed_payload",
-             error.message);
-      respond(server::ErrorResponse(request, error));
+             error.message, server::ErrorResponse(request, error), std::move(respond));
     }
     return;
   }
@@ -104,8 +109,10 @@ void Intake(IntakeDeps deps, const config::SourceEntry& source, server::RequestC
       });
 }
 
-constexpr std::array<std::string_view, 7> kTrackingCalls = {
-    "identify", "track", "page", "screen", "group", "alias", "batch"};
+// Segment's HTTP Tracking API paths, and the one-letter forms analytics.js uses.
+constexpr std::array<std::string_view, 14> kTrackingCalls = {
+    "identify", "track", "page", "screen", "group", "alias", "batch",
+    "i",        "t",     "p",    "s",      "g",     "a",     "b"};
 
 }  // namespace
 

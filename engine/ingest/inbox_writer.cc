@@ -49,10 +49,16 @@ void InboxWriter::Submit(std::string source, std::vector<RawEvent> events, Callb
   wake_.notify_one();
 }
 
-void InboxWriter::RecordRejection(storage::IntakeRejection rejection) {
+void InboxWriter::RecordRejection(storage::IntakeRejection rejection,
+                                  std::function<void()> done) {
   {
-    std::lock_guard lock(mu_);
-    rejections_.push_back(std::move(rejection));
+    std::unique_lock lock(mu_);
+    if (stopping_ && !thread_.joinable()) {
+      lock.unlock();
+      if (done) done();
+      return;
+    }
+    rejections_.push_back({std::move(rejection), std::move(done)});
   }
   wake_.notify_one();
 }
@@ -79,7 +85,7 @@ void InboxWriter::MarkProcessed(int64_t count) {
 
 void InboxWriter::Loop() {
   std::vector<Pending> batch;
-  std::vector<storage::IntakeRejection> rejections;
+  std::vector<PendingRejection> rejections;
   while (true) {
     {
       std::unique_lock lock(mu_);
@@ -101,9 +107,15 @@ void InboxWriter::Loop() {
 }
 
 void InboxWriter::CommitBatch(std::vector<Pending>& batch,
-                              std::vector<storage::IntakeRejection>& rejections) {
+                              std::vector<PendingRejection>& rejections) {
   storage::IntakeBatch intake;
-  intake.rejections = std::move(rejections);
+  for (auto& r : rejections) intake.rejections.push_back(std::move(r.rejection));
+  // Refusals are answered whether or not their counters could be written.
+  const auto answer_rejections = [&rejections] {
+    for (auto& r : rejections) {
+      if (r.done) r.done();
+    }
+  };
   for (Pending& p : batch) {
     for (auto& record : p.records) intake.records.push_back(std::move(record));
   }
@@ -119,6 +131,7 @@ void InboxWriter::CommitBatch(std::vector<Pending>& batch,
                   results.error().message);
     // Nothing was acknowledged: every caller gets a retryable failure (the vendor retries).
     for (Pending& p : batch) p.done(Unavailable("could not store the event; retry later"));
+    answer_rejections();
     return;
   }
   int64_t stored_total = 0;
@@ -141,6 +154,7 @@ void InboxWriter::CommitBatch(std::vector<Pending>& batch,
     backlog_ += stored_total;
   }
   for (auto& [done, outcome] : answers) done(outcome);
+  answer_rejections();
 }
 
 }  // namespace journeyd::ingest

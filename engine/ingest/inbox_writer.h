@@ -44,8 +44,10 @@ class InboxWriter {
   // after the commit, or at once with kUnavailable when the backlog is over the mark or the
   // writer is stopped. Compression runs here, on the caller's thread.
   void Submit(std::string source, std::vector<RawEvent> events, Callback done);
-  // Counts a refused request (and records its data-quality issue) in the next commit.
-  void RecordRejection(storage::IntakeRejection rejection);
+  // Counts a refused request (and records its data-quality issue) in the next commit; `done`
+  // runs after that commit (or at once when stopped), so the refusal can be answered only when
+  // the counters a client might read next already show it.
+  void RecordRejection(storage::IntakeRejection rejection, std::function<void()> done = {});
 
   // Commits everything queued, then stops the thread. Later Submits fail with kUnavailable.
   void Stop();
@@ -62,7 +64,11 @@ class InboxWriter {
     Callback done;
   };
   void Loop();
-  void CommitBatch(std::vector<Pending>& batch, std::vector<storage::IntakeRejection>& rejections);
+  struct PendingRejection {
+    storage::IntakeRejection rejection;
+    std::function<void()> done;
+  };
+  void CommitBatch(std::vector<Pending>& batch, std::vector<PendingRejection>& rejections);
 
   storage::Store& store_;
   const InboxWriterOptions options_;
@@ -71,7 +77,7 @@ class InboxWriter {
   std::condition_variable wake_;
   std::deque<Pending> queue_;                           // GUARDED_BY(mu_)
   size_t queued_events_ = 0;                            // GUARDED_BY(mu_)
-  std::vector<storage::IntakeRejection> rejections_;    // GUARDED_BY(mu_)
+  std::vector<PendingRejection> rejections_;          // GUARDED_BY(mu_)
   int64_t backlog_ = 0;                                 // GUARDED_BY(mu_)
   bool stopping_ = false;                               // GUARDED_BY(mu_)
   std::thread thread_;

@@ -1,0 +1,110 @@
+#include "connectors/hubspot/hubspot_source.h"
+
+#include <boost/json/serialize.hpp>
+
+#include "connectors/common/crypto.h"
+#include "connectors/common/encoding.h"
+#include "connectors/common/json.h"
+#include "connectors/common/request.h"
+#include "connectors/common/timestamp.h"
+
+namespace journeyd::connectors::hubspot {
+
+namespace {
+
+constexpr std::string_view kSignatureHeader = "X-HubSpot-Signature-v3";
+constexpr std::string_view kTimestampHeader = "X-HubSpot-Request-Timestamp";
+
+std::optional<std::string> CheckPublicUrl(const std::string& value) {
+  if (auto problem = common::CheckHttpUrl(value)) return problem;
+  if (value.find_first_of("?#") != std::string::npos) {
+    return "must be the base URL only: the request's path and query are appended to it";
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+const config::StructSpec<HubSpotSettings>& HubSpotSettings::Spec() {
+  static const auto* spec = [] {
+    auto* s = new config::StructSpec<HubSpotSettings>();
+    s->Required("client_secret", &HubSpotSettings::client_secret,
+                "The app's client secret (app settings > Auth).")
+        .Required("public_url", &HubSpotSettings::public_url,
+                  "The base URL HubSpot calls, e.g. https://crm-sync.example.com; v3 signatures "
+                  "cover the full URL.",
+                  CheckPublicUrl)
+        .Optional("tolerance", &HubSpotSettings::tolerance,
+                  "How old X-HubSpot-Request-Timestamp may be; older requests are refused as "
+                  "replays.",
+                  common::CheckPositiveDuration);
+    return s;
+  }();
+  return *spec;
+}
+
+HubSpotSource::HubSpotSource(HubSpotSettings settings, const ConnectorContext& context)
+    : settings_(std::move(settings)),
+      source_name_(context.instance_name),
+      clock_(&common::ClockOrSystem(context.clock)) {
+  while (!settings_.public_url.empty() && settings_.public_url.back() == '/') {
+    settings_.public_url.pop_back();
+  }
+}
+
+Result<std::vector<RawEvent>> HubSpotSource::Accept(const InboundRequest& request) const {
+  // Only v3: HubSpot sends it on every request, and the older X-HubSpot-Signature (v1/v2) has
+  // no timestamp, so a captured request could be replayed forever.
+  const auto signature = common::GetHeader(request, kSignatureHeader);
+  if (!signature) return common::Unauthenticated("missing X-HubSpot-Signature-v3 header");
+  const auto timestamp = common::GetHeader(request, kTimestampHeader);
+  if (!timestamp) return common::Unauthenticated("missing X-HubSpot-Request-Timestamp header");
+  const auto millis = common::ParseDecimal(*timestamp);
+  if (!millis) return common::Unauthenticated("malformed X-HubSpot-Request-Timestamp");
+
+  std::string uri = settings_.public_url;
+  uri += request.path;
+  if (!request.query.empty()) {
+    uri += '?';
+    uri += request.query;
+  }
+  // HubSpot signs the URI with its %-escapes decoded ('+' stays a '+').
+  const auto decoded = common::PercentDecode(uri, /*plus_is_space=*/false);
+  if (!decoded) return common::Unauthenticated("malformed %-escape in the request URI");
+  const std::string expected = common::HmacSha256(
+      settings_.client_secret.Reveal(), {request.method, *decoded, request.body, *timestamp});
+  if (!common::DigestMatches(expected, *signature, common::DigestEncoding::kBase64)) {
+    return common::Unauthenticated("signature mismatch");
+  }
+  const std::chrono::system_clock::time_point signed_at{std::chrono::milliseconds(*millis)};
+  if (Status fresh = common::CheckFreshness(*clock_, signed_at, settings_.tolerance); !fresh.ok()) {
+    return fresh.error();
+  }
+
+  auto parsed = common::ParseJson(request.body);
+  if (!parsed.ok()) return parsed.error();
+  const boost::json::array* batch = parsed->if_array();
+  if (batch == nullptr) return InvalidArgument("HubSpot webhook body is not a JSON array");
+  std::vector<RawEvent> events;
+  events.reserve(batch->size());
+  for (size_t i = 0; i < batch->size(); ++i) {
+    const boost::json::value& item = (*batch)[i];
+    if (!item.is_object()) {
+      return InvalidArgument("HubSpot event " + std::to_string(i) + " is not a JSON object");
+    }
+    RawEvent event = common::NewEvent(source_name_, request, common::kJsonMediaType);
+    event.event_type = common::ScalarText(common::FindMember(item, "subscriptionType"));
+    event.external_id = common::ScalarText(common::FindMember(item, "eventId"));
+    event.body = boost::json::serialize(item);
+    events.push_back(std::move(event));
+  }
+  return events;
+}
+
+std::unique_ptr<Factory<WebhookSource>> MakeHubSpotFactory() {
+  return std::make_unique<SpecFactory<WebhookSource, HubSpotSource, HubSpotSettings>>(
+      "hubspot", "HubSpot webhooks, verified with X-HubSpot-Signature-v3.",
+      HubSpotSettings::Spec());
+}
+
+}  // namespace journeyd::connectors::hubspot

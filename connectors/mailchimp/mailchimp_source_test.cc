@@ -1,0 +1,163 @@
+#include "connectors/mailchimp/mailchimp_source.h"
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "connectors/common/webhook_test_util.h"
+
+namespace journeyd::connectors::mailchimp {
+namespace {
+
+using testing::FakeRequest;
+
+constexpr std::string_view kSecret = "mc-callback-key+/=";
+// kSecret as it appears in the callback URL.
+constexpr std::string_view kQuery = "key=mc-callback-key%2B%2F%3D";
+
+MailchimpSource MakeSource(std::string_view secret = kSecret) {
+  static const ManualClock clock(std::chrono::system_clock::time_point(testing::kTestEpoch));
+  MailchimpSettings settings;
+  settings.secret = Secret(std::string(secret));
+  return MailchimpSource(std::move(settings), testing::MakeContext(clock, "mailchimp"));
+}
+
+FakeRequest FormRequest(std::string body, std::string query = std::string(kQuery)) {
+  FakeRequest request;
+  request.path = "/webhooks/mailchimp";
+  request.query = std::move(query);
+  request.headers.Add("User-Agent", "MailChimp");
+  request.body = std::move(body);
+  return request;
+}
+
+std::string Fixture(std::string_view name) {
+  return journeyd::testing::ReadFile(testing::WebhookFixtures("mailchimp") / name);
+}
+
+TEST_CASE("mailchimp: every docs sample and the captured form become one JSON event",
+          "[connectors][mailchimp]") {
+  const MailchimpSource source = MakeSource();
+  int forms = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(testing::WebhookFixtures("mailchimp"))) {
+    const std::string file = entry.path().filename().string();
+    INFO(file);
+    ++forms;
+    const std::string body = journeyd::testing::ReadFile(entry.path());
+    auto result = source.Accept(FormRequest(body).View());
+    REQUIRE(result.ok());
+    REQUIRE(result->size() == 1);
+    const RawEvent& event = (*result)[0];
+    // Files are named after the event type ("upemail.docs_sample.form.txt").
+    CHECK(event.event_type == file.substr(0, file.find('.')));
+    CHECK(event.external_id == "sha256:" + common::HexEncode(common::Sha256(body)));
+    CHECK(event.content_type == "application/json");
+    CHECK(event.source == "mailchimp");
+    CHECK(event.headers.empty());
+    const auto json = boost::json::parse(event.body).as_object();
+    CHECK(json.at("type") == event.event_type.c_str());
+    CHECK(json.at("fired_at").as_string().size() == 19);  // "YYYY-MM-DD HH:MM:SS"
+    CHECK(json.contains("data[list_id]"));
+  }
+  CHECK(forms == 7);
+}
+
+TEST_CASE("mailchimp: the subscribe sample, field by field", "[connectors][mailchimp]") {
+  const std::string body = Fixture("subscribe.docs_sample.form.txt");
+  auto result = MakeSource().Accept(FormRequest(body).View());
+  REQUIRE(result.ok());
+  const auto json = boost::json::parse((*result)[0].body).as_object();
+  CHECK(json.size() == 12);
+  CHECK(json.at("type") == "subscribe");
+  CHECK(json.at("fired_at") == "2009-03-26 21:35:57");
+  CHECK(json.at("data[id]") == "8a25ff1d98");
+  CHECK(json.at("data[email]") == "api@mailchimp.com");
+  CHECK(json.at("data[merges][FNAME]") == "Mailchimp");
+  CHECK(json.at("data[merges][INTERESTS]") == "Group1,Group2");
+  CHECK(json.at("data[ip_signup]") == "10.20.10.30");
+
+  const std::string upemail = Fixture("upemail.docs_sample.form.txt");
+  auto changed = MakeSource().Accept(FormRequest(upemail).View());
+  REQUIRE(changed.ok());
+  const auto fields = boost::json::parse((*changed)[0].body).as_object();
+  CHECK(fields.at("data[new_email]") == "api+new@mailchimp.com");
+  CHECK(fields.at("data[old_email]") == "api+old@mailchimp.com");
+}
+
+TEST_CASE("mailchimp: a redelivery has the same id, another event another one",
+          "[connectors][mailchimp]") {
+  const MailchimpSource source = MakeSource();
+  const std::string docs = Fixture("unsubscribe.docs_sample.form.txt");
+  const std::string captured = Fixture("unsubscribe.captured.form.txt");
+  auto first = source.Accept(FormRequest(docs).View());
+  auto again = source.Accept(FormRequest(docs).View());
+  auto other = source.Accept(FormRequest(captured).View());
+  REQUIRE(first.ok());
+  REQUIRE(again.ok());
+  REQUIRE(other.ok());
+  CHECK((*first)[0].external_id == (*again)[0].external_id);
+  CHECK((*first)[0].external_id != (*other)[0].external_id);
+  CHECK((*first)[0].external_id.size() == 7 + 64);
+}
+
+TEST_CASE("mailchimp: the key in the callback URL is required and must match",
+          "[connectors][mailchimp]") {
+  const MailchimpSource source = MakeSource();
+  const std::string body = Fixture("cleaned.docs_sample.form.txt");
+  CHECK(source.Accept(FormRequest(body, "list=a6b5da1054&" + std::string(kQuery)).View()).ok());
+
+  for (std::string query : {std::string(), std::string("key="), std::string("key=wrong"),
+                            std::string("secret=mc-callback-key%2B%2F%3D"),
+                            std::string("key=mc-callback-key+/="),  // '+' decodes to a space
+                            std::string("key=%zz")}) {
+    INFO(query);
+    auto result = source.Accept(FormRequest(body, query).View());
+    REQUIRE_FALSE(result.ok());
+    CHECK(result.error().code == ErrorCode::kUnauthenticated);
+  }
+  auto missing = source.Accept(FormRequest(body, "").View());
+  CHECK(missing.error().message == "missing key query parameter");
+}
+
+TEST_CASE("mailchimp: media type, GET probe and malformed forms", "[connectors][mailchimp]") {
+  const MailchimpSource source = MakeSource();
+  CHECK(source.AcceptsMediaType("application/x-www-form-urlencoded"));
+  CHECK_FALSE(source.AcceptsMediaType("application/json"));
+  CHECK(source.AnswersGetProbe());
+
+  auto broken = source.Accept(FormRequest("type=subscribe&data%5Bemail%5D=%E").View());
+  REQUIRE_FALSE(broken.ok());
+  CHECK(broken.error().code == ErrorCode::kInvalidArgument);
+  auto untyped = source.Accept(FormRequest("fired_at=2009-03-26+21%3A35%3A57").View());
+  REQUIRE_FALSE(untyped.ok());
+  CHECK(untyped.error().code == ErrorCode::kInvalidArgument);
+}
+
+TEST_CASE("mailchimp: the factory parses YAML and points at bad keys", "[connectors][mailchimp]") {
+  ManualClock clock(std::chrono::system_clock::time_point(testing::kTestEpoch));
+  const auto context = testing::MakeContext(clock, "mailchimp");
+  const auto factory = MakeMailchimpFactory();
+  CHECK(factory->type() == "mailchimp");
+
+  auto good = testing::CreateFromYaml(
+      *factory, "name: mailchimp\ntype: mailchimp\nsecret: \"mc-callback-key+/=\"\n", context);
+  REQUIRE(good.source != nullptr);
+  CHECK(good.source->AnswersGetProbe());
+  CHECK(good.source->Accept(FormRequest("type=profile").View()).ok());
+
+  auto bad = testing::CreateFromYaml(*factory,
+                                     "name: mailchimp\n"
+                                     "type: mailchimp\n"
+                                     "key: abc\n",
+                                     context);
+  CHECK(bad.source == nullptr);
+  auto first = testing::FirstError(bad.diag);
+  REQUIRE(first);
+  CHECK(first->kind == config::DiagnosticKind::kUnknownKey);
+  CHECK(first->position.line == 3);
+  CHECK(first->position.column == 1);
+  CHECK(bad.diag.entries().back().kind == config::DiagnosticKind::kMissingKey);
+}
+
+}  // namespace
+}  // namespace journeyd::connectors::mailchimp
