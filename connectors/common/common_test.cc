@@ -187,3 +187,28 @@ TEST_CASE("common: request helpers and setting checks", "[connectors][common]") 
 
 }  // namespace
 }  // namespace journeyd::connectors::common
+
+namespace journeyd::connectors::common {
+namespace {
+
+TEST_CASE("common: validating JSON without a document agrees with the parser",
+          "[connectors][common]") {
+  for (std::string_view text : {"{}", " [1, 2.5, \"x\", null, true] ", "{\"a\":{\"b\":[{}]}}"}) {
+    INFO(text);
+    CHECK(ValidateJson(text).ok());
+    CHECK(ParseJson(text).ok());
+  }
+  for (std::string_view text : {"", "{", "{\"id\": 1,", "[1] [2]", "{\"a\" 1}", "nul"}) {
+    INFO(text);
+    auto valid = ValidateJson(text);
+    REQUIRE_FALSE(valid.ok());
+    CHECK(valid.error().code == ErrorCode::kInvalidArgument);
+    CHECK_THAT(valid.error().message, Catch::StartsWith("malformed JSON at offset"));
+    CHECK_FALSE(ParseJson(text).ok());
+  }
+  CHECK(ValidateJson(std::string(64, '[') + std::string(64, ']')).ok());
+  CHECK_FALSE(ValidateJson(std::string(65, '[') + std::string(65, ']')).ok());
+}
+
+}  // namespace
+}  // namespace journeyd::connectors::common

@@ -1,14 +1,66 @@
 #include "connectors/common/json.h"
 
+#include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/parse_options.hpp>
 #include <boost/json/stream_parser.hpp>
 
 namespace journeyd::connectors::common {
 
+namespace {
+
+// Boost's default of 32 is below what some real payloads nest (Shopify orders with bundles).
+constexpr size_t kMaxDepth = 64;
+
+Error MalformedAt(size_t offset, const boost::system::error_code& ec) {
+  return InvalidArgument("malformed JSON at offset " + std::to_string(offset) + ": " +
+                         ec.message());
+}
+
+// A basic_parser handler that accepts every event: what is left is the parser's own checking.
+struct NullHandler {
+  static constexpr std::size_t max_object_size = std::size_t(-1);
+  static constexpr std::size_t max_array_size = std::size_t(-1);
+  static constexpr std::size_t max_key_size = std::size_t(-1);
+  static constexpr std::size_t max_string_size = std::size_t(-1);
+  using ec_t = boost::system::error_code;
+  bool on_document_begin(ec_t&) { return true; }
+  bool on_document_end(ec_t&) { return true; }
+  bool on_object_begin(ec_t&) { return true; }
+  bool on_object_end(std::size_t, ec_t&) { return true; }
+  bool on_array_begin(ec_t&) { return true; }
+  bool on_array_end(std::size_t, ec_t&) { return true; }
+  bool on_key_part(std::string_view, std::size_t, ec_t&) { return true; }
+  bool on_key(std::string_view, std::size_t, ec_t&) { return true; }
+  bool on_string_part(std::string_view, std::size_t, ec_t&) { return true; }
+  bool on_string(std::string_view, std::size_t, ec_t&) { return true; }
+  bool on_number_part(std::string_view, ec_t&) { return true; }
+  bool on_int64(std::int64_t, std::string_view, ec_t&) { return true; }
+  bool on_uint64(std::uint64_t, std::string_view, ec_t&) { return true; }
+  bool on_double(double, std::string_view, ec_t&) { return true; }
+  bool on_bool(bool, ec_t&) { return true; }
+  bool on_null(ec_t&) { return true; }
+  bool on_comment_part(std::string_view, ec_t&) { return true; }
+  bool on_comment(std::string_view, ec_t&) { return true; }
+};
+
+}  // namespace
+
+Status ValidateJson(std::string_view text) {
+  boost::json::parse_options options;
+  options.max_depth = kMaxDepth;
+  boost::json::basic_parser<NullHandler> parser(options);
+  boost::system::error_code ec;
+  const size_t consumed = parser.write_some(false, text.data(), text.size(), ec);
+  if (ec) return MalformedAt(consumed, ec);
+  if (consumed != text.size()) {
+    return MalformedAt(consumed, boost::json::error::extra_data);
+  }
+  return OkStatus();
+}
+
 Result<boost::json::value> ParseJson(std::string_view text) {
   boost::json::parse_options options;
-  // Boost's default of 32 is below what some real payloads nest (Shopify orders with bundles).
-  options.max_depth = 64;
+  options.max_depth = kMaxDepth;
   boost::json::stream_parser parser({}, options);
   boost::system::error_code ec;
   // write() reports trailing garbage too, and returns how far it got before an error.
@@ -18,10 +70,7 @@ Result<boost::json::value> ParseJson(std::string_view text) {
     parser.finish(ec);
     offset = text.size();
   }
-  if (ec) {
-    return InvalidArgument("malformed JSON at offset " + std::to_string(offset) + ": " +
-                           ec.message());
-  }
+  if (ec) return MalformedAt(offset, ec);
   return parser.release();
 }
 

@@ -15,6 +15,10 @@ namespace journeyd::connectors::common {
 // JSON value (surrounding whitespace allowed). Nesting is limited to 64 levels.
 Result<boost::json::value> ParseJson(std::string_view text);
 
+// The same check as ParseJson without building a document: no allocation, for sources that
+// take their event type and id from headers and only need to know the body is JSON.
+Status ValidateJson(std::string_view text);
+
 // The member `key` of an object; null when `value` is not an object or has no such member.
 const boost::json::value* FindMember(const boost::json::value& value, std::string_view key);
 

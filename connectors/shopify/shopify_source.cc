@@ -41,7 +41,7 @@ Result<std::vector<RawEvent>> ShopifySource::Accept(const InboundRequest& reques
   if (!webhook_id || webhook_id->empty()) {
     return InvalidArgument("missing X-Shopify-Webhook-Id header");
   }
-  if (auto parsed = common::ParseJson(request.body); !parsed.ok()) return parsed.error();
+  if (Status valid = common::ValidateJson(request.body); !valid.ok()) return valid.error();
 
   RawEvent event = common::NewEvent(source_name_, request, common::kJsonMediaType);
   event.event_type = std::string(common::GetHeader(request, kTopicHeader).value_or(""));

@@ -101,7 +101,7 @@ Result<std::vector<RawEvent>> WooCommerceSource::Accept(const InboundRequest& re
     return common::Unauthenticated("signature mismatch");
   }
   if (IsPing(request.body)) return std::vector<RawEvent>{};
-  if (auto parsed = common::ParseJson(request.body); !parsed.ok()) return parsed.error();
+  if (Status valid = common::ValidateJson(request.body); !valid.ok()) return valid.error();
 
   RawEvent event = common::NewEvent(source_name_, request, common::kJsonMediaType);
   event.event_type = std::string(common::GetHeader(request, kTopicHeader).value_or(""));

@@ -4,9 +4,25 @@
 
 namespace journeyd {
 
+namespace {
+
+// One compression context per thread, reused: ZSTD_compress would allocate and free a fresh
+// context (hundreds of KiB) for every payload.
+ZSTD_CCtx* ThreadContext() {
+  struct Holder {
+    ZSTD_CCtx* context = ZSTD_createCCtx();
+    ~Holder() { ZSTD_freeCCtx(context); }
+  };
+  thread_local Holder holder;
+  return holder.context;
+}
+
+}  // namespace
+
 std::string ZstdCompress(std::string_view data, int level) {
   std::string out(ZSTD_compressBound(data.size()), '\0');
-  const size_t written = ZSTD_compress(out.data(), out.size(), data.data(), data.size(), level);
+  const size_t written =
+      ZSTD_compressCCtx(ThreadContext(), out.data(), out.size(), data.data(), data.size(), level);
   // Compression into a buffer of ZSTD_compressBound cannot fail for lack of space.
   out.resize(ZSTD_isError(written) ? 0 : written);
   return out;

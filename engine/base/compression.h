@@ -9,7 +9,7 @@
 
 namespace journeyd {
 
-std::string ZstdCompress(std::string_view data, int level = 1);
+std::string ZstdCompress(std::string_view data, int level = -1);
 // kCorruption when `data` is not a complete zstd frame.
 Result<std::string> ZstdDecompress(std::string_view data);
 
