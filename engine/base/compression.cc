@@ -20,12 +20,16 @@ ZSTD_CCtx* ThreadContext() {
 }  // namespace
 
 std::string ZstdCompress(std::string_view data, int level) {
-  std::string out(ZSTD_compressBound(data.size()), '\0');
-  const size_t written =
-      ZSTD_compressCCtx(ThreadContext(), out.data(), out.size(), data.data(), data.size(), level);
+  // Compress into a per-thread scratch buffer and copy out only what was written: sizing the
+  // result string to the bound would zero-fill ~the whole input on every call.
+  thread_local std::string scratch;
+  const size_t bound = ZSTD_compressBound(data.size());
+  if (scratch.size() < bound) scratch.resize(bound);
+  const size_t written = ZSTD_compressCCtx(ThreadContext(), scratch.data(), bound, data.data(),
+                                           data.size(), level);
   // Compression into a buffer of ZSTD_compressBound cannot fail for lack of space.
-  out.resize(ZSTD_isError(written) ? 0 : written);
-  return out;
+  if (ZSTD_isError(written)) return {};
+  return std::string(scratch.data(), written);
 }
 
 Result<std::string> ZstdDecompress(std::string_view data) {
