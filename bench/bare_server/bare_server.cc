@@ -7,7 +7,8 @@
 // what the machine, the loopback and Beast's HTTP layer cost; journeyd's req/s divided by this
 // one is the share of that ceiling journeyd keeps.
 //
-// Usage: bare_server [threads] [port]   (defaults: 2 threads, port 0 = any free port)
+// Usage: bare_server [threads] [port] [example]   (defaults: 2 threads, port 0 = any free port;
+//        "example": read with Beast's example-server buffer, which grows 512 bytes per read)
 // Prints "127.0.0.1:<port>" on stdout once listening; stops on SIGINT/SIGTERM.
 
 #include <boost/asio.hpp>
@@ -21,6 +22,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -33,10 +35,12 @@ namespace {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  explicit Session(tcp::socket socket) : stream_(std::move(socket)) {
+  Session(tcp::socket socket, bool example_buffer) : stream_(std::move(socket)) {
     // A ceiling should not pay for small reads: without room, flat_buffer grows 512 bytes per
-    // recvmsg. journeyd reserves the declared Content-Length for the same reason.
-    buffer_.reserve(64 * 1024);
+    // recvmsg. journeyd reserves the declared Content-Length for the same reason. The
+    // "example" mode keeps Beast's example-server buffer, for comparison with figures taken
+    // from servers of that shape.
+    if (!example_buffer) buffer_.reserve(64 * 1024);
   }
 
   void start() { read(); }
@@ -84,15 +88,16 @@ class Session : public std::enable_shared_from_this<Session> {
 };
 
 // Each connection gets its own strand; the acceptor is only touched from its accept chain.
-void accept(tcp::acceptor& acceptor) {
+void accept(tcp::acceptor& acceptor, bool example_buffer) {
   acceptor.async_accept(asio::make_strand(acceptor.get_executor()),
-                        [&acceptor](beast::error_code ec, tcp::socket socket) {
+                        [&acceptor, example_buffer](beast::error_code ec, tcp::socket socket) {
                           if (ec == asio::error::operation_aborted) return;
                           if (!ec) {
                             socket.set_option(tcp::no_delay(true), ec);
-                            std::make_shared<Session>(std::move(socket))->start();
+                            std::make_shared<Session>(std::move(socket), example_buffer)
+                                ->start();
                           }
-                          accept(acceptor);
+                          accept(acceptor, example_buffer);
                         });
 }
 
@@ -101,6 +106,7 @@ void accept(tcp::acceptor& acceptor) {
 int main(int argc, char** argv) {
   const int threads = argc > 1 ? std::max(1, std::atoi(argv[1])) : 2;
   const auto port = static_cast<unsigned short>(argc > 2 ? std::atoi(argv[2]) : 0);
+  const bool example_buffer = argc > 3 && std::string_view(argv[3]) == "example";
 
   asio::io_context ioc(threads);
   tcp::acceptor acceptor(ioc, {asio::ip::make_address("127.0.0.1"), port});
@@ -109,7 +115,7 @@ int main(int argc, char** argv) {
 
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&ioc](beast::error_code, int) { ioc.stop(); });  // exit closes sockets
-  accept(acceptor);
+  accept(acceptor, example_buffer);
 
   std::vector<std::thread> pool;
   for (int i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
