@@ -48,14 +48,7 @@ Result<std::vector<RawEvent>> BearerSource::Accept(const InboundRequest& request
   }
   if (!settings_.token.Equals(presented)) return common::Unauthenticated("token mismatch");
 
-  auto parsed = common::ParseJson(request.body);
-  if (!parsed.ok()) return parsed.error();
-  RawEvent event = common::NewEvent(source_name_, request, common::kJsonMediaType);
-  locator_.Locate(request, *parsed, settings_.header, event);
-  event.body = std::string(request.body);
-  std::vector<RawEvent> events;
-  events.push_back(std::move(event));
-  return events;
+  return locator_.SingleJsonEvent(source_name_, request, settings_.header);
 }
 
 std::unique_ptr<Factory<WebhookSource>> MakeBearerFactory() {

@@ -31,4 +31,17 @@ void EventLocator::Locate(const InboundRequest& request, const boost::json::valu
   }
 }
 
+Result<std::vector<RawEvent>> EventLocator::SingleJsonEvent(
+    const std::string& source_name, const InboundRequest& request,
+    std::string_view credential_header) const {
+  auto parsed = ParseJson(request.body);
+  if (!parsed.ok()) return parsed.error();
+  RawEvent event = NewEvent(source_name, request, kJsonMediaType);
+  Locate(request, *parsed, credential_header, event);
+  event.body = std::string(request.body);
+  std::vector<RawEvent> events;
+  events.push_back(std::move(event));
+  return events;
+}
+
 }  // namespace journeyd::connectors::common

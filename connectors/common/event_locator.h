@@ -6,8 +6,10 @@
 #include <boost/json/value.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "connectors/common/checks.h"
+#include "engine/base/result.h"
 #include "engine/config/spec.h"
 #include "engine/connector/inbound_request.h"
 #include "engine/record/raw_event.h"
@@ -26,6 +28,12 @@ struct EventLocator {
   // misconfiguration names it.
   void Locate(const InboundRequest& request, const boost::json::value& body,
               std::string_view credential_header, RawEvent& event) const;
+
+  // The whole of a generic source's work once the request is authenticated: the body must be
+  // JSON (kInvalidArgument otherwise) and becomes one event, typed and keyed by Locate.
+  Result<std::vector<RawEvent>> SingleJsonEvent(const std::string& source_name,
+                                                const InboundRequest& request,
+                                                std::string_view credential_header) const;
 };
 
 // Adds the event_type_header, event_id_header, event_type_field and event_id_field keys to a

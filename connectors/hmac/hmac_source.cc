@@ -41,15 +41,7 @@ Result<std::vector<RawEvent>> HmacSource::Accept(const InboundRequest& request) 
   if (!common::DigestMatches(expected, digest, settings_.encoding)) {
     return common::Unauthenticated("signature mismatch");
   }
-  auto parsed = common::ParseJson(request.body);
-  if (!parsed.ok()) return parsed.error();
-
-  RawEvent event = common::NewEvent(source_name_, request, common::kJsonMediaType);
-  locator_.Locate(request, *parsed, settings_.header, event);
-  event.body = std::string(request.body);
-  std::vector<RawEvent> events;
-  events.push_back(std::move(event));
-  return events;
+  return locator_.SingleJsonEvent(source_name_, request, settings_.header);
 }
 
 std::unique_ptr<Factory<WebhookSource>> MakeHmacFactory() {
