@@ -4,6 +4,7 @@
 #pragma once
 
 #include <boost/json.hpp>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
 #include <optional>
@@ -92,5 +93,28 @@ inline std::optional<config::Diagnostic> FirstError(const config::Diagnostics& d
   }
   return std::nullopt;
 }
+
+// Tallies a vendor's published signature vectors: a valid one must give exactly one event that
+// carries the signed body byte for byte, an invalid one must be refused as kUnauthenticated.
+struct VectorVerdicts {
+  int valid = 0;
+  int invalid = 0;
+
+  // The accepted event, for further checks, or null for an invalid vector.
+  const RawEvent* Check(const boost::json::object& vector,
+                        const Result<std::vector<RawEvent>>& result, std::string_view body) {
+    if (vector.at("valid").as_bool()) {
+      ++valid;
+      REQUIRE(result.ok());
+      REQUIRE(result->size() == 1);
+      CHECK((*result)[0].body == body);
+      return &(*result)[0];
+    }
+    ++invalid;
+    REQUIRE_FALSE(result.ok());
+    CHECK(result.error().code == ErrorCode::kUnauthenticated);
+    return nullptr;
+  }
+};
 
 }  // namespace journeyd::connectors::testing

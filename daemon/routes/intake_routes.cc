@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 
@@ -58,8 +59,11 @@ void Reject(IntakeDeps deps, const config::SourceEntry& source,
 }
 
 // Verifies, splits and stores one request for `source`; answers once the events are durable.
+// `verdict`, when given, is what `source` already answered to this request (the tracking
+// routes try several sources), so it is not verified twice.
 void Intake(IntakeDeps deps, const config::SourceEntry& source, server::RequestContext& ctx,
-            server::Respond respond, bool tracking_api) {
+            server::Respond respond, bool tracking_api,
+            std::optional<Result<std::vector<RawEvent>>> verdict = std::nullopt) {
   const server::HttpRequest& request = ctx.request;
   const std::string media_type = MediaType(request);
   if (!source.webhook->AcceptsMediaType(media_type)) {
@@ -75,7 +79,7 @@ void Intake(IntakeDeps deps, const config::SourceEntry& source, server::RequestC
   RequestHeaders headers(request);
   InboundRequest inbound{request.method_string(), ctx.path, ctx.query, &headers, request.body(),
                          deps.clock.Now()};
-  auto events = source.webhook->Accept(inbound);
+  auto events = verdict ? std::move(*verdict) : source.webhook->Accept(inbound);
   if (!events.ok()) {
     const Error& error = events.error();
     if (error.code == ErrorCode::kUnauthenticated) {
@@ -181,22 +185,27 @@ void AddIntakeRoutes(server::Router& router, const ConfigHolder& config,
                server::Respond keep = [respond, current](server::HttpResponse r) {
                  respond(std::move(r));
                };
+               if (candidates.size() == 1) {
+                 Intake(deps, *candidates.front(), ctx, std::move(keep), true);
+                 return;
+               }
                // Several tracking sources differ by write key: offer the request to each, and
-               // let the one whose key it carries take it.
+               // let the one whose key it carries take it (with the verdict it already gave).
                RequestHeaders headers(ctx.request);
                InboundRequest probe{ctx.request.method_string(), ctx.path, ctx.query, &headers,
                                     ctx.request.body(), deps.clock.Now()};
-               const config::SourceEntry* chosen = candidates.front();
-               if (candidates.size() > 1) {
-                 for (const auto* candidate : candidates) {
-                   auto verdict = candidate->webhook->Accept(probe);
-                   if (verdict.ok() || verdict.error().code != ErrorCode::kUnauthenticated) {
-                     chosen = candidate;
-                     break;
-                   }
+               std::optional<Result<std::vector<RawEvent>>> first_refusal;
+               for (const auto* candidate : candidates) {
+                 auto verdict = candidate->webhook->Accept(probe);
+                 if (verdict.ok() || verdict.error().code != ErrorCode::kUnauthenticated) {
+                   Intake(deps, *candidate, ctx, std::move(keep), true, std::move(verdict));
+                   return;
                  }
+                 if (!first_refusal) first_refusal = std::move(verdict);
                }
-               Intake(deps, *chosen, ctx, std::move(keep), true);
+               // No key matched: the first source records the refusal, as with one source.
+               Intake(deps, *candidates.front(), ctx, std::move(keep), true,
+                      std::move(first_refusal));
              });
 }
 
