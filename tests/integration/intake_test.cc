@@ -276,3 +276,47 @@ TEST_CASE("kill -9 during a burst loses no acknowledged webhook", "[intake][cras
 
 }  // namespace
 }  // namespace journeyd::testing
+
+namespace journeyd::testing {
+namespace {
+
+TEST_CASE("the tracking API routes each call to the source whose write key it carries",
+          "[intake]") {
+  TempDir dir;
+  const char* config = R"(server:
+  listen: 127.0.0.1:8080
+  admin_token: ${env:JOURNEYD_ADMIN_TOKEN}
+  read_token: ${env:JOURNEYD_READ_TOKEN}
+sources:
+  - name: web
+    type: segment
+    write_key: web-key
+  - name: app
+    type: segment
+    write_key: app-key
+)";
+  DaemonProcess daemon(dir.Write("journeyd.yaml", config), dir.path() / "data");
+  REQUIRE(daemon.Start());
+  const auto track = [&](const std::string& basic_auth, const std::string& message_id) {
+    auto r = HttpRequest(daemon.host(), daemon.port(), "POST", "/v1/track",
+                         R"({"userId":"u1","event":"Signed Up","messageId":")" + message_id +
+                             R"("})",
+                         {{"Content-Type", "application/json"},
+                          {"Authorization", "Basic " + basic_auth}});
+    REQUIRE(r.ok());
+    return r->status;
+  };
+  CHECK(track("YXBwLWtleTo=", "m-app") == 200);    // base64("app-key:")
+  CHECK(track("d2ViLWtleTo=", "m-web") == 200);    // base64("web-key:")
+  CHECK(track("bm9wZS1rZXk6", "m-nope") == 401);   // base64("nope-key:")
+  auto web = SourceStats(daemon, "web");
+  auto app = SourceStats(daemon, "app");
+  CHECK(Stat(web, "accepted") == 1);
+  CHECK(Stat(app, "accepted") == 1);
+  // A key that matches nobody is recorded once, on the first tracking source.
+  CHECK(Stat(web, "signature_failures") == 1);
+  CHECK(Stat(app, "signature_failures") == 0);
+}
+
+}  // namespace
+}  // namespace journeyd::testing
