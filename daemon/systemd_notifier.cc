@@ -14,10 +14,6 @@ void SystemdNotifier::Reloading() { sd_notify(0, "RELOADING=1\nSTATUS=reloading 
 
 void SystemdNotifier::Stopping() { sd_notify(0, "STOPPING=1\nSTATUS=draining"); }
 
-void SystemdNotifier::Status(std::string_view status) {
-  sd_notify(0, ("STATUS=" + std::string(status)).c_str());
-}
-
 void SystemdNotifier::WatchdogPing() { sd_notify(0, "WATCHDOG=1"); }
 
 std::optional<std::chrono::microseconds> SystemdNotifier::WatchdogInterval() const {

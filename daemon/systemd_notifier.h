@@ -13,7 +13,6 @@ class SystemdNotifier {
   void Ready(std::string_view status);
   void Reloading();
   void Stopping();
-  void Status(std::string_view status);
   void WatchdogPing();
   // How often to ping: half the unit's WatchdogSec, or nullopt when no watchdog is set.
   std::optional<std::chrono::microseconds> WatchdogInterval() const;

@@ -20,7 +20,6 @@ class PreviewTarget final : public Target {
  public:
   PreviewTarget(PreviewSettings settings, const ConnectorContext& context);
   TargetLimits limits() const override;
-  int keep() const { return settings_.keep; }
 
  private:
   PreviewSettings settings_;

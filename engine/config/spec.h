@@ -75,18 +75,6 @@ class StructSpec {
     return diag.error_count() == errors_before;
   }
 
-  // For a section absent from the file: defaults, and an error per required key.
-  bool ParseAbsent(const Position& parent, T& /*out*/, Diagnostics& diag) const {
-    return ReportMissing(parent, {}, diag);
-  }
-
-  bool has_required() const {
-    for (const auto& f : fields_) {
-      if (f.doc.required) return true;
-    }
-    return false;
-  }
-
   std::vector<std::string> keys() const {
     std::vector<std::string> out;
     for (const auto& f : fields_) out.push_back(f.doc.key);

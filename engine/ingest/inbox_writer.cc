@@ -73,16 +73,6 @@ void InboxWriter::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-int64_t InboxWriter::backlog() const {
-  std::lock_guard lock(mu_);
-  return backlog_;
-}
-
-void InboxWriter::MarkProcessed(int64_t count) {
-  std::lock_guard lock(mu_);
-  backlog_ = std::max<int64_t>(0, backlog_ - count);
-}
-
 void InboxWriter::Loop() {
   std::vector<Pending> batch;
   std::vector<PendingRejection> rejections;

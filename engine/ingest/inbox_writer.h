@@ -52,10 +52,6 @@ class InboxWriter {
   // Commits everything queued, then stops the thread. Later Submits fail with kUnavailable.
   void Stop();
 
-  int64_t backlog() const;
-  // Called by the stage that consumes the inbox.
-  void MarkProcessed(int64_t count);
-
  private:
   struct Pending {
     std::string source;

@@ -140,7 +140,6 @@ Result<SqliteStatement> SqliteDb::Prepare(std::string_view sql) {
   return SqliteStatement(db_, stmt);
 }
 
-std::string SqliteDb::LastError() const { return sqlite3_errmsg(db_); }
 int64_t SqliteDb::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
 int SqliteDb::Changes() const { return sqlite3_changes(db_); }
 

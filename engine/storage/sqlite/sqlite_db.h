@@ -60,7 +60,6 @@ class SqliteDb {
   // Parameterless SQL only: schema, pragmas, BEGIN/COMMIT.
   Status Exec(std::string_view sql);
   Result<SqliteStatement> Prepare(std::string_view sql);
-  std::string LastError() const;
   int64_t LastInsertRowId() const;
   int Changes() const;
 
