@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "engine/base/compression.h"
 #include "engine/storage/migration.h"
 #include "tests/support/temp_dir.h"
 
@@ -83,6 +84,71 @@ TEST_CASE("opening a file that is not a database fails cleanly", "[storage]") {
   auto store = SqliteStore::Open(path, std::chrono::seconds(1));
   REQUIRE_FALSE(store.ok());
   CHECK(store.error().code == ErrorCode::kCorruption);
+}
+
+}  // namespace
+}  // namespace journeyd::storage
+
+namespace journeyd::storage {
+namespace {
+
+RawEvent Event(std::string external_id, std::string body) {
+  RawEvent e;
+  e.source = "shop";
+  e.event_type = "orders/create";
+  e.external_id = std::move(external_id);
+  e.content_type = "application/json";
+  e.body = std::move(body);
+  e.headers = {{"X-Shopify-Topic", "orders/create"}};
+  e.received_at = system_clock::time_point(std::chrono::milliseconds(1700000000123));
+  return e;
+}
+
+TEST_CASE("intake commits round-trip through the inbox, once per external id", "[storage]") {
+  testing::TempDir dir;
+  auto store = SqliteStore::Open(dir.path() / "j.db", std::chrono::seconds(1));
+  REQUIRE(store.ok());
+  const std::string large(4000, 'x');
+  const RawEvent plain = Event("a", "{\"small\":1}");
+  const RawEvent packed = Event("b", large);
+  const RawEvent again = Event("a", "{\"small\":1}");
+  IntakeBatch batch;
+  batch.records = {{&plain, plain.body, false},
+                   {&packed, ZstdCompress(packed.body), true},
+                   {&again, again.body, false}};
+  batch.rejections = {{"shop", IntakeRejectionKind::kSignatureFailure, "signature_failure",
+                       "signature mismatch", system_clock::now()}};
+  batch.received = {{"shop", 4}};
+  auto results = (*store)->CommitIntake(batch);
+  REQUIRE(results.ok());
+  CHECK(*results == std::vector<AppendResult>{AppendResult::kStored, AppendResult::kStored,
+                                              AppendResult::kDuplicate});
+
+  auto rows = (*store)->ReadInbox(0, 10);
+  REQUIRE(rows.ok());
+  REQUIRE(rows->size() == 2);
+  CHECK((*rows)[0].event.body == plain.body);
+  CHECK((*rows)[1].event.body == large);  // decompressed on the way out
+  CHECK((*rows)[1].event.external_id == "b");
+  CHECK((*rows)[0].event.headers == plain.headers);
+  CHECK((*rows)[0].event.received_at == plain.received_at);
+  auto after = (*store)->ReadInbox((*rows)[0].id, 10);
+  REQUIRE(after.ok());
+  CHECK(after->size() == 1);
+
+  auto stats = (*store)->ListSourceStats();
+  REQUIRE(stats.ok());
+  REQUIRE(stats->size() == 1);
+  CHECK((*stats)[0].received == 4);
+  CHECK((*stats)[0].accepted == 2);
+  CHECK((*stats)[0].duplicates == 1);
+  CHECK((*stats)[0].signature_failures == 1);
+  CHECK(*(*stats)[0].last_event_at == plain.received_at);
+  CHECK(*(*store)->CountPendingInbox() == 2);
+  auto issues = (*store)->ListIssues({});
+  REQUIRE(issues.ok());
+  REQUIRE(issues->size() == 1);
+  CHECK((*issues)[0].kind == "signature_failure");
 }
 
 }  // namespace
