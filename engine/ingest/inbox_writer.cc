@@ -20,6 +20,7 @@ void InboxWriter::Submit(std::string source, std::vector<RawEvent> events, Callb
   for (const RawEvent& e : events) {
     storage::InboxRecord record;
     record.event = &e;  // the vector's buffer does not move again once queued
+    record.headers = storage::EncodeInboxHeaders(e.headers);
     if (e.body.size() > options_.compress_above) {
       record.stored_body = ZstdCompress(e.body);
       record.zstd = true;

@@ -2,10 +2,18 @@
 
 #include <filesystem>
 
+#include <boost/json.hpp>
+
 #include "engine/config/config.h"
 #include "engine/storage/sqlite/sqlite_store.h"
 
 namespace journeyd::storage {
+
+std::string EncodeInboxHeaders(const std::vector<std::pair<std::string, std::string>>& headers) {
+  boost::json::array encoded;
+  for (const auto& [name, value] : headers) encoded.push_back({name, value});
+  return boost::json::serialize(encoded);
+}
 
 Result<StorePtr> OpenStore(const config::Config& config) {
   switch (config.storage.location.backend) {

@@ -34,7 +34,12 @@ struct InboxRecord {
   const RawEvent* event = nullptr;  // borrowed for the duration of the call
   std::string stored_body;          // the bytes to store
   bool zstd = false;                // stored_body is zstd-compressed
+  std::string headers;              // event->headers as EncodeInboxHeaders wrote them
 };
+
+// The stored form of an event's headers, a JSON array of [name, value] pairs; every backend
+// stores this text, so it is built once, off the commit path.
+std::string EncodeInboxHeaders(const std::vector<std::pair<std::string, std::string>>& headers);
 
 enum class IntakeRejectionKind { kRejected, kSignatureFailure };
 

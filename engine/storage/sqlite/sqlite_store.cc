@@ -167,8 +167,6 @@ Result<std::vector<AppendResult>> SqliteStore::WriteIntake(const IntakeBatch& ba
   auto& insert = intake_->insert_event;
   for (const InboxRecord& record : batch.records) {
     const RawEvent& e = *record.event;
-    boost::json::array headers;
-    for (const auto& [name, value] : e.headers) headers.push_back({name, value});
     insert.Reset();
     insert.Bind(1, e.source).Bind(2, e.event_type);
     if (e.external_id.empty()) {
@@ -178,7 +176,7 @@ Result<std::vector<AppendResult>> SqliteStore::WriteIntake(const IntakeBatch& ba
     }
     insert.Bind(4, ToMillis(e.received_at))
         .Bind(5, e.content_type)
-        .Bind(6, boost::json::serialize(headers))
+        .Bind(6, record.headers)
         .Bind(7, record.zstd ? std::string_view("zstd") : std::string_view("identity"))
         .BindBlob(8, record.stored_body)
         .Bind(9, static_cast<int64_t>(e.body.size()));

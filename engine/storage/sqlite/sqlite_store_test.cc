@@ -113,9 +113,9 @@ TEST_CASE("intake commits round-trip through the inbox, once per external id", "
   const RawEvent packed = Event("b", large);
   const RawEvent again = Event("a", "{\"small\":1}");
   IntakeBatch batch;
-  batch.records = {{&plain, plain.body, false},
-                   {&packed, ZstdCompress(packed.body), true},
-                   {&again, again.body, false}};
+  batch.records = {{&plain, plain.body, false, EncodeInboxHeaders(plain.headers)},
+                   {&packed, ZstdCompress(packed.body), true, EncodeInboxHeaders(packed.headers)},
+                   {&again, again.body, false, EncodeInboxHeaders(again.headers)}};
   batch.rejections = {{"shop", IntakeRejectionKind::kSignatureFailure, "signature_failure",
                        "signature mismatch", system_clock::now()}};
   batch.received = {{"shop", 4}};
