@@ -78,7 +78,7 @@ void HttpServer::Stop(std::function<void()> on_drained) {
   {
     std::lock_guard lock(mu_);
     on_drained_ = std::move(on_drained);
-    for (const auto& weak : sessions_) {
+    for (const auto& [address, weak] : sessions_) {
       if (auto session = weak.lock()) live.push_back(std::move(session));
     }
     if (active_.load() == 0 && on_drained_) net::post(io_, std::exchange(on_drained_, {}));
@@ -89,13 +89,12 @@ void HttpServer::Stop(std::function<void()> on_drained) {
 void HttpServer::OnSessionStart(const std::shared_ptr<HttpSession>& session) {
   std::lock_guard lock(mu_);
   ++active_;
-  sessions_.insert(session);
+  sessions_.emplace(session.get(), session);
 }
 
-void HttpServer::OnSessionEnd(HttpSession* /*session*/) {
+void HttpServer::OnSessionEnd(HttpSession* session) {
   std::lock_guard lock(mu_);
-  // Expired weak_ptrs compare by owner block, so sweep them rather than look one up.
-  std::erase_if(sessions_, [](const auto& weak) { return weak.expired(); });
+  sessions_.erase(session);
   if (--active_ == 0 && draining_.load() && on_drained_) {
     net::post(io_, std::exchange(on_drained_, {}));
   }

@@ -12,7 +12,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <set>
+#include <unordered_map>
 
 #include "daemon/server/router.h"
 #include "engine/base/result.h"
@@ -53,8 +53,8 @@ class HttpServer : public std::enable_shared_from_this<HttpServer> {
   std::atomic<bool> draining_{false};
 
   std::mutex mu_;
-  std::set<std::weak_ptr<HttpSession>, std::owner_less<std::weak_ptr<HttpSession>>>
-      sessions_;                           // GUARDED_BY(mu_)
+  // Keyed by address so that a closing session removes itself in O(1).
+  std::unordered_map<HttpSession*, std::weak_ptr<HttpSession>> sessions_;  // GUARDED_BY(mu_)
   std::function<void()> on_drained_;     // GUARDED_BY(mu_)
 };
 
