@@ -119,6 +119,27 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::filesystem::path& pa
 
 SqliteDb::~SqliteDb() { sqlite3_close_v2(db_); }
 
+void SqliteDb::OnWalCommit(std::function<void(int wal_pages)> hook) {
+  wal_hook_ = std::move(hook);
+  sqlite3_wal_hook(
+      db_,
+      [](void* self, sqlite3*, const char*, int pages) {
+        static_cast<SqliteDb*>(self)->wal_hook_(pages);
+        return SQLITE_OK;
+      },
+      this);
+}
+
+Result<SqliteDb::CheckpointResult> SqliteDb::Checkpoint(CheckpointMode mode) {
+  CheckpointResult result;
+  const int rc = sqlite3_wal_checkpoint_v2(
+      db_, nullptr,
+      mode == CheckpointMode::kPassive ? SQLITE_CHECKPOINT_PASSIVE : SQLITE_CHECKPOINT_RESTART,
+      &result.wal_frames, &result.checkpointed);
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY) return SqliteError(db_, "checkpoint");
+  return result;
+}
+
 Status SqliteDb::Exec(std::string_view sql) {
   char* message = nullptr;
   const int rc = sqlite3_exec(db_, std::string(sql).c_str(), nullptr, nullptr, &message);

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -63,9 +64,22 @@ class SqliteDb {
   int64_t LastInsertRowId() const;
   int Changes() const;
 
+  // Replaces SQLite's automatic checkpoint (which runs inside whichever commit crosses the
+  // threshold, stalling it) with `hook`, called after every commit with the WAL's size in pages.
+  void OnWalCommit(std::function<void(int wal_pages)> hook);
+
+  struct CheckpointResult {
+    int wal_frames = 0;     // frames in the WAL
+    int checkpointed = 0;   // of which are now in the database file
+  };
+  enum class CheckpointMode { kPassive, kRestart };
+  // kPassive never blocks writers; kRestart waits for them and rewinds the WAL.
+  Result<CheckpointResult> Checkpoint(CheckpointMode mode);
+
  private:
   explicit SqliteDb(sqlite3* db) : db_(db) {}
   sqlite3* db_;
+  std::function<void(int)> wal_hook_;
 };
 
 }  // namespace journeyd::storage

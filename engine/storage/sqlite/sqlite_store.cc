@@ -23,6 +23,11 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::filesystem::pa
   if (!db.ok()) return db.error();
   std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(*db)));
   if (Status s = store->Migrate(); !s.ok()) return s.error();
+  auto checkpointer = WalCheckpointer::Start(path);
+  if (!checkpointer.ok()) return checkpointer.error();
+  store->checkpointer_ = std::move(*checkpointer);
+  store->db_->OnWalCommit(
+      [checkpointer = store->checkpointer_.get()](int pages) { checkpointer->OnCommit(pages); });
   return store;
 }
 

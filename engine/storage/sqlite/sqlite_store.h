@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "engine/storage/sqlite/sqlite_db.h"
+#include "engine/storage/sqlite/wal_checkpointer.h"
 #include "engine/storage/store.h"
 
 namespace journeyd::storage {
@@ -43,6 +44,7 @@ class SqliteStore final : public Store {
 
   std::mutex mu_;
   std::unique_ptr<SqliteDb> db_;  // GUARDED_BY(mu_)
+  std::unique_ptr<WalCheckpointer> checkpointer_;  // fed by db_'s commit hook
   int schema_version_ = 0;
   std::unique_ptr<IntakeStatements> intake_;  // GUARDED_BY(mu_); built on first use
 };

@@ -1,0 +1,59 @@
+#include "engine/storage/sqlite/wal_checkpointer.h"
+
+#include <spdlog/spdlog.h>
+
+namespace journeyd::storage {
+
+Result<std::unique_ptr<WalCheckpointer>> WalCheckpointer::Start(
+    const std::filesystem::path& path, WalCheckpointerOptions options) {
+  // A restart checkpoint waits for writers through the busy handler; a few seconds is plenty
+  // for one group commit to finish.
+  auto db = SqliteDb::Open(path, std::chrono::seconds(5));
+  if (!db.ok()) return db.error();
+  return std::unique_ptr<WalCheckpointer>(new WalCheckpointer(std::move(*db), options));
+}
+
+WalCheckpointer::WalCheckpointer(std::unique_ptr<SqliteDb> db, WalCheckpointerOptions options)
+    : db_(std::move(db)), options_(options) {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+WalCheckpointer::~WalCheckpointer() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+}
+
+void WalCheckpointer::OnCommit(int wal_pages) {
+  bool wake = false;
+  {
+    std::lock_guard lock(mu_);
+    wal_pages_ = wal_pages;
+    wake = wal_pages >= options_.checkpoint_pages;
+  }
+  if (wake) wake_.notify_one();
+}
+
+void WalCheckpointer::Loop() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    wake_.wait(lock, [&] { return stopping_ || wal_pages_ >= options_.checkpoint_pages; });
+    if (stopping_) return;
+    const bool over_limit = wal_pages_ >= options_.hard_limit_pages;
+    wal_pages_ = 0;  // the next commit reports the size afresh
+    lock.unlock();
+    auto result = db_->Checkpoint(over_limit ? SqliteDb::CheckpointMode::kRestart
+                                             : SqliteDb::CheckpointMode::kPassive);
+    if (!result.ok()) {
+      spdlog::warn("WAL checkpoint failed: {}", result.error().message);
+    } else {
+      checkpoints_.fetch_add(1, std::memory_order_relaxed);
+    }
+    lock.lock();
+  }
+}
+
+}  // namespace journeyd::storage
