@@ -16,3 +16,28 @@ endif()
 if(JOURNEYD_BUILD_BENCH)
   find_package(benchmark REQUIRED)
 endif()
+
+# libphonenumber: the library is Debian's runtime package (libphonenumber8); the headers come
+# from libphonenumber-dev unpacked into .deps/ by scripts/bootstrap, because that package depends
+# on Boost 1.74, which conflicts with Boost 1.81. A system-wide libphonenumber-dev works too.
+find_path(JOURNEYD_PHONENUMBER_INCLUDE_DIR phonenumbers/phonenumberutil.h
+  HINTS "${PROJECT_SOURCE_DIR}/.deps/libphonenumber/usr/include")
+# The runtime by its SONAME: the unpacked libphonenumber.so symlink points at a file that only
+# exists under /usr/lib.
+find_library(JOURNEYD_PHONENUMBER_LIBRARY NAMES libphonenumber.so.8 phonenumber)
+if(NOT JOURNEYD_PHONENUMBER_INCLUDE_DIR OR NOT JOURNEYD_PHONENUMBER_LIBRARY)
+  message(FATAL_ERROR "libphonenumber not found (headers: ${JOURNEYD_PHONENUMBER_INCLUDE_DIR}, "
+    "library: ${JOURNEYD_PHONENUMBER_LIBRARY}): run scripts/bootstrap")
+endif()
+# The headers inline protobuf-generated code (PhoneNumber) and include Abseil containers.
+pkg_check_modules(PROTOBUF REQUIRED IMPORTED_TARGET protobuf)
+find_package(absl CONFIG REQUIRED)
+add_library(journeyd::phonenumber SHARED IMPORTED)
+set_target_properties(journeyd::phonenumber PROPERTIES
+  IMPORTED_LOCATION "${JOURNEYD_PHONENUMBER_LIBRARY}"
+  INTERFACE_INCLUDE_DIRECTORIES "${JOURNEYD_PHONENUMBER_INCLUDE_DIR}"
+  # Debian builds the library without Boost and without std::mutex, so its Singleton and Lock
+  # are the pthread ones (the .so exports Singleton<PhoneNumberUtil>::once_control_); the headers
+  # must pick the same, or GetInstance() would build a second instance on our side.
+  INTERFACE_COMPILE_DEFINITIONS "I18N_PHONENUMBERS_HAVE_POSIX_THREAD"
+  INTERFACE_LINK_LIBRARIES "PkgConfig::PROTOBUF;absl::node_hash_set;absl::node_hash_map;Threads::Threads")

@@ -33,6 +33,18 @@ int main(int argc, char** argv) {
       "check", "Validate the config and mappings; print FILE:LINE:COL for every problem");
   add_globals(check);
 
+  journeyd::commands::MapOptions map_options;
+  CLI::App* map = app.add_subcommand(
+      "map", "Print the canonical records a source's mapping makes of one payload (JSON)");
+  add_globals(map);
+  map->add_option("--source", map_options.source, "Configured source name")->required();
+  map->add_option("--event", map_options.event_type,
+                  "Event type (default: from the body, where the vendor puts it there)");
+  map->add_option("--content-type", map_options.content_type,
+                  "Payload media type (default: text/csv for .csv, JSON, else form)");
+  map->add_option("--header", map_options.headers, "A request header, 'Name: value' (repeat)");
+  map->add_option("payload", map_options.payload, "Payload file, or - for stdin")->required();
+
   CLI::App* version = app.add_subcommand("version", "Print version and build information");
   CLI::App* describe = app.add_subcommand(
       "describe", "Print the config reference (Markdown) for every section and connector type");
@@ -57,6 +69,7 @@ int main(int argc, char** argv) {
       return journeyd::commands::Run(global, run_options);
     }
     if (check->parsed()) return journeyd::commands::Check(global);
+    if (map->parsed()) return journeyd::commands::Map(global, map_options);
     if (version->parsed()) return journeyd::commands::Version();
     if (describe->parsed()) return journeyd::commands::Describe();
   } catch (const std::exception& e) {

@@ -112,27 +112,6 @@ std::optional<std::string> HexDecode(std::string_view text) {
   return out;
 }
 
-std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '%') {
-      if (i + 2 >= text.size()) return std::nullopt;
-      const int high = HexValue(text[i + 1]);
-      const int low = HexValue(text[i + 2]);
-      if (high < 0 || low < 0) return std::nullopt;
-      out += static_cast<char>((high << 4) | low);
-      i += 2;
-    } else if (c == '+' && plus_is_space) {
-      out += ' ';
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 bool DigestMatches(std::string_view expected, std::string_view received, DigestEncoding encoding) {
   if (expected.empty()) return false;
   const std::optional<std::string> decoded =

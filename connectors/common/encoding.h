@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "engine/base/form_encoding.h"
+
 namespace journeyd::connectors::common {
 
 // Standard alphabet (RFC 4648 §4) with '=' padding.
@@ -19,9 +21,8 @@ std::string HexEncode(std::string_view bytes);
 // Either case; an odd length or a non-hex character gives nullopt.
 std::optional<std::string> HexDecode(std::string_view text);
 
-// Decodes %XX escapes (either case), and '+' as a space when `plus_is_space` (form encoding).
-// A '%' not followed by two hex digits gives nullopt.
-std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space);
+// Percent-decoding lives with the form parser in the engine (engine/base/form_encoding.h).
+using journeyd::PercentDecode;
 
 // How a vendor writes a digest in a header.
 enum class DigestEncoding { kHex, kBase64 };

@@ -1,27 +1,13 @@
-// application/x-www-form-urlencoded parsing, for form bodies (Mailchimp, the WooCommerce ping)
-// and query strings. Keys such as `data[merges][FNAME]` are kept verbatim as one key: nothing
-// here guesses a nesting. Stateless: safe from any thread.
+// Form decoding for connectors: the parser lives in the engine (engine/base/form_encoding.h) so
+// that mappings decode form bodies the same way; these names keep connector code unchanged.
 #pragma once
 
-#include <optional>
-#include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
-
-#include "engine/base/result.h"
+#include "engine/base/form_encoding.h"
 
 namespace journeyd::connectors::common {
 
-// Fields in the order they were sent; a key may repeat.
-using FormFields = std::vector<std::pair<std::string, std::string>>;
-
-// Splits on '&', then on the first '='; decodes '+' and %XX in keys and values. Empty pieces
-// ("a=1&&b=2") are skipped and a piece without '=' is a key with an empty value.
-// kInvalidArgument for a broken %-escape.
-Result<FormFields> ParseFormUrlEncoded(std::string_view text);
-
-// The value of the first field named `key`, or nullopt.
-std::optional<std::string_view> FindField(const FormFields& fields, std::string_view key);
+using journeyd::FindField;
+using journeyd::FormFields;
+using journeyd::ParseFormUrlEncoded;
 
 }  // namespace journeyd::connectors::common

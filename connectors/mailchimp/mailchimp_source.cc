@@ -3,6 +3,8 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "engine/mapping/payload.h"
+
 #include "connectors/common/crypto.h"
 #include "connectors/common/encoding.h"
 #include "connectors/common/form.h"
@@ -40,16 +42,16 @@ Result<std::vector<RawEvent>> MailchimpSource::Accept(const InboundRequest& requ
   const auto type = common::FindField(*fields, "type");
   if (!type || type->empty()) return InvalidArgument("Mailchimp form has no 'type' field");
 
-  // Bracketed keys stay flat ("data[merges][FNAME]"): the mapping addresses them as written in
-  // Mailchimp's docs, and no nesting has to be guessed for keys like data[merges][GROUPINGS][0].
-  boost::json::object object;
-  for (const auto& [name, value] : *fields) object[name] = value;
+  // Stored as JSON with bracketed keys nested (data[merges][FNAME] is data.merges.FNAME), the
+  // same shape a mapping sees for a form body it decodes itself (docs/mapping.md).
+  auto object = mapping::NestFormFields(*fields);
+  if (!object.ok()) return object.error();
 
   RawEvent event = common::NewEvent(source_name_, request, common::kJsonMediaType);
   event.event_type = std::string(*type);
   // Mailchimp sends no event id; a redelivery repeats the same body, so its hash dedupes it.
   event.external_id = "sha256:" + common::HexEncode(common::Sha256(request.body));
-  event.body = boost::json::serialize(object);
+  event.body = boost::json::serialize(*object);
   std::vector<RawEvent> events;
   events.push_back(std::move(event));
   return events;

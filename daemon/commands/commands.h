@@ -2,6 +2,8 @@
 #pragma once
 
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "daemon/commands/command_options.h"
 #include "engine/config/value_types.h"
@@ -12,7 +14,16 @@ struct RunOptions {
   std::optional<config::HostPort> listen;
 };
 
+struct MapOptions {
+  std::string source;
+  std::string event_type;    // empty: from the body where the vendor puts it
+  std::string content_type;  // empty: guessed from the file (.csv, JSON, else form)
+  std::vector<std::string> headers;  // "Name: value"
+  std::string payload;       // a file, or "-" for stdin
+};
+
 int Run(const GlobalOptions& global, const RunOptions& options);
+int Map(const GlobalOptions& global, const MapOptions& options);
 int Check(const GlobalOptions& global);
 int Version();
 int Describe();

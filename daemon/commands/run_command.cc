@@ -18,6 +18,7 @@
 #include "daemon/server/http_server.h"
 #include "daemon/systemd_notifier.h"
 #include "engine/ingest/inbox_writer.h"
+#include "engine/pipeline/mapping_stage.h"
 #include "engine/storage/store.h"
 
 namespace journeyd::commands {
@@ -95,6 +96,22 @@ int Run(const GlobalOptions& global, const RunOptions& options) {
   inbox_options.compress_above = initial->ingest.compress_above.bytes;
   ingest::InboxWriter inbox(**store, inbox_options);
 
+  // Mapping runs behind the inbox on its own thread, always under the config in force now.
+  pipeline::MappingStage mapping_stage(
+      **store,
+      [&config](std::string_view source) {
+        pipeline::SourceMapping found;
+        for (const auto& entry : config.Get()->sources) {
+          if (entry.name == source) {
+            found.source_known = true;
+            found.mapping = entry.mapping;
+          }
+        }
+        return found;
+      },
+      clock, {}, [&inbox](int64_t taken) { inbox.Processed(taken); });
+  mapping_stage.Start();
+
   boost::asio::io_context io(initial->server.threads);
   server::Router router;
   routes::AddHealthRoutes(router, **store, config);
@@ -141,6 +158,7 @@ int Run(const GlobalOptions& global, const RunOptions& options) {
     // Every request answered so far was answered after its commit; this flushes the counters
     // of refused requests that are still queued.
     inbox.Stop();
+    mapping_stage.Stop();
     if (Status s = (*store)->RecordStop(run->run_id, clock.Now()); !s.ok()) {
       spdlog::error("cannot record stop: {}", s.error().message);
     }

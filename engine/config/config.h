@@ -13,6 +13,10 @@
 #include "engine/connector/target.h"
 #include "engine/connector/webhook_source.h"
 
+namespace journeyd::mapping {
+class Mapping;
+}
+
 namespace journeyd::config {
 
 enum class LogFormat { kAuto, kText, kLogfmt, kJson };
@@ -115,8 +119,11 @@ struct JourneySettings {
 struct SourceEntry {
   std::string name;
   std::string type;
-  std::filesystem::path mapping;  // resolved against the config file's directory; may be empty
+  std::filesystem::path mapping_file;  // resolved against the config file's directory; may be empty
   WebhookSourcePtr webhook;
+  // Compiled from mapping_file; null when the source has none (its events stay unmapped, and
+  // each one is a data-quality issue).
+  std::shared_ptr<const mapping::Mapping> mapping;
 };
 
 struct TargetEntry {

@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "engine/mapping/mapping.h"
+
 namespace journeyd::config {
 
 namespace {
@@ -113,6 +115,7 @@ void LoadEntries(const std::optional<ConfigNode>& list, std::string_view what,
       if (!std::filesystem::is_regular_file(header.mapping, ec)) {
         diag.Error(element.Find("mapping")->position(), DiagnosticKind::kInvalidValue,
                    "mapping file '" + header.mapping.string() + "' does not exist");
+        header.mapping.clear();
       }
     }
     ConnectorContext context = base_context;
@@ -226,9 +229,16 @@ std::shared_ptr<const Config> LoadConfig(const std::filesystem::path& file,
       root->Find("sources"), "source", registry.source_types(),
       [&](std::string_view type) { return registry.FindSource(type); }, context, diag,
       [&](EntryHeader header, WebhookSourcePtr source) {
-        config->sources.push_back(
-            {std::move(header.name), std::move(header.type), std::move(header.mapping),
-             std::move(source)});
+        std::shared_ptr<const mapping::Mapping> compiled;
+        if (!header.mapping.empty()) {
+          mapping::MappingLoadOptions options;
+          options.known_event_types = source->EventTypes();
+          options.source_type = header.type;
+          compiled = mapping::Mapping::LoadFile(header.mapping, options, diag);
+        }
+        config->sources.push_back({std::move(header.name), std::move(header.type),
+                                   std::move(header.mapping), std::move(source),
+                                   std::move(compiled)});
       });
   LoadEntries<Target>(
       root->Find("targets"), "target", registry.target_types(),

@@ -3,7 +3,10 @@
 // owns durability. Implementations are immutable after creation and safe to call concurrently.
 #pragma once
 
+#include <boost/json/value.hpp>
 #include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -34,6 +37,17 @@ class WebhookSource {
   // Some vendors probe the URL with a GET before they send anything (Mailchimp). True if this
   // source answers such probes with 200.
   virtual bool AnswersGetProbe() const { return false; }
+
+  // The event types this source can produce (as RawEvent::event_type), globs allowed, so that
+  // a mapping naming a type the vendor never sends is a load-time error. Empty: any.
+  virtual std::vector<std::string> EventTypes() const { return {}; }
+
+  // The event type of a decoded payload, for vendors that put it in the body (Stripe's
+  // `type`); nullopt where it travels in a header. Lets `journeyd map` work from a saved body.
+  virtual std::optional<std::string> EventTypeOf(const boost::json::value& payload) const {
+    (void)payload;
+    return std::nullopt;
+  }
 };
 
 using WebhookSourcePtr = std::shared_ptr<const WebhookSource>;

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "engine/base/compression.h"
 
 namespace journeyd::ingest {
@@ -62,6 +64,11 @@ void InboxWriter::RecordRejection(storage::IntakeRejection rejection,
     rejections_.push_back({std::move(rejection), std::move(done)});
   }
   wake_.notify_one();
+}
+
+void InboxWriter::Processed(int64_t count) {
+  std::lock_guard lock(mu_);
+  backlog_ = std::max<int64_t>(0, backlog_ - count);
 }
 
 void InboxWriter::Stop() {

@@ -49,6 +49,9 @@ class InboxWriter {
   // the counters a client might read next already show it.
   void RecordRejection(storage::IntakeRejection rejection, std::function<void()> done = {});
 
+  // The mapping stage took `count` events: they no longer count towards the backlog.
+  void Processed(int64_t count);
+
   // Commits everything queued, then stops the thread. Later Submits fail with kUnavailable.
   void Stop();
 

@@ -99,6 +99,37 @@ struct IssueCount {
   TimePoint latest;
 };
 
+// What the mapping stage made of a run of inbox events, written in one transaction: the records,
+// the issues, and every inbox id taken (mapped, ignored or failed alike), so that an event is
+// mapped exactly once even across a crash.
+struct MappedBatch {
+  struct Record {
+    int64_t inbox_id = 0;
+    std::string source;
+    std::string event_type;
+    TimePoint occurred_at;
+    std::string json;  // the canonical record
+  };
+  struct Issue {
+    int64_t inbox_id = 0;
+    std::string kind;
+    std::string source;
+    std::string message;
+  };
+  std::vector<Record> records;
+  std::vector<Issue> issues;
+  std::vector<int64_t> processed;  // inbox ids
+  TimePoint at;
+};
+
+struct StoredRecord {
+  int64_t id = 0;
+  int64_t inbox_id = 0;
+  std::string source;
+  std::string event_type;
+  std::string json;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -121,6 +152,12 @@ class Store {
   virtual Result<std::vector<SourceStats>> ListSourceStats() = 0;
   // Inbox rows in id order after `after_id`, bodies decompressed; for the mapping stage and tests.
   virtual Result<std::vector<StoredInboxEvent>> ReadInbox(int64_t after_id, int limit) = 0;
+
+  // Mapping. Unprocessed inbox rows in id order, bodies decompressed.
+  virtual Result<std::vector<StoredInboxEvent>> ReadPendingInbox(int limit) = 0;
+  virtual Status CommitMapped(const MappedBatch& batch) = 0;
+  // Canonical records in id order after `after_id`.
+  virtual Result<std::vector<StoredRecord>> ReadRecords(int64_t after_id, int limit) = 0;
 
   // Data-quality issues, newest first, and their counts by kind and source.
   virtual Result<std::vector<DataQualityIssue>> ListIssues(const IssueFilter& filter) = 0;

@@ -255,41 +255,130 @@ Result<std::vector<SourceStats>> SqliteStore::ListSourceStats() {
   return out;
 }
 
+namespace {
+
+constexpr std::string_view kInboxColumns =
+    "SELECT id, source, event_type, COALESCE(external_id, ''), received_at, content_type,"
+    " headers, body_encoding, body FROM inbox ";
+
+// Rows selected with kInboxColumns, bodies decompressed.
+Result<std::vector<StoredInboxEvent>> ReadInboxRows(SqliteStatement& rows) {
+  std::vector<StoredInboxEvent> out;
+  while (true) {
+    auto row = rows.Step();
+    if (!row.ok()) return row.error();
+    if (!*row) break;
+    StoredInboxEvent stored;
+    stored.id = rows.ColumnInt(0);
+    RawEvent& e = stored.event;
+    e.source = rows.ColumnText(1);
+    e.event_type = rows.ColumnText(2);
+    e.external_id = rows.ColumnText(3);
+    e.received_at = TimePoint(std::chrono::milliseconds(rows.ColumnInt(4)));
+    e.content_type = rows.ColumnText(5);
+    boost::system::error_code ec;
+    auto headers = boost::json::parse(rows.ColumnText(6), ec);
+    if (ec || !headers.is_array()) return Corruption("inbox row has malformed headers");
+    for (const auto& pair : headers.as_array()) {
+      const auto* p = pair.if_array();
+      if (!p || p->size() != 2 || !(*p)[0].is_string() || !(*p)[1].is_string()) {
+        return Corruption("inbox row has malformed headers");
+      }
+      e.headers.emplace_back(std::string((*p)[0].get_string()), std::string((*p)[1].get_string()));
+    }
+    if (rows.ColumnText(7) == "zstd") {
+      auto body = ZstdDecompress(rows.ColumnBlob(8));
+      if (!body.ok()) return body.error();
+      e.body = std::move(*body);
+    } else {
+      e.body = rows.ColumnBlob(8);
+    }
+    out.push_back(std::move(stored));
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<std::vector<StoredInboxEvent>> SqliteStore::ReadInbox(int64_t after_id, int limit) {
   std::lock_guard lock(mu_);
-  auto rows = db_->Prepare(
-      "SELECT id, source, event_type, COALESCE(external_id, ''), received_at, content_type,"
-      " headers, body_encoding, body FROM inbox WHERE id > ?1 ORDER BY id LIMIT ?2");
+  auto rows = db_->Prepare(std::string(kInboxColumns) + "WHERE id > ?1 ORDER BY id LIMIT ?2");
   if (!rows.ok()) return rows.error();
   rows->Bind(1, after_id).Bind(2, int64_t{limit});
-  std::vector<StoredInboxEvent> out;
+  return ReadInboxRows(*rows);
+}
+
+Result<std::vector<StoredInboxEvent>> SqliteStore::ReadPendingInbox(int limit) {
+  std::lock_guard lock(mu_);
+  auto rows = db_->Prepare(std::string(kInboxColumns) +
+                           "WHERE processed_at IS NULL ORDER BY id LIMIT ?1");
+  if (!rows.ok()) return rows.error();
+  rows->Bind(1, int64_t{limit});
+  return ReadInboxRows(*rows);
+}
+
+Status SqliteStore::CommitMapped(const MappedBatch& batch) {
+  std::lock_guard lock(mu_);
+  auto insert_record = db_->Prepare(
+      "INSERT INTO records(inbox_id, source, event_type, occurred_at, record)"
+      " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(inbox_id) DO NOTHING");
+  if (!insert_record.ok()) return insert_record.error();
+  auto insert_issue = db_->Prepare(
+      "INSERT INTO data_quality_issues(kind, source, message, inbox_id, created_at)"
+      " VALUES (?1, ?2, ?3, ?4, ?5)");
+  if (!insert_issue.ok()) return insert_issue.error();
+  auto mark = db_->Prepare("UPDATE inbox SET processed_at = ?2 WHERE id = ?1");
+  if (!mark.ok()) return mark.error();
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          batch.at.time_since_epoch()).count();
+  if (Status s = db_->Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  const auto write = [&]() -> Status {
+    for (const auto& r : batch.records) {
+      insert_record->Bind(1, r.inbox_id).Bind(2, r.source).Bind(3, r.event_type)
+          .Bind(4, static_cast<int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                            r.occurred_at.time_since_epoch()).count()))
+          .Bind(5, r.json);
+      if (Status s = insert_record->Run(); !s.ok()) return s;
+      insert_record->Reset();
+    }
+    for (const auto& i : batch.issues) {
+      insert_issue->Bind(1, i.kind).Bind(2, i.source).Bind(3, i.message).Bind(4, i.inbox_id)
+          .Bind(5, now);
+      if (Status s = insert_issue->Run(); !s.ok()) return s;
+      insert_issue->Reset();
+    }
+    for (int64_t id : batch.processed) {
+      mark->Bind(1, id).Bind(2, now);
+      if (Status s = mark->Run(); !s.ok()) return s;
+      mark->Reset();
+    }
+    return OkStatus();
+  };
+  if (Status s = write(); !s.ok()) {
+    (void)db_->Exec("ROLLBACK");
+    return s;
+  }
+  if (Status s = db_->Exec("COMMIT"); !s.ok()) {
+    (void)db_->Exec("ROLLBACK");
+    return s;
+  }
+  return OkStatus();
+}
+
+Result<std::vector<StoredRecord>> SqliteStore::ReadRecords(int64_t after_id, int limit) {
+  std::lock_guard lock(mu_);
+  auto rows = db_->Prepare(
+      "SELECT id, inbox_id, source, event_type, record FROM records WHERE id > ?1"
+      " ORDER BY id LIMIT ?2");
+  if (!rows.ok()) return rows.error();
+  rows->Bind(1, after_id).Bind(2, int64_t{limit});
+  std::vector<StoredRecord> out;
   while (true) {
     auto row = rows->Step();
     if (!row.ok()) return row.error();
     if (!*row) break;
-    StoredInboxEvent stored;
-    stored.id = rows->ColumnInt(0);
-    RawEvent& e = stored.event;
-    e.source = rows->ColumnText(1);
-    e.event_type = rows->ColumnText(2);
-    e.external_id = rows->ColumnText(3);
-    e.received_at = TimePoint(std::chrono::milliseconds(rows->ColumnInt(4)));
-    e.content_type = rows->ColumnText(5);
-    boost::system::error_code ec;
-    auto headers = boost::json::parse(rows->ColumnText(6), ec);
-    if (ec || !headers.is_array()) return Corruption("inbox row has malformed headers");
-    for (const auto& pair : headers.as_array()) {
-      const auto& p = pair.as_array();
-      e.headers.emplace_back(std::string(p.at(0).as_string()), std::string(p.at(1).as_string()));
-    }
-    if (rows->ColumnText(7) == "zstd") {
-      auto body = ZstdDecompress(rows->ColumnBlob(8));
-      if (!body.ok()) return body.error();
-      e.body = std::move(*body);
-    } else {
-      e.body = rows->ColumnBlob(8);
-    }
-    out.push_back(std::move(stored));
+    out.push_back({rows->ColumnInt(0), rows->ColumnInt(1), rows->ColumnText(2),
+                   rows->ColumnText(3), rows->ColumnText(4)});
   }
   return out;
 }

@@ -26,6 +26,9 @@ class SqliteStore final : public Store {
   Result<int64_t> CountPendingInbox() override;
   Result<std::vector<SourceStats>> ListSourceStats() override;
   Result<std::vector<StoredInboxEvent>> ReadInbox(int64_t after_id, int limit) override;
+  Result<std::vector<StoredInboxEvent>> ReadPendingInbox(int limit) override;
+  Status CommitMapped(const MappedBatch& batch) override;
+  Result<std::vector<StoredRecord>> ReadRecords(int64_t after_id, int limit) override;
   Result<std::vector<DataQualityIssue>> ListIssues(const IssueFilter& filter) override;
   Result<std::vector<IssueCount>> CountIssues(const IssueFilter& filter) override;
 

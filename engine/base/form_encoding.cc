@@ -1,8 +1,38 @@
-#include "connectors/common/form.h"
+#include "engine/base/form_encoding.h"
 
-#include "connectors/common/encoding.h"
+namespace journeyd {
 
-namespace journeyd::connectors::common {
+namespace {
+
+int HexDigitValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '%') {
+      if (i + 2 >= text.size()) return std::nullopt;
+      const int high = HexDigitValue(text[i + 1]);
+      const int low = HexDigitValue(text[i + 2]);
+      if (high < 0 || low < 0) return std::nullopt;
+      out += static_cast<char>((high << 4) | low);
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
 
 Result<FormFields> ParseFormUrlEncoded(std::string_view text) {
   FormFields fields;
@@ -34,4 +64,4 @@ std::optional<std::string_view> FindField(const FormFields& fields, std::string_
   return std::nullopt;
 }
 
-}  // namespace journeyd::connectors::common
+}  // namespace journeyd

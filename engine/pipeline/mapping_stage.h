@@ -1,0 +1,71 @@
+// MappingStage is the step after the inbox: it takes events that are durable but not yet
+// mapped, maps each with its source's mapping, and stores the canonical records, the issues
+// and the "taken" mark of every event in one transaction, so that after a crash each event is
+// mapped exactly once. It runs on its own thread, apart from the request path: intake never
+// waits for mapping.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string_view>
+#include <thread>
+
+#include "engine/base/clock.h"
+#include "engine/base/result.h"
+#include "engine/mapping/mapping.h"
+#include "engine/storage/store.h"
+
+namespace journeyd::pipeline {
+
+struct MappingStageOptions {
+  int batch = 256;                              // events per transaction
+  std::chrono::milliseconds idle_poll{50};      // how often an idle stage looks for new rows
+};
+
+// Where the stage finds the mapping of a source, under the configuration in force now (a
+// SIGHUP may swap mappings while it runs).
+struct SourceMapping {
+  bool source_known = false;
+  std::shared_ptr<const mapping::Mapping> mapping;  // null: the source has no mapping
+};
+using MappingLookup = std::function<SourceMapping(std::string_view source)>;
+
+class MappingStage {
+ public:
+  // `on_processed(n)` runs after each commit that took n inbox events (the ingest backlog).
+  MappingStage(storage::Store& store, MappingLookup lookup, const Clock& clock,
+               MappingStageOptions options, std::function<void(int64_t)> on_processed = {});
+  ~MappingStage();  // Stop()s
+
+  void Start();
+  // Finishes the batch under way; events not yet taken stay in the inbox for the next start.
+  void Stop();
+  // Maps one batch on the caller's thread; how many inbox events it took.
+  Result<int> RunOnce();
+
+  struct Counters {
+    int64_t records = 0, issues = 0, ignored = 0;
+  };
+  Counters counters() const;
+
+ private:
+  void Loop();
+
+  storage::Store& store_;
+  MappingLookup lookup_;
+  const Clock& clock_;
+  const MappingStageOptions options_;
+  std::function<void(int64_t)> on_processed_;
+
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false;  // GUARDED_BY(mu_)
+  std::thread thread_;
+  std::mutex run_mu_;  // one batch at a time, whether from the thread or RunOnce
+  std::atomic<int64_t> records_{0}, issues_{0}, ignored_{0};
+};
+
+}  // namespace journeyd::pipeline
