@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "connectors/bearer/bearer_source.h"
+#include "connectors/csv/csv_source.h"
 #include "connectors/hmac/hmac_source.h"
 #include "connectors/hubspot/hubspot_source.h"
 #include "connectors/mailchimp/mailchimp_source.h"
@@ -39,6 +40,7 @@ void RegisterBuiltinConnectors(Registry& registry) {
   Must(registry.AddSource(connectors::segment::MakeSegmentFactory()));
   Must(registry.AddSource(connectors::hmac::MakeHmacFactory()));
   Must(registry.AddSource(connectors::bearer::MakeBearerFactory()));
+  Must(registry.AddSource(connectors::csv::MakeCsvFactory()));
 }
 
 }  // namespace journeyd

@@ -8,6 +8,7 @@
 #include <functional>
 
 #include "engine/base/time_format.h"
+#include "engine/connector/inbound_request.h"
 #include "engine/mapping/normalize.h"
 
 namespace journeyd::mapping {
@@ -394,12 +395,6 @@ const json::value* Element(const CallSite& site, const EvalContext& ctx, json::v
   if (v != &local) return &element;
   scratch = element;
   return &scratch;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return ToLower(x) == ToLower(y);
-         });
 }
 
 const json::value* Header(const CallSite& site, const EvalContext& ctx, json::value& scratch) {

@@ -43,7 +43,8 @@ struct ConsentRule {
 };
 
 struct TouchpointRule {
-  std::string type;
+  std::string type;     // a fixed name, or
+  ExprPtr type_expr;    // a computed one (e.g. a lookup of the vendor's event name)
   ExprPtr each, when;
   ExprPtr channel, occurred_at, value, currency, reference;
   ExprPtr campaign_source, campaign_medium, campaign_name, campaign_term, campaign_content;
@@ -417,12 +418,15 @@ class Loader {
       const ConfigNode& value = entry.value;
       const std::string& key = entry.key;
       if (key == "type") {
-        if (auto name = Text(value)) {
-          if (!IsName(*name)) {
-            diag_.Error(value.position(), DiagnosticKind::kBadMapping,
-                        "a touchpoint type is a snake_case name such as order_placed");
-          }
-          rule.type = *name;
+        // A snake_case word is the type itself; anything else is an expression whose value
+        // must be one (checked per event).
+        if (value.IsScalar() && IsName(value.Scalar())) {
+          rule.type = value.Scalar();
+        } else if (value.IsScalar() && value.IsQuoted()) {
+          diag_.Error(value.position(), DiagnosticKind::kBadMapping,
+                      "a touchpoint type is a snake_case name such as order_placed");
+        } else {
+          rule.type_expr = Compile(value, in_each);
         }
       } else if (key == "each") {
         // compiled above
@@ -578,6 +582,13 @@ std::optional<Touchpoint> MakeTouchpoint(const TouchpointRule& rule, const EvalC
   if (rule.when && !EvalTruth(rule.when, ctx)) return std::nullopt;
   Touchpoint t;
   t.type = rule.type;
+  if (rule.type_expr) {
+    t.type = Eval(rule.type_expr, ctx).value_or("");
+    if (!IsName(t.type)) {
+      notes.push_back("a touchpoint's computed type is not a snake_case name; left out");
+      return std::nullopt;
+    }
+  }
   t.channel = Eval(rule.channel, ctx).value_or("");
   t.occurred_at = EvalTime(rule.occurred_at, ctx, "touchpoint occurred_at", notes)
                       .value_or(record.occurred_at);
@@ -592,7 +603,7 @@ std::optional<Touchpoint> MakeTouchpoint(const TouchpointRule& rule, const EvalC
     } else if (v && v->is_number()) {
       decimal = ParseDecimal(*ScalarText(v));
     }
-    if (v && !decimal) notes.push_back("touchpoint " + rule.type + " value: not an amount, left out");
+    if (v && !decimal) notes.push_back("touchpoint " + t.type + " value: not an amount, left out");
     t.value = decimal.value_or("");
   }
   t.currency = Upper(Eval(rule.currency, ctx).value_or(""));

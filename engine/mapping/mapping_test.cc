@@ -328,3 +328,49 @@ TEST_CASE("glob matching", "[mapping]") {
 
 }  // namespace
 }  // namespace journeyd::mapping
+
+namespace journeyd::mapping {
+namespace {
+
+TEST_CASE("a touchpoint type may be computed, and must come out a name", "[mapping]") {
+  config::Diagnostics diag;
+  auto root = config::ConfigNode::LoadString(R"(
+mapping: seg
+tables:
+  events: {"Order Completed": order_placed, "Weird": "Not A Name"}
+events:
+  - on: track
+    touchpoints:
+      - type: lookup(event, "events")
+        reference: event
+)",
+                                             "m.yaml", diag);
+  REQUIRE(root);
+  auto m = Mapping::Load(*root, {}, diag);
+  INFO(diag.Format());
+  REQUIRE(m);
+  RawEvent e;
+  e.event_type = "track";
+  e.content_type = "application/json";
+  e.body = R"({"event": "Order Completed"})";
+  auto placed = m->Map(e);
+  REQUIRE(placed.record);
+  REQUIRE(placed.record->touchpoints.size() == 1);
+  CHECK(placed.record->touchpoints[0].type == "order_placed");
+  e.body = R"({"event": "Weird"})";
+  auto weird = m->Map(e);
+  REQUIRE(weird.record);
+  CHECK(weird.record->touchpoints.empty());
+  CHECK(weird.notes.size() == 1);
+  // A quoted type that is not a name is a load-time error.
+  config::Diagnostics bad;
+  auto bad_root = config::ConfigNode::LoadString(
+      "mapping: seg\nevents:\n  - on: x\n    touchpoints:\n      - type: \"Order Placed\"\n",
+      "m.yaml", bad);
+  REQUIRE(bad_root);
+  CHECK_FALSE(Mapping::Load(*bad_root, {}, bad));
+  CHECK_THAT(bad.Format(), Catch::Contains("m.yaml:5:15: error: a touchpoint type is a snake_case"));
+}
+
+}  // namespace
+}  // namespace journeyd::mapping

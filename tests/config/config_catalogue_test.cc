@@ -56,7 +56,7 @@ TEST_CASE("the shipped default config loads without errors", "[config]") {
                            "JOURNEYD_WOOCOMMERCE_SECRET", "JOURNEYD_SQUARE_SECRET",
                            "JOURNEYD_ZENDESK_SECRET", "JOURNEYD_STRIPE_SECRET",
                            "JOURNEYD_HUBSPOT_SECRET", "JOURNEYD_MAILCHIMP_SECRET",
-                           "JOURNEYD_SEGMENT_WRITE_KEY"}) {
+                           "JOURNEYD_SEGMENT_WRITE_KEY", "JOURNEYD_POS_TOKEN"}) {
     setenv(name, "value-for-tests", 1);
   }
   Registry registry;

@@ -78,7 +78,8 @@ std::map<std::string, std::string> DefaultTestEnvironment() {
           {"JOURNEYD_STRIPE_SECRET", "whsec_test-stripe-secret"},
           {"JOURNEYD_HUBSPOT_SECRET", "test-hubspot-secret"},
           {"JOURNEYD_MAILCHIMP_SECRET", "test-mailchimp-secret"},
-          {"JOURNEYD_SEGMENT_WRITE_KEY", "test-segment-write-key"}};
+          {"JOURNEYD_SEGMENT_WRITE_KEY", "test-segment-write-key"},
+          {"JOURNEYD_POS_TOKEN", "test-pos-token"}};
 }
 
 CommandResult RunJourneyd(const std::vector<std::string>& args,

@@ -1,0 +1,96 @@
+#include "connectors/csv/csv_source.h"
+
+#include <algorithm>
+
+#include <boost/json/serialize.hpp>
+
+#include "connectors/common/bearer_auth.h"
+#include "connectors/common/checks.h"
+#include "connectors/common/crypto.h"
+#include "connectors/common/encoding.h"
+#include "connectors/common/request.h"
+#include "engine/record/csv_reader.h"
+
+namespace journeyd::connectors::csv {
+
+namespace {
+
+std::optional<std::string> CheckDelimiter(const std::string& value) {
+  if (value.size() == 1 && IsValidCsvDelimiter(value[0])) return std::nullopt;
+  return "the delimiter must be one of \",\", \";\" or a tab (\"\\t\")";
+}
+
+}  // namespace
+
+const config::StructSpec<CsvSettings>& CsvSettings::Spec() {
+  static const auto* spec = [] {
+    auto* s = new config::StructSpec<CsvSettings>();
+    s->Required("token", &CsvSettings::token, "The token the uploader presents.")
+        .Optional("header", &CsvSettings::header,
+                  "Where the token is: Authorization (as \"Bearer <token>\") or a header that "
+                  "carries the token alone.",
+                  common::CheckHeaderName)
+        .Optional("delimiter", &CsvSettings::delimiter, "Field separator: \",\", \";\" or tab.",
+                  CheckDelimiter)
+        .Optional("id_column", &CsvSettings::id_column,
+                  "Column whose value identifies a row (idempotency key); default: a hash of "
+                  "the row.",
+                  common::CheckNotEmpty)
+        .Optional("event_type", &CsvSettings::event_type,
+                  "Event type given to every row (what mapping blocks match).",
+                  common::CheckNotEmpty);
+    return s;
+  }();
+  return *spec;
+}
+
+CsvSource::CsvSource(CsvSettings settings, const ConnectorContext& context)
+    : settings_(std::move(settings)), source_name_(context.instance_name) {}
+
+Result<std::vector<RawEvent>> CsvSource::Accept(const InboundRequest& request) const {
+  if (Status s = common::VerifyBearerToken(request, settings_.header, settings_.token); !s.ok()) {
+    return s.error();
+  }
+  CsvReader reader(request.body, settings_.delimiter[0]);
+  auto header = reader.Next();
+  if (!header.ok()) return header.error();
+  if (!*header) return InvalidArgument("the CSV upload is empty: it needs a header row");
+  const std::vector<std::string>& columns = (*header)->fields;
+  if (!settings_.id_column.empty() &&
+      std::find(columns.begin(), columns.end(), settings_.id_column) == columns.end()) {
+    return InvalidArgument("the header row has no '" + settings_.id_column +
+                           "' column (id_column)");
+  }
+  std::vector<RawEvent> events;
+  while (true) {
+    auto row = reader.Next();
+    if (!row.ok()) return row.error();
+    if (!*row) break;
+    auto object = RowToObject(columns, **row);
+    if (!object.ok()) return object.error();
+    RawEvent event = common::NewEvent(source_name_, request, common::kJsonMediaType);
+    event.event_type = settings_.event_type;
+    event.body = boost::json::serialize(*object);
+    if (!settings_.id_column.empty()) {
+      const auto& id = object->at(settings_.id_column).as_string();
+      if (id.empty()) {
+        return InvalidArgument("line " + std::to_string((*row)->line) + ": '" +
+                               settings_.id_column + "' is empty");
+      }
+      event.external_id = std::string(id);
+    } else {
+      event.external_id = "sha256:" + common::HexEncode(common::Sha256(event.body));
+    }
+    events.push_back(std::move(event));
+  }
+  if (events.empty()) return InvalidArgument("the CSV upload has a header row but no data rows");
+  return events;
+}
+
+std::unique_ptr<Factory<WebhookSource>> MakeCsvFactory() {
+  return std::make_unique<SpecFactory<WebhookSource, CsvSource, CsvSettings>>(
+      "csv", "CSV exports (point-of-sale tills, back-office files) uploaded with a bearer token.",
+      CsvSettings::Spec());
+}
+
+}  // namespace journeyd::connectors::csv

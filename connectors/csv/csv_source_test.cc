@@ -1,0 +1,97 @@
+#include "connectors/csv/csv_source.h"
+
+#include <boost/json/parse.hpp>
+#include <catch2/catch.hpp>
+
+#include "connectors/common/webhook_test_util.h"
+
+namespace journeyd::connectors::csv {
+namespace {
+
+using testing::FakeRequest;
+
+constexpr std::string_view kToken = "till-token-7d1e";
+
+CsvSource MakeSource(std::string id_column = "", std::string delimiter = ",") {
+  static const ManualClock clock(std::chrono::system_clock::time_point(testing::kTestEpoch));
+  CsvSettings settings;
+  settings.token = Secret(std::string(kToken));
+  settings.id_column = std::move(id_column);
+  settings.delimiter = std::move(delimiter);
+  return CsvSource(std::move(settings), testing::MakeContext(clock, "pos"));
+}
+
+FakeRequest Upload(std::string body, std::string token = std::string(kToken)) {
+  FakeRequest request;
+  request.headers.Add("Authorization", "Bearer " + token);
+  request.headers.Add("Content-Type", "text/csv");
+  request.body = std::move(body);
+  return request;
+}
+
+const std::string kExport =
+    "receipt_id,sold_at,email,total\r\n"
+    "R-1,2026-05-01 10:00:00,ann@example.com,12.50\r\n"
+    "R-2,2026-05-01 10:05:00,\"bob, jr@example.com\",3.00\r\n";
+
+TEST_CASE("csv: each data row is one event, keyed by the header row", "[connectors][csv]") {
+  const CsvSource source = MakeSource("receipt_id");
+  auto events = source.Accept(Upload(kExport).View());
+  REQUIRE(events.ok());
+  REQUIRE(events->size() == 2);
+  const RawEvent& first = (*events)[0];
+  CHECK(first.source == "pos");
+  CHECK(first.event_type == "row");
+  CHECK(first.external_id == "R-1");
+  CHECK(first.content_type == "application/json");
+  CHECK(boost::json::parse(first.body) ==
+        boost::json::parse(R"({"receipt_id": "R-1", "sold_at": "2026-05-01 10:00:00",
+                               "email": "ann@example.com", "total": "12.50"})"));
+  CHECK(boost::json::parse((*events)[1].body).at("email") == "bob, jr@example.com");
+  CHECK(source.AcceptsMediaType("text/csv"));
+  CHECK_FALSE(source.AcceptsMediaType("application/json"));
+}
+
+TEST_CASE("csv: without an id column the same row gets the same id", "[connectors][csv]") {
+  const CsvSource source = MakeSource();
+  auto once = source.Accept(Upload(kExport).View());
+  auto again = source.Accept(Upload(kExport).View());
+  REQUIRE(once.ok());
+  REQUIRE(again.ok());
+  CHECK((*once)[0].external_id.rfind("sha256:", 0) == 0);
+  CHECK((*once)[0].external_id == (*again)[0].external_id);
+  CHECK((*once)[0].external_id != (*once)[1].external_id);
+}
+
+TEST_CASE("csv: bad uploads are refused whole, naming the line", "[connectors][csv]") {
+  const CsvSource source = MakeSource("receipt_id");
+  auto wrong_token = source.Accept(Upload(kExport, "nope").View());
+  REQUIRE_FALSE(wrong_token.ok());
+  CHECK(wrong_token.error().code == ErrorCode::kUnauthenticated);
+
+  auto short_row = source.Accept(Upload("receipt_id,total\nR-1,1\nR-2\n").View());
+  REQUIRE_FALSE(short_row.ok());
+  CHECK(short_row.error().code == ErrorCode::kInvalidArgument);
+  CHECK_THAT(short_row.error().message, Catch::Contains("line 3"));
+
+  auto no_id = source.Accept(Upload("total\n1\n").View());
+  REQUIRE_FALSE(no_id.ok());
+  CHECK_THAT(no_id.error().message, Catch::Contains("no 'receipt_id' column"));
+
+  auto empty_id = source.Accept(Upload("receipt_id,total\n,1\n").View());
+  REQUIRE_FALSE(empty_id.ok());
+  CHECK_THAT(empty_id.error().message, Catch::Contains("line 2"));
+
+  CHECK_FALSE(source.Accept(Upload("").View()).ok());
+  CHECK_FALSE(source.Accept(Upload("receipt_id,total\n").View()).ok());
+}
+
+TEST_CASE("csv: semicolon exports", "[connectors][csv]") {
+  const CsvSource source = MakeSource("", ";");
+  auto events = source.Accept(Upload("a;b\n1;2\n").View());
+  REQUIRE(events.ok());
+  CHECK(boost::json::parse((*events)[0].body).at("b") == "2");
+}
+
+}  // namespace
+}  // namespace journeyd::connectors::csv
