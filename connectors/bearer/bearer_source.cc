@@ -51,6 +51,16 @@ Result<std::vector<RawEvent>> BearerSource::Accept(const InboundRequest& request
   return locator_.SingleJsonEvent(source_name_, request, settings_.header);
 }
 
+std::vector<std::string> BearerSource::EventTypes() const { return {}; }
+
+std::optional<std::string> BearerSource::EventTypeOf(const boost::json::value& payload) const {
+  // Where Accept would fall back to the field (no type header in the request), the same read.
+  if (settings_.event_type_field.empty()) return std::nullopt;
+  std::string type = common::ScalarText(common::FindMember(payload, settings_.event_type_field));
+  if (type.empty()) return std::nullopt;
+  return type;
+}
+
 std::unique_ptr<Factory<WebhookSource>> MakeBearerFactory() {
   return std::make_unique<SpecFactory<WebhookSource, BearerSource, BearerSettings>>(
       "bearer", "Any sender that authenticates with a static bearer token.",

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "connectors/common/event_locator.h"
 #include "engine/base/secret.h"
@@ -30,6 +32,11 @@ class BearerSource final : public WebhookSource {
  public:
   BearerSource(BearerSettings settings, const ConnectorContext& context);
   Result<std::vector<RawEvent>> Accept(const InboundRequest& request) const override;
+  // Empty, i.e. any type: a generic source cannot know what its sender calls its events.
+  std::vector<std::string> EventTypes() const override;
+  // The configured event_type_field of the payload; nullopt without one, or when the type is
+  // configured to come from a header only (a saved body does not carry its headers).
+  std::optional<std::string> EventTypeOf(const boost::json::value& payload) const override;
 
  private:
   BearerSettings settings_;

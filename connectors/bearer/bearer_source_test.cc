@@ -55,6 +55,28 @@ TEST_CASE("bearer: Authorization: Bearer <token>", "[connectors][bearer]") {
       source.Accept(Request("authorization", "bearer  " + std::string(kToken), kBody).View()).ok());
 }
 
+TEST_CASE("bearer: a saved body says its type where the configured field does",
+          "[connectors][bearer]") {
+  const BearerSource source = MakeSource();
+  CHECK(source.EventTypes().empty());
+  auto result =
+      source.Accept(Request("Authorization", "Bearer " + std::string(kToken), kBody).View());
+  REQUIRE(result.ok());
+  CHECK(source.EventTypeOf(boost::json::parse(kBody)) == (*result)[0].event_type);
+  CHECK(source.EventTypeOf(boost::json::parse(kBody)) == "form.submitted");
+  CHECK_FALSE(source.EventTypeOf(boost::json::parse(R"({"id":"sub_2"})")));
+  CHECK_FALSE(source.EventTypeOf(boost::json::parse(R"({"event":{"name":"x"}})")));
+
+  SECTION("without a type field, a saved body cannot say") {
+    static const ManualClock clock(std::chrono::system_clock::time_point(testing::kTestEpoch));
+    BearerSettings settings;
+    settings.token = Secret(std::string(kToken));
+    settings.event_type_header = "X-Event-Type";
+    const BearerSource by_header(std::move(settings), testing::MakeContext(clock, "forms"));
+    CHECK_FALSE(by_header.EventTypeOf(boost::json::parse(kBody)));
+  }
+}
+
 TEST_CASE("bearer: wrong, missing or differently presented tokens are refused",
           "[connectors][bearer]") {
   const BearerSource source = MakeSource();

@@ -6,8 +6,10 @@
 
 #include <array>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "connectors/common/crypto.h"
 #include "connectors/common/encoding.h"
@@ -54,6 +56,11 @@ class HmacSource final : public WebhookSource {
  public:
   HmacSource(HmacSettings settings, const ConnectorContext& context);
   Result<std::vector<RawEvent>> Accept(const InboundRequest& request) const override;
+  // Empty, i.e. any type: a generic source cannot know what its sender calls its events.
+  std::vector<std::string> EventTypes() const override;
+  // The configured event_type_field of the payload; nullopt without one, or when the type is
+  // configured to come from a header only (a saved body does not carry its headers).
+  std::optional<std::string> EventTypeOf(const boost::json::value& payload) const override;
 
  private:
   HmacSettings settings_;

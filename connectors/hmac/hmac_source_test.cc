@@ -163,6 +163,34 @@ TEST_CASE("hmac: SHA-1 and SHA-512, hex and base64, ids from JSON fields", "[con
   }
 }
 
+TEST_CASE("hmac: a saved body says its type where the configured field does",
+          "[connectors][hmac]") {
+  const std::string secret = "k";
+  const std::string body = R"({"type":"order.paid","id":98765,"data":{}})";
+  const std::string signature = common::HexEncode(common::HmacSha256(secret, {body}));
+  HmacSettings settings;
+  settings.secret = Secret(secret);
+  settings.header = "X-Signature";
+
+  SECTION("a type field: the same answer as a delivery without a type header") {
+    settings.event_type_field = "type";
+    settings.event_type_header = "X-Event";
+    const HmacSource source = MakeSource(std::move(settings));
+    CHECK(source.EventTypes().empty());
+    auto result = source.Accept(Request("X-Signature", signature, body).View());
+    REQUIRE(result.ok());
+    CHECK(source.EventTypeOf(boost::json::parse(body)) == (*result)[0].event_type);
+    CHECK(source.EventTypeOf(boost::json::parse(body)) == "order.paid");
+    CHECK_FALSE(source.EventTypeOf(boost::json::parse(R"({"id":1})")));
+    CHECK(source.EventTypeOf(boost::json::parse(R"({"type":7})")) == "7");
+  }
+  SECTION("a type header only: a saved body cannot say") {
+    const HmacSource source = MakeSource(GitHubStyle(secret));
+    CHECK(source.EventTypes().empty());
+    CHECK_FALSE(source.EventTypeOf(boost::json::parse(body)));
+  }
+}
+
 TEST_CASE("hmac: the factory parses YAML, applies defaults and points at bad values",
           "[connectors][hmac]") {
   ManualClock clock(std::chrono::system_clock::time_point(testing::kTestEpoch));

@@ -1,6 +1,7 @@
 #include "connectors/hubspot/hubspot_source.h"
 
 #include <boost/json/serialize.hpp>
+#include <iterator>
 
 #include "connectors/common/crypto.h"
 #include "connectors/common/encoding.h"
@@ -21,6 +22,34 @@ std::optional<std::string> CheckPublicUrl(const std::string& value) {
     return "must be the base URL only: the request's path and query are appended to it";
   }
   return std::nullopt;
+}
+
+// The eventType enum of HubSpot's webhooks subscriptions API: the legacy per-object types
+// (contact, company, deal, ticket, product, line_item), the hub events (privacy deletions,
+// conversations), and the generic object.* types that carry objectTypeId instead.
+constexpr std::string_view kSubscriptionTypes[] = {
+    "contact.creation", "contact.deletion", "contact.propertyChange", "contact.merge",
+    "contact.associationChange", "contact.restore", "contact.privacyDeletion",
+    "company.creation", "company.deletion", "company.propertyChange", "company.merge",
+    "company.associationChange", "company.restore",
+    "deal.creation", "deal.deletion", "deal.propertyChange", "deal.merge",
+    "deal.associationChange", "deal.restore",
+    "ticket.creation", "ticket.deletion", "ticket.propertyChange", "ticket.merge",
+    "ticket.associationChange", "ticket.restore",
+    "product.creation", "product.deletion", "product.propertyChange", "product.merge",
+    "product.restore",
+    "line_item.creation", "line_item.deletion", "line_item.propertyChange", "line_item.merge",
+    "line_item.associationChange", "line_item.restore",
+    "conversation.creation", "conversation.deletion", "conversation.propertyChange",
+    "conversation.newMessage", "conversation.privacyDeletion",
+    "object.creation", "object.deletion", "object.propertyChange", "object.merge",
+    "object.associationChange", "object.restore",
+    "event.completed",
+};
+
+// One event's type, read the same way for a delivery and for a saved body.
+std::string SubscriptionTypeOf(const boost::json::value& event) {
+  return common::ScalarText(common::FindMember(event, "subscriptionType"));
 }
 
 }  // namespace
@@ -93,12 +122,28 @@ Result<std::vector<RawEvent>> HubSpotSource::Accept(const InboundRequest& reques
       return InvalidArgument("HubSpot event " + std::to_string(i) + " is not a JSON object");
     }
     RawEvent event = common::NewEvent(source_name_, request, common::kJsonMediaType);
-    event.event_type = common::ScalarText(common::FindMember(item, "subscriptionType"));
+    event.event_type = SubscriptionTypeOf(item);
     event.external_id = common::ScalarText(common::FindMember(item, "eventId"));
     event.body = boost::json::serialize(item);
     events.push_back(std::move(event));
   }
   return events;
+}
+
+std::vector<std::string> HubSpotSource::EventTypes() const {
+  return std::vector<std::string>(std::begin(kSubscriptionTypes), std::end(kSubscriptionTypes));
+}
+
+std::optional<std::string> HubSpotSource::EventTypeOf(const boost::json::value& payload) const {
+  const boost::json::value* event = &payload;
+  if (const boost::json::array* batch = payload.if_array()) {
+    // A batch may mix types; the first is the one `journeyd map` can show.
+    if (batch->empty()) return std::nullopt;
+    event = &batch->front();
+  }
+  std::string type = SubscriptionTypeOf(*event);
+  if (type.empty()) return std::nullopt;
+  return type;
 }
 
 std::unique_ptr<Factory<WebhookSource>> MakeHubSpotFactory() {

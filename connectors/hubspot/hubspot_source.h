@@ -5,7 +5,9 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "connectors/common/checks.h"
 #include "engine/base/clock.h"
@@ -28,6 +30,13 @@ class HubSpotSource final : public WebhookSource {
  public:
   HubSpotSource(HubSpotSettings settings, const ConnectorContext& context);
   Result<std::vector<RawEvent>> Accept(const InboundRequest& request) const override;
+  // Every subscriptionType HubSpot's webhooks API offers (contact.creation, deal.merge,
+  // object.propertyChange...), spelled out: "contact.created" is an easy slip that would
+  // otherwise leave every contact event unmapped.
+  std::vector<std::string> EventTypes() const override;
+  // The subscriptionType of a saved request body (an array of events: its first element's) or
+  // of one saved event object; nullopt when it has none.
+  std::optional<std::string> EventTypeOf(const boost::json::value& payload) const override;
 
  private:
   HubSpotSettings settings_;  // public_url without a trailing '/'

@@ -1,9 +1,11 @@
 #include "connectors/hubspot/hubspot_source.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "connectors/common/timestamp.h"
 #include "connectors/common/webhook_test_util.h"
+#include "engine/mapping/mapping.h"
 
 namespace journeyd::connectors::hubspot {
 namespace {
@@ -157,6 +159,94 @@ TEST_CASE("hubspot: a batch splits into one event per element", "[connectors][hu
     REQUIRE(result.ok());
     CHECK(result->empty());
   }
+}
+
+// What `journeyd check` says of a mapping block `on: <selector>` for this source: "" when the
+// selector names a subscription type the source declares, else the error and its hint.
+std::string SelectorProblem(const WebhookSource& source, std::string_view selector) {
+  config::Diagnostics diag;
+  auto root = config::ConfigNode::LoadString(
+      "mapping: hubspot\nevents:\n  - on: '" + std::string(selector) + "'\n", "m.yaml", diag);
+  REQUIRE(root);
+  mapping::MappingLoadOptions options;
+  options.known_event_types = source.EventTypes();
+  mapping::Mapping::Load(*root, options, diag);
+  const auto first = testing::FirstError(diag);
+  return first ? first->ToString() : "";
+}
+
+TEST_CASE("hubspot: a saved body says its type exactly as a delivery does",
+          "[connectors][hubspot]") {
+  ManualClock clock(AtMs(kNowMs));
+  const HubSpotSource source = MakeSource(clock);
+  const std::string body = journeyd::testing::ReadFile(testing::WebhookFixtures("hubspot") /
+                                                       "contact_creation.docs_example.json");
+  auto result = source.Accept(SignedRequest(body).View());
+  REQUIRE(result.ok());
+  REQUIRE(result->size() == 1);
+  // The request body as saved (an array), and the one event Accept stored from it.
+  CHECK(source.EventTypeOf(boost::json::parse(body)) == (*result)[0].event_type);
+  CHECK(source.EventTypeOf(boost::json::parse((*result)[0].body)) == (*result)[0].event_type);
+  CHECK((*result)[0].event_type == "contact.creation");
+
+  SECTION("a mixed batch: the first element's type") {
+    boost::json::array batch;
+    for (const char* type : {"contact.propertyChange", "deal.creation"}) {
+      boost::json::object event = boost::json::parse(body).as_array()[0].as_object();
+      event["subscriptionType"] = type;
+      batch.push_back(event);
+    }
+    auto mixed = source.Accept(SignedRequest(boost::json::serialize(batch)).View());
+    REQUIRE(mixed.ok());
+    REQUIRE(mixed->size() == 2);
+    CHECK(source.EventTypeOf(batch) == (*mixed)[0].event_type);
+    CHECK(source.EventTypeOf(batch) == "contact.propertyChange");
+  }
+  SECTION("nothing to go on") {
+    CHECK_FALSE(source.EventTypeOf(boost::json::array()));
+    CHECK_FALSE(source.EventTypeOf(boost::json::parse(R"([{"eventId":1}])")));
+    CHECK_FALSE(source.EventTypeOf(boost::json::parse(R"(["contact.creation"])")));
+    CHECK_FALSE(source.EventTypeOf(boost::json::parse(R"({"objectId":123})")));
+  }
+}
+
+TEST_CASE("hubspot: mappings may name HubSpot's subscription types and nothing else",
+          "[connectors][hubspot]") {
+  ManualClock clock(AtMs(kNowMs));
+  const HubSpotSource source = MakeSource(clock);
+  const std::vector<std::string> types = source.EventTypes();
+  for (const char* object : {"contact", "company", "deal", "ticket"}) {
+    for (const char* change : {"creation", "deletion", "propertyChange", "merge",
+                               "associationChange", "restore"}) {
+      const std::string type = std::string(object) + "." + change;
+      INFO(type);
+      CHECK(std::find(types.begin(), types.end(), type) != types.end());
+      CHECK(SelectorProblem(source, type).empty());
+    }
+  }
+  for (const char* selector : {"contact.privacyDeletion", "contact.*", "company.*", "deal.*",
+                               "ticket.*", "line_item.creation", "conversation.newMessage",
+                               "object.propertyChange"}) {
+    INFO(selector);
+    CHECK(SelectorProblem(source, selector).empty());
+  }
+  CHECK_THAT(SelectorProblem(source, "contact.created"),
+             Catch::Contains("'contact.created' matches no event type") &&
+                 Catch::Contains("did you mean 'contact.creation'?"));
+  CHECK_THAT(SelectorProblem(source, "contacts.creation"),
+             Catch::Contains("matches no event type"));
+  CHECK_THAT(SelectorProblem(source, "contact.property_change"),
+             Catch::Contains("matches no event type"));
+
+  // The shipped mapping names only types HubSpot sends.
+  mapping::MappingLoadOptions options;
+  options.known_event_types = types;
+  options.source_type = "hubspot";
+  config::Diagnostics diag;
+  CHECK(mapping::Mapping::LoadFile(journeyd::testing::SourceDir() / "mappings" / "hubspot.yaml",
+                                   options, diag) != nullptr);
+  for (const auto& entry : diag.entries()) UNSCOPED_INFO(entry.ToString());
+  CHECK_FALSE(diag.has_errors());
 }
 
 TEST_CASE("hubspot: the signed URI is the public URL, path and decoded query",

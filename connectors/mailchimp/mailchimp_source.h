@@ -5,7 +5,9 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/base/secret.h"
 #include "engine/connector/factory.h"
@@ -25,6 +27,12 @@ class MailchimpSource final : public WebhookSource {
   bool AcceptsMediaType(std::string_view media_type) const override;
   // Mailchimp checks the URL with a GET when the webhook is saved.
   bool AnswersGetProbe() const override { return true; }
+  // The audience webhook events Mailchimp sends (the form's `type`): subscribe, unsubscribe,
+  // profile, upemail, cleaned and campaign.
+  std::vector<std::string> EventTypes() const override;
+  // The `type` of the decoded form ({"type": "subscribe", "data": {...}}), which is also what
+  // Accept stores; nullopt when there is none.
+  std::optional<std::string> EventTypeOf(const boost::json::value& payload) const override;
 
  private:
   MailchimpSettings settings_;

@@ -4,6 +4,8 @@
 #include <filesystem>
 
 #include "connectors/common/webhook_test_util.h"
+#include "engine/mapping/mapping.h"
+#include "engine/mapping/payload.h"
 
 namespace journeyd::connectors::mailchimp {
 namespace {
@@ -132,6 +134,81 @@ TEST_CASE("mailchimp: media type, GET probe and malformed forms", "[connectors][
   auto untyped = source.Accept(FormRequest("fired_at=2009-03-26+21%3A35%3A57").View());
   REQUIRE_FALSE(untyped.ok());
   CHECK(untyped.error().code == ErrorCode::kInvalidArgument);
+}
+
+TEST_CASE("mailchimp: a saved form says its type exactly as a delivery does",
+          "[connectors][mailchimp]") {
+  const MailchimpSource source = MakeSource();
+  int forms = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(testing::WebhookFixtures("mailchimp"))) {
+    INFO(entry.path().filename().string());
+    ++forms;
+    const std::string body = journeyd::testing::ReadFile(entry.path());
+    auto result = source.Accept(FormRequest(body).View());
+    REQUIRE(result.ok());
+    REQUIRE(result->size() == 1);
+    // The form as `journeyd map` decodes a saved body, and the JSON the inbox stored.
+    auto decoded = mapping::DecodePayload("application/x-www-form-urlencoded", body);
+    REQUIRE(decoded.ok());
+    const auto type = source.EventTypeOf(*decoded);
+    REQUIRE(type.has_value());
+    CHECK(*type == (*result)[0].event_type);
+    CHECK(source.EventTypeOf(boost::json::parse((*result)[0].body)) == *type);
+  }
+  CHECK(forms == 7);
+
+  SECTION("a repeated type: the one the stored body shows") {
+    const std::string body = "type=subscribe&type=unsubscribe&data%5Bemail%5D=a%40example.com";
+    auto result = source.Accept(FormRequest(body).View());
+    REQUIRE(result.ok());
+    CHECK((*result)[0].event_type == "unsubscribe");
+    CHECK(boost::json::parse((*result)[0].body).at("type") == "unsubscribe");
+    auto decoded = mapping::DecodePayload("application/x-www-form-urlencoded", body);
+    REQUIRE(decoded.ok());
+    CHECK(source.EventTypeOf(*decoded) == "unsubscribe");
+  }
+  SECTION("nothing to go on") {
+    CHECK_FALSE(source.EventTypeOf(boost::json::parse(R"({"data":{"email":"a@example.com"}})")));
+    CHECK_FALSE(source.EventTypeOf(boost::json::parse(R"({"type":{"x":"1"}})")));
+    CHECK_FALSE(source.EventTypeOf(boost::json::parse(R"({"type":""})")));
+    CHECK_FALSE(source.EventTypeOf(boost::json::parse(R"(["subscribe"])")));
+    // A type nested away by brackets is no type, for Accept too.
+    auto nested = source.Accept(FormRequest("type%5Bx%5D=subscribe").View());
+    REQUIRE_FALSE(nested.ok());
+    CHECK(nested.error().message == "Mailchimp form has no 'type' field");
+  }
+}
+
+TEST_CASE("mailchimp: mappings may name Mailchimp's six event types and nothing else",
+          "[connectors][mailchimp]") {
+  const MailchimpSource source = MakeSource();
+  CHECK(source.EventTypes() == std::vector<std::string>{"subscribe", "unsubscribe", "profile",
+                                                        "upemail", "cleaned", "campaign"});
+  const auto load = [&](const std::string& selector) {
+    config::Diagnostics diag;
+    auto root = config::ConfigNode::LoadString(
+        "mapping: mailchimp\nevents:\n  - on: '" + selector + "'\n", "m.yaml", diag);
+    REQUIRE(root);
+    mapping::MappingLoadOptions options;
+    options.known_event_types = source.EventTypes();
+    mapping::Mapping::Load(*root, options, diag);
+    const auto first = testing::FirstError(diag);
+    return first ? first->ToString() : "";
+  };
+  for (const std::string& type : source.EventTypes()) CHECK(load(type).empty());
+  CHECK_THAT(load("unsubscribed"), Catch::Contains("'unsubscribed' matches no event type") &&
+                                       Catch::Contains("did you mean 'unsubscribe'?"));
+  CHECK_THAT(load("email_changed"), Catch::Contains("matches no event type"));
+
+  mapping::MappingLoadOptions options;
+  options.known_event_types = source.EventTypes();
+  options.source_type = "mailchimp";
+  config::Diagnostics diag;
+  CHECK(mapping::Mapping::LoadFile(journeyd::testing::SourceDir() / "mappings" / "mailchimp.yaml",
+                                   options, diag) != nullptr);
+  for (const auto& entry : diag.entries()) UNSCOPED_INFO(entry.ToString());
+  CHECK_FALSE(diag.has_errors());
 }
 
 TEST_CASE("mailchimp: the factory parses YAML and points at bad keys", "[connectors][mailchimp]") {

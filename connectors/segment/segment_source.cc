@@ -35,6 +35,14 @@ bool IsEventType(std::string_view type) {
 
 std::string_view View(const boost::json::string& s) { return {s.data(), s.size()}; }
 
+// A message's `type` if it names one of the six calls, else empty: batch elements and saved
+// messages are judged alike.
+std::string_view MessageType(const boost::json::value* type) {
+  if (type == nullptr || !type->is_string()) return {};
+  const std::string_view name = View(type->as_string());
+  return IsEventType(name) ? name : std::string_view();
+}
+
 std::string KiB(size_t bytes) { return std::to_string(bytes / 1024) + "KB"; }
 
 // Adds the batch-level `context` or `integrations` to an item, keeping whatever the item set
@@ -150,14 +158,14 @@ Result<std::vector<RawEvent>> SegmentSource::Accept(const InboundRequest& reques
     boost::json::object* item = items[i].if_object();
     const std::string where = "Segment batch[" + std::to_string(i) + "]";
     if (item == nullptr) return InvalidArgument(where + " is not a JSON object");
-    const boost::json::value* type = item->if_contains("type");
-    if (type == nullptr || !type->is_string() || !IsEventType(View(type->as_string()))) {
+    const std::string_view type = MessageType(item->if_contains("type"));
+    if (type.empty()) {
       return InvalidArgument(where +
                              " needs a type: identify, track, page, screen, group or "
                              "alias");
     }
     // Copied now: erasing and merging below may move the item's members.
-    std::string event_type(View(type->as_string()));
+    std::string event_type(type);
     item->erase("writeKey");
     if (boost::json::serialize(*item).size() > kMaxCallBytes) {
       return InvalidArgument(where + " exceeds the " + KiB(kMaxCallBytes) + " per-event limit");
@@ -172,6 +180,16 @@ Result<std::vector<RawEvent>> SegmentSource::Accept(const InboundRequest& reques
     events.push_back(std::move(event));
   }
   return events;
+}
+
+std::vector<std::string> SegmentSource::EventTypes() const {
+  return std::vector<std::string>(kEventTypes.begin(), kEventTypes.end());
+}
+
+std::optional<std::string> SegmentSource::EventTypeOf(const boost::json::value& payload) const {
+  const std::string_view type = MessageType(common::FindMember(payload, "type"));
+  if (type.empty()) return std::nullopt;
+  return std::string(type);
 }
 
 std::unique_ptr<Factory<WebhookSource>> MakeSegmentFactory() {

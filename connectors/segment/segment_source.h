@@ -6,7 +6,9 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/base/secret.h"
 #include "engine/connector/factory.h"
@@ -31,6 +33,12 @@ class SegmentSource final : public WebhookSource {
   Result<std::vector<RawEvent>> Accept(const InboundRequest& request) const override;
   // Served at /v1/{call} (Segment's HTTP Tracking API paths), not /webhooks/{name}.
   bool ServesTrackingApi() const override { return true; }
+  // The six calls of the Segment spec: identify, track, page, screen, group, alias. A track
+  // call's `event` name ("Order Completed") is data for the mapping, not an event type.
+  std::vector<std::string> EventTypes() const override;
+  // The `type` of one saved message (as in a batch, where Accept reads it too); nullopt for a
+  // call body without one, whose type was only in the path it was posted to, or for a batch.
+  std::optional<std::string> EventTypeOf(const boost::json::value& payload) const override;
 
  private:
   SegmentSettings settings_;

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "connectors/common/webhook_test_util.h"
+#include "engine/mapping/mapping.h"
 
 namespace journeyd::connectors::segment {
 namespace {
@@ -191,6 +192,83 @@ TEST_CASE("segment: a batch of every spec example keeps each messageId and own c
     }
   }
   CHECK(with_id == 7);
+}
+
+TEST_CASE("segment: a saved message says its type exactly as a delivery does",
+          "[connectors][segment]") {
+  const SegmentSource source = MakeSource();
+  SECTION("each spec example, as an element of a batch") {
+    boost::json::array batch;
+    for (const auto& entry : std::filesystem::directory_iterator(Examples())) {
+      if (!entry.path().filename().string().starts_with("spec-")) continue;
+      batch.push_back(boost::json::parse(journeyd::testing::ReadFile(entry.path())));
+    }
+    REQUIRE(batch.size() == 13);
+    boost::json::object body;
+    body["batch"] = batch;
+    auto result = source.Accept(
+        Call("batch", boost::json::serialize(body), Basic("YOUR_WRITE_KEY:")).View());
+    REQUIRE(result.ok());
+    REQUIRE(result->size() == batch.size());
+    for (size_t i = 0; i < batch.size(); ++i) {
+      INFO((*result)[i].body);
+      const auto type = source.EventTypeOf(batch[i]);
+      REQUIRE(type.has_value());
+      CHECK(*type == (*result)[i].event_type);
+      // What the inbox stored reads the same.
+      CHECK(source.EventTypeOf(boost::json::parse((*result)[i].body)) == *type);
+    }
+    // The whole batch body has no one type.
+    CHECK_FALSE(source.EventTypeOf(body));
+  }
+  SECTION("an HTTP API call body leaves its type in the path") {
+    const std::string body =
+        journeyd::testing::ReadFile(Examples() / "http-api.02.track_POST_v1_track.json");
+    auto result = source.Accept(Call("track", body).View());
+    REQUIRE(result.ok());
+    CHECK((*result)[0].event_type == "track");
+    CHECK_FALSE(source.EventTypeOf(boost::json::parse(body)));
+  }
+  SECTION("a type that is no Segment call") {
+    CHECK_FALSE(source.EventTypeOf(boost::json::parse(R"({"type":"Order Completed"})")));
+    CHECK_FALSE(source.EventTypeOf(boost::json::parse(R"({"type":"b"})")));
+    CHECK_FALSE(source.EventTypeOf(boost::json::parse(R"({"type":["track"]})")));
+  }
+}
+
+TEST_CASE("segment: mappings may name the six calls and nothing else", "[connectors][segment]") {
+  const SegmentSource source = MakeSource();
+  CHECK(source.EventTypes() ==
+        std::vector<std::string>{"identify", "track", "page", "screen", "group", "alias"});
+
+  const auto load = [&](const std::string& yaml) {
+    config::Diagnostics diag;
+    auto root = config::ConfigNode::LoadString(yaml, "m.yaml", diag);
+    REQUIRE(root);
+    mapping::MappingLoadOptions options;
+    options.known_event_types = source.EventTypes();
+    mapping::Mapping::Load(*root, options, diag);
+    const auto first = testing::FirstError(diag);
+    return first ? first->ToString() : "";
+  };
+  CHECK(load("mapping: segment\nevents:\n  - on: [identify, track, page, screen, group, "
+             "alias]\n")
+            .empty());
+  CHECK_THAT(load("mapping: segment\nevents:\n  - on: identity\n"),
+             Catch::Contains("'identity' matches no event type") &&
+                 Catch::Contains("did you mean 'identify'?"));
+  // A track call's event name is not an event type: select `track` and look at `event`.
+  CHECK_THAT(load("mapping: segment\nevents:\n  - on: Order Completed\n"),
+             Catch::Contains("matches no event type"));
+
+  mapping::MappingLoadOptions options;
+  options.known_event_types = source.EventTypes();
+  options.source_type = "segment";
+  config::Diagnostics diag;
+  CHECK(mapping::Mapping::LoadFile(journeyd::testing::SourceDir() / "mappings" / "segment.yaml",
+                                   options, diag) != nullptr);
+  for (const auto& entry : diag.entries()) UNSCOPED_INFO(entry.ToString());
+  CHECK_FALSE(diag.has_errors());
 }
 
 TEST_CASE("segment: Segment's size limits and call types", "[connectors][segment]") {

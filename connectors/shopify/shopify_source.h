@@ -4,7 +4,9 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/base/secret.h"
 #include "engine/connector/factory.h"
@@ -21,6 +23,13 @@ class ShopifySource final : public WebhookSource {
  public:
   ShopifySource(ShopifySettings settings, const ConnectorContext& context);
   Result<std::vector<RawEvent>> Accept(const InboundRequest& request) const override;
+  // Every topic of Shopify's webhook reference (X-Shopify-Topic values), spelled out rather
+  // than globbed: the classic slips ("orders/update" for "orders/updated", "customer/create")
+  // then fail `journeyd check` instead of leaving events unmapped.
+  std::vector<std::string> EventTypes() const override;
+  // Always nullopt: the topic travels only in X-Shopify-Topic, and nothing in the body
+  // (an order, a customer) says which topic delivered it.
+  std::optional<std::string> EventTypeOf(const boost::json::value& payload) const override;
 
  private:
   ShopifySettings settings_;

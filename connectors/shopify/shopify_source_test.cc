@@ -1,8 +1,11 @@
 #include "connectors/shopify/shopify_source.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <filesystem>
 
 #include "connectors/common/webhook_test_util.h"
+#include "engine/mapping/mapping.h"
 
 namespace journeyd::connectors::shopify {
 namespace {
@@ -152,6 +155,83 @@ TEST_CASE("shopify: tampered, unsigned, wrongly keyed and malformed requests are
     CHECK(result.error().code == ErrorCode::kInvalidArgument);
     CHECK(result.error().message.rfind("malformed JSON at offset ", 0) == 0);
   }
+}
+
+// What `journeyd check` says of a mapping block `on: <selector>` for this source: "" when the
+// selector names a topic the source declares, else the error and its did-you-mean hint.
+std::string SelectorProblem(const WebhookSource& source, std::string_view selector) {
+  config::Diagnostics diag;
+  auto root = config::ConfigNode::LoadString(
+      "mapping: shopify\nevents:\n  - on: '" + std::string(selector) + "'\n", "m.yaml", diag);
+  REQUIRE(root);
+  mapping::MappingLoadOptions options;
+  options.known_event_types = source.EventTypes();
+  mapping::Mapping::Load(*root, options, diag);
+  const auto first = testing::FirstError(diag);
+  return first ? first->ToString() : "";
+}
+
+TEST_CASE("shopify: mappings may name Shopify's topics and nothing else",
+          "[connectors][shopify]") {
+  ManualClock clock(std::chrono::system_clock::time_point(testing::kTestEpoch));
+  const ShopifySource source = MakeSource(clock);
+  const std::vector<std::string> types = source.EventTypes();
+  for (const char* topic :
+       {"customers/create", "customers/update", "customers/delete", "customers/merge",
+        "customers/redact", "customers/data_request", "shop/redact",
+        "customers_email_marketing_consent/update", "orders/create", "orders/paid",
+        "orders/updated", "orders/cancelled", "orders/fulfilled", "orders/partially_fulfilled",
+        "orders/edited", "orders/delete", "checkouts/create", "checkouts/update",
+        "checkouts/delete", "carts/create", "carts/update", "draft_orders/create",
+        "refunds/create", "order_transactions/create", "fulfillments/create", "products/update",
+        "app/uninstalled", "customer.tags_added"}) {
+    INFO(topic);
+    // Spelled out, not matched by a glob: a typo next to a real topic must not pass.
+    CHECK(std::find(types.begin(), types.end(), topic) != types.end());
+    CHECK(SelectorProblem(source, topic).empty());
+  }
+  for (const std::string& type : types) {
+    INFO(type);
+    CHECK(type.find('*') == std::string::npos);
+  }
+  CHECK(SelectorProblem(source, "orders/*").empty());
+  CHECK(SelectorProblem(source, "customers/*").empty());
+  CHECK_THAT(SelectorProblem(source, "orders/update"),
+             Catch::Contains("'orders/update' matches no event type") &&
+                 Catch::Contains("did you mean 'orders/updated'?"));
+  CHECK_THAT(SelectorProblem(source, "customer/create"), Catch::Contains("matches no event type"));
+  CHECK_THAT(SelectorProblem(source, "order.created"), Catch::Contains("matches no event type"));
+}
+
+TEST_CASE("shopify: a saved body does not say its topic; the delivery's header does",
+          "[connectors][shopify]") {
+  ManualClock clock(std::chrono::system_clock::time_point(testing::kTestEpoch));
+  const ShopifySource source = MakeSource(clock);
+  int payloads = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(testing::WebhookFixtures("shopify"))) {
+    const std::string file = entry.path().filename().string();
+    if (file == "signature_test_vectors.json") continue;
+    INFO(file);
+    ++payloads;
+    const std::string body = journeyd::testing::ReadFile(entry.path());
+    // customers_create.json was delivered as customers/create, and so on.
+    std::string topic = file.substr(0, file.size() - std::string_view(".json").size());
+    topic[topic.find('_')] = '/';
+    FakeRequest request;
+    request.body = body;
+    request.headers.Add("X-Shopify-Hmac-Sha256",
+                        common::Base64Encode(common::HmacSha256(kSecret, {body})));
+    request.headers.Add("X-Shopify-Topic", topic);
+    request.headers.Add("X-Shopify-Webhook-Id", "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043");
+    auto result = source.Accept(request.View());
+    REQUIRE(result.ok());
+    REQUIRE(result->size() == 1);
+    CHECK((*result)[0].event_type == topic);
+    CHECK(SelectorProblem(source, topic).empty());
+    CHECK_FALSE(source.EventTypeOf(boost::json::parse(body)).has_value());
+  }
+  CHECK(payloads == 7);
 }
 
 TEST_CASE("shopify: the factory parses YAML and points at bad keys", "[connectors][shopify]") {

@@ -1,5 +1,7 @@
 #include "connectors/square/square_source.h"
 
+#include <iterator>
+
 #include "connectors/common/checks.h"
 #include "connectors/common/crypto.h"
 #include "connectors/common/encoding.h"
@@ -11,6 +13,26 @@ namespace journeyd::connectors::square {
 namespace {
 
 constexpr std::string_view kSignatureHeader = "x-square-hmacsha256-signature";
+
+// From Square's webhook events reference. The events a customer-data mapping is built on are
+// exact, so "customer.create" or "order.fulfilled" fails at load time; the rest are families.
+constexpr std::string_view kEventTypes[] = {
+    "customer.created", "customer.updated", "customer.deleted",
+    "customer.custom_attribute.*", "customer.custom_attribute_definition.*",
+    "order.created", "order.updated", "order.fulfillment.updated",
+    "order.custom_attribute.*", "order.custom_attribute_definition.*",
+    "payment.created", "payment.updated",
+    "refund.created", "refund.updated",
+    "bank_account.*", "booking.*", "card.*", "catalog.*", "device.*", "dispute.*",
+    "gift_card.*", "inventory.*", "invoice.*", "job.*", "labor.*", "location.*", "loyalty.*",
+    "merchant.*", "oauth.*", "online_checkout.*", "payout.*", "subscription.*",
+    "team_member.*", "terminal.*", "vendor.*",
+};
+
+// The notification's `type`, read as Accept reads it.
+std::string TypeOf(const boost::json::value& notification) {
+  return common::ScalarText(common::FindMember(notification, "type"));
+}
 
 }  // namespace
 
@@ -44,7 +66,7 @@ Result<std::vector<RawEvent>> SquareSource::Accept(const InboundRequest& request
   if (!parsed->is_object()) return InvalidArgument("Square notification is not a JSON object");
 
   RawEvent event = common::NewEvent(source_name_, request, common::kJsonMediaType);
-  event.event_type = common::ScalarText(common::FindMember(*parsed, "type"));
+  event.event_type = TypeOf(*parsed);
   event.external_id = common::ScalarText(common::FindMember(*parsed, "event_id"));
   event.body = std::string(request.body);
   common::KeepHeaders(request,
@@ -54,6 +76,16 @@ Result<std::vector<RawEvent>> SquareSource::Accept(const InboundRequest& request
   std::vector<RawEvent> events;
   events.push_back(std::move(event));
   return events;
+}
+
+std::vector<std::string> SquareSource::EventTypes() const {
+  return std::vector<std::string>(std::begin(kEventTypes), std::end(kEventTypes));
+}
+
+std::optional<std::string> SquareSource::EventTypeOf(const boost::json::value& payload) const {
+  std::string type = TypeOf(payload);
+  if (type.empty()) return std::nullopt;
+  return type;
 }
 
 std::unique_ptr<Factory<WebhookSource>> MakeSquareFactory() {

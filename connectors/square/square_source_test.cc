@@ -1,9 +1,11 @@
 #include "connectors/square/square_source.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 
 #include "connectors/common/webhook_test_util.h"
+#include "engine/mapping/mapping.h"
 
 namespace journeyd::connectors::square {
 namespace {
@@ -97,6 +99,74 @@ TEST_CASE("square: type and event_id come from each real payload", "[connectors]
   REQUIRE(result.ok());
   CHECK((*result)[0].event_type == "order.created");
   CHECK((*result)[0].external_id == "116038d3-2948-439f-8679-fc86dbf80f69");
+}
+
+// What `journeyd check` says of a mapping block `on: <selector>` for this source: "" when the
+// selector names an event type the source declares, else the error and its did-you-mean hint.
+std::string SelectorProblem(const WebhookSource& source, std::string_view selector) {
+  config::Diagnostics diag;
+  auto root = config::ConfigNode::LoadString(
+      "mapping: square\nevents:\n  - on: '" + std::string(selector) + "'\n", "m.yaml", diag);
+  REQUIRE(root);
+  mapping::MappingLoadOptions options;
+  options.known_event_types = source.EventTypes();
+  mapping::Mapping::Load(*root, options, diag);
+  const auto first = testing::FirstError(diag);
+  return first ? first->ToString() : "";
+}
+
+TEST_CASE("square: a saved notification says its type exactly as a delivery does",
+          "[connectors][square]") {
+  ManualClock clock(std::chrono::system_clock::time_point(testing::kTestEpoch));
+  const SquareSource source = MakeSource(clock);
+  int payloads = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(testing::WebhookFixtures("square"))) {
+    const std::string file = entry.path().filename().string();
+    if (file == "signature_test_vectors.json") continue;
+    INFO(file);
+    ++payloads;
+    const std::string body = journeyd::testing::ReadFile(entry.path());
+    auto result = source.Accept(SignedRequest(body).View());
+    REQUIRE(result.ok());
+    REQUIRE(result->size() == 1);
+    const auto type = source.EventTypeOf(boost::json::parse(body));
+    REQUIRE(type.has_value());
+    CHECK(*type == (*result)[0].event_type);
+    CHECK(SelectorProblem(source, *type).empty());
+  }
+  CHECK(payloads == 9);
+
+  CHECK_FALSE(source.EventTypeOf(boost::json::parse(R"({"event_id":"x","data":{}})")));
+  CHECK_FALSE(source.EventTypeOf(boost::json::parse(R"({"type":""})")));
+  CHECK_FALSE(source.EventTypeOf(boost::json::parse(R"([{"type":"payment.created"}])")));
+}
+
+TEST_CASE("square: mappings may name Square's event types and nothing else",
+          "[connectors][square]") {
+  ManualClock clock(std::chrono::system_clock::time_point(testing::kTestEpoch));
+  const SquareSource source = MakeSource(clock);
+  const std::vector<std::string> types = source.EventTypes();
+  for (const char* type :
+       {"customer.created", "customer.updated", "customer.deleted", "payment.created",
+        "payment.updated", "refund.created", "refund.updated", "order.created", "order.updated",
+        "order.fulfillment.updated"}) {
+    INFO(type);
+    CHECK(std::find(types.begin(), types.end(), type) != types.end());
+    CHECK(SelectorProblem(source, type).empty());
+  }
+  for (const char* selector :
+       {"customer.*", "order.*", "payment.*", "loyalty.account.created", "gift_card.updated",
+        "invoice.payment_made", "customer.custom_attribute.owned.updated", "booking.created"}) {
+    INFO(selector);
+    CHECK(SelectorProblem(source, selector).empty());
+  }
+  CHECK_THAT(SelectorProblem(source, "customer.create"),
+             Catch::Contains("'customer.create' matches no event type") &&
+                 Catch::Contains("did you mean 'customer.created'?"));
+  CHECK_THAT(SelectorProblem(source, "order.fulfilled"), Catch::Contains("matches no event type"));
+  CHECK_THAT(SelectorProblem(source, "payments.created"),
+             Catch::Contains("matches no event type"));
 }
 
 TEST_CASE("square: wrong URL, tampered body and missing header are refused",

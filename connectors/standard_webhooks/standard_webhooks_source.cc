@@ -26,6 +26,11 @@ std::optional<std::string> CheckSecrets(const std::vector<Secret>& secrets) {
   return std::nullopt;
 }
 
+// The payload's `type`, read the same way for a delivery and for a saved body.
+std::string TypeOf(const boost::json::value& payload) {
+  return common::ScalarText(common::FindMember(payload, "type"));
+}
+
 }  // namespace
 
 std::optional<std::string> DecodeSigningSecret(std::string_view secret) {
@@ -96,7 +101,7 @@ Result<std::vector<RawEvent>> StandardWebhooksSource::Accept(const InboundReques
   if (!parsed.ok()) return parsed.error();
 
   RawEvent event = common::NewEvent(source_name_, request, common::kJsonMediaType);
-  event.event_type = common::ScalarText(common::FindMember(*parsed, "type"));
+  event.event_type = TypeOf(*parsed);
   // The spec makes webhook-id the idempotency key: it is the same on every retry.
   event.external_id = std::string(*id);
   event.body = std::string(request.body);
@@ -104,6 +109,15 @@ Result<std::vector<RawEvent>> StandardWebhooksSource::Accept(const InboundReques
   std::vector<RawEvent> events;
   events.push_back(std::move(event));
   return events;
+}
+
+std::vector<std::string> StandardWebhooksSource::EventTypes() const { return {}; }
+
+std::optional<std::string> StandardWebhooksSource::EventTypeOf(
+    const boost::json::value& payload) const {
+  std::string type = TypeOf(payload);
+  if (type.empty()) return std::nullopt;
+  return type;
 }
 
 std::unique_ptr<Factory<WebhookSource>> MakeStandardWebhooksFactory() {

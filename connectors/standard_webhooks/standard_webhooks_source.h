@@ -31,6 +31,11 @@ class StandardWebhooksSource final : public WebhookSource {
  public:
   StandardWebhooksSource(StandardWebhooksSettings settings, const ConnectorContext& context);
   Result<std::vector<RawEvent>> Accept(const InboundRequest& request) const override;
+  // Empty, i.e. any type: the spec leaves event types to each sender.
+  std::vector<std::string> EventTypes() const override;
+  // The payload's top-level `type` (the spec's recommended "type", e.g. "user.created"), as
+  // Accept reads it; nullopt when there is none.
+  std::optional<std::string> EventTypeOf(const boost::json::value& payload) const override;
 
  private:
   std::vector<Secret> keys_;  // decoded; secrets that do not decode are left out

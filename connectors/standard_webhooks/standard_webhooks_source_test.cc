@@ -101,6 +101,33 @@ TEST_CASE("standard_webhooks: the spec's example message, next to a v1a signatur
   CHECK(only_v1a.error().message == "webhook-signature has no v1 signature");
 }
 
+TEST_CASE("standard_webhooks: a saved payload says its type exactly as a delivery does",
+          "[connectors][standard_webhooks]") {
+  const auto vectors =
+      testing::ReadJson(testing::WebhookFixtures("standard-webhooks") / "test_vectors.json");
+  ManualClock clock(At(1674087231));
+  const auto source = MakeSource(clock, {kSecret});
+  // Each sender has its own types: nothing to rule out.
+  CHECK(source.EventTypes().empty());
+
+  // The spec's example message ("type": "contact.created"), and the official vector's body,
+  // which has no type at all.
+  const std::string content = testing::Text(vectors.at("spec_example_signed_content"));
+  const std::string example = content.substr(content.find(".{") + 1);
+  const std::string untyped = testing::Text(vectors.at("vectors").at(0).at("body"));
+  for (const std::string& body : {example, untyped}) {
+    INFO(body);
+    const std::string id = "msg_p5jXN8AQM9LWM0D4loKWxJek";
+    const std::string ts = "1674087231";
+    auto result = source.Accept(Request(id, ts, V1(kSecret, id, ts, body), body).View());
+    REQUIRE(result.ok());
+    REQUIRE(result->size() == 1);
+    CHECK(source.EventTypeOf(boost::json::parse(body)).value_or("") == (*result)[0].event_type);
+  }
+  CHECK(source.EventTypeOf(boost::json::parse(example)) == "contact.created");
+  CHECK_FALSE(source.EventTypeOf(boost::json::parse(untyped)));
+}
+
 TEST_CASE("standard_webhooks: secrets rotate and several signatures may be sent",
           "[connectors][standard_webhooks]") {
   ManualClock clock(At(1700000000));

@@ -1,5 +1,7 @@
 #include "connectors/stripe/stripe_source.h"
 
+#include <iterator>
+
 #include "connectors/common/crypto.h"
 #include "connectors/common/encoding.h"
 #include "connectors/common/header_params.h"
@@ -8,6 +10,32 @@
 #include "connectors/common/timestamp.h"
 
 namespace journeyd::connectors::stripe {
+
+namespace {
+
+// The resource families of Stripe's "Types of events" reference (snapshot events, the kind a
+// webhook endpoint receives), each as "<family>.*". A glob per resource, not per event: new
+// events appear with each API version, new resources far more rarely.
+constexpr std::string_view kEventFamilies[] = {
+    "account.*", "application_fee.*", "balance.*", "billing.*", "billing_portal.*",
+    "capability.*", "cash_balance.*", "charge.*", "checkout.session.*", "climate.*",
+    "coupon.*", "credit_note.*", "customer.*", "customer_cash_balance_transaction.*",
+    "entitlements.*", "file.*", "financial_connections.*", "identity.*", "invoice.*",
+    "invoice_payment.*", "invoiceitem.*", "issuing_authorization.*", "issuing_card.*",
+    "issuing_cardholder.*", "issuing_dispute.*", "issuing_personalization_design.*",
+    "issuing_token.*", "issuing_transaction.*", "mandate.*", "payment_intent.*",
+    "payment_link.*", "payment_method.*", "payout.*", "person.*", "plan.*", "price.*",
+    "product.*", "promotion_code.*", "quote.*", "radar.*", "refund.*", "reporting.*",
+    "review.*", "setup_intent.*", "sigma.*", "source.*", "subscription_schedule.*", "tax.*",
+    "tax_rate.*", "terminal.*", "test_helpers.*", "topup.*", "transfer.*", "treasury.*",
+};
+
+// The event's `type`, read the same way for a delivery and for a saved body.
+std::string TypeOf(const boost::json::value& event) {
+  return common::ScalarText(common::FindMember(event, "type"));
+}
+
+}  // namespace
 
 const config::StructSpec<StripeSettings>& StripeSettings::Spec() {
   static const auto* spec = [] {
@@ -62,12 +90,22 @@ Result<std::vector<RawEvent>> StripeSource::Accept(const InboundRequest& request
   if (!parsed->is_object()) return InvalidArgument("Stripe event is not a JSON object");
 
   RawEvent event = common::NewEvent(source_name_, request, common::kJsonMediaType);
-  event.event_type = common::ScalarText(common::FindMember(*parsed, "type"));
+  event.event_type = TypeOf(*parsed);
   event.external_id = common::ScalarText(common::FindMember(*parsed, "id"));
   event.body = std::string(request.body);
   std::vector<RawEvent> events;
   events.push_back(std::move(event));
   return events;
+}
+
+std::vector<std::string> StripeSource::EventTypes() const {
+  return std::vector<std::string>(std::begin(kEventFamilies), std::end(kEventFamilies));
+}
+
+std::optional<std::string> StripeSource::EventTypeOf(const boost::json::value& payload) const {
+  std::string type = TypeOf(payload);
+  if (type.empty()) return std::nullopt;
+  return type;
 }
 
 std::unique_ptr<Factory<WebhookSource>> MakeStripeFactory() {

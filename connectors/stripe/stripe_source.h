@@ -5,7 +5,9 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "connectors/common/checks.h"
 #include "engine/base/clock.h"
@@ -25,6 +27,11 @@ class StripeSource final : public WebhookSource {
  public:
   StripeSource(StripeSettings settings, const ConnectorContext& context);
   Result<std::vector<RawEvent>> Accept(const InboundRequest& request) const override;
+  // Stripe's event families as globs ("customer.*", "invoice.*", ...): there are hundreds of
+  // types and each API version adds some, but a family Stripe does not have is still a typo.
+  std::vector<std::string> EventTypes() const override;
+  // The event's `type`, as Accept reads it; nullopt when there is none.
+  std::optional<std::string> EventTypeOf(const boost::json::value& payload) const override;
 
  private:
   StripeSettings settings_;

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "connectors/common/webhook_test_util.h"
+#include "engine/mapping/mapping.h"
 
 namespace journeyd::connectors::stripe {
 namespace {
@@ -80,6 +81,65 @@ TEST_CASE("stripe: type and id from the real event envelopes", "[connectors][str
     CHECK(event.source == "stripe");
     CHECK(event.headers.empty());  // the signature header is never kept
   }
+}
+
+// What `journeyd check` says of a mapping block `on: <selector>` for this source: "" when the
+// selector names an event type the source declares, else the error and its did-you-mean hint.
+std::string SelectorProblem(const WebhookSource& source, std::string_view selector) {
+  config::Diagnostics diag;
+  auto root = config::ConfigNode::LoadString(
+      "mapping: stripe\nevents:\n  - on: '" + std::string(selector) + "'\n", "m.yaml", diag);
+  REQUIRE(root);
+  mapping::MappingLoadOptions options;
+  options.known_event_types = source.EventTypes();
+  mapping::Mapping::Load(*root, options, diag);
+  const auto first = testing::FirstError(diag);
+  return first ? first->ToString() : "";
+}
+
+TEST_CASE("stripe: a saved event says its type exactly as a delivery does",
+          "[connectors][stripe]") {
+  ManualClock clock(At(kSignedAt));
+  const StripeSource source = MakeSource(clock);
+  const auto dir = testing::WebhookFixtures("stripe");
+  for (const char* file : {"customer_created.assembled.json", "charge_succeeded.assembled.json",
+                           "checkout_session_completed.assembled.json"}) {
+    INFO(file);
+    const std::string body = journeyd::testing::ReadFile(dir / file);
+    auto result = source.Accept(SignedRequest(body).View());
+    REQUIRE(result.ok());
+    REQUIRE(result->size() == 1);
+    const auto type = source.EventTypeOf(boost::json::parse(body));
+    REQUIRE(type.has_value());
+    CHECK(*type == (*result)[0].event_type);
+    CHECK(SelectorProblem(source, *type).empty());
+  }
+  CHECK_FALSE(source.EventTypeOf(boost::json::parse(R"({"id":"evt_1","object":"event"})")));
+  CHECK_FALSE(source.EventTypeOf(boost::json::parse(R"({"type":null})")));
+  CHECK_FALSE(source.EventTypeOf(boost::json::parse(R"("customer.created")")));
+}
+
+TEST_CASE("stripe: mappings may name events of Stripe's families and nothing else",
+          "[connectors][stripe]") {
+  ManualClock clock(At(kSignedAt));
+  const StripeSource source = MakeSource(clock);
+  for (const char* selector :
+       {"customer.created", "customer.updated", "customer.deleted",
+        "customer.subscription.trial_will_end", "checkout.session.completed",
+        "checkout.session.async_payment_succeeded", "charge.succeeded", "charge.refunded",
+        "charge.dispute.created", "invoice.paid", "invoice.payment_failed",
+        "payment_intent.succeeded", "refund.created", "customer_cash_balance_transaction.created",
+        "customer.*", "invoice.*", "checkout.*"}) {
+    INFO(selector);
+    CHECK(SelectorProblem(source, selector).empty());
+  }
+  CHECK_THAT(SelectorProblem(source, "customers.created"),
+             Catch::Contains("'customers.created' matches no event type"));
+  CHECK_THAT(SelectorProblem(source, "checkout.completed"),
+             Catch::Contains("matches no event type"));
+  CHECK_THAT(SelectorProblem(source, "payment_intents.succeeded"),
+             Catch::Contains("matches no event type"));
+  CHECK_THAT(SelectorProblem(source, "orders/create"), Catch::Contains("matches no event type"));
 }
 
 TEST_CASE("stripe: any v1 may match while a secret is rolled; v0 never counts",

@@ -1,6 +1,7 @@
 #include "connectors/woocommerce/woocommerce_source.h"
 
 #include <array>
+#include <iterator>
 #include <utility>
 
 #include "connectors/common/crypto.h"
@@ -26,6 +27,19 @@ bool IsPing(std::string_view body) {
   }
   return true;
 }
+
+// wc_get_webhook_topics() of WooCommerce core; WooCommerce Subscriptions' topics, which it
+// registers through the woocommerce_webhook_topics filter; and action webhooks, whose topic is
+// "action." followed by the name of whichever WordPress hook the admin picked.
+constexpr std::string_view kTopics[] = {
+    "coupon.created", "coupon.updated", "coupon.deleted", "coupon.restored",
+    "customer.created", "customer.updated", "customer.deleted",
+    "order.created", "order.updated", "order.deleted", "order.restored",
+    "product.created", "product.updated", "product.deleted", "product.restored",
+    "subscription.created", "subscription.updated", "subscription.deleted",
+    "subscription.switched",
+    "action.*",
+};
 
 }  // namespace
 
@@ -114,6 +128,14 @@ Result<std::vector<RawEvent>> WooCommerceSource::Accept(const InboundRequest& re
   std::vector<RawEvent> events;
   events.push_back(std::move(event));
   return events;
+}
+
+std::vector<std::string> WooCommerceSource::EventTypes() const {
+  return std::vector<std::string>(std::begin(kTopics), std::end(kTopics));
+}
+
+std::optional<std::string> WooCommerceSource::EventTypeOf(const boost::json::value&) const {
+  return std::nullopt;
 }
 
 std::unique_ptr<Factory<WebhookSource>> MakeWooCommerceFactory() {

@@ -5,7 +5,10 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "engine/base/secret.h"
 #include "engine/connector/factory.h"
@@ -29,6 +32,12 @@ class WooCommerceSource final : public WebhookSource {
   Result<std::vector<RawEvent>> Accept(const InboundRequest& request) const override;
   // JSON deliveries, and the form-encoded ping.
   bool AcceptsMediaType(std::string_view media_type) const override;
+  // WooCommerce's own topics (resource.event, X-WC-Webhook-Topic), those of WooCommerce
+  // Subscriptions, and action.* for webhooks on any WordPress action hook.
+  std::vector<std::string> EventTypes() const override;
+  // Always nullopt: the topic is only in X-WC-Webhook-Topic; the body is the bare REST
+  // resource (an order, a customer).
+  std::optional<std::string> EventTypeOf(const boost::json::value& payload) const override;
 
  private:
   Secret key_;  // the secret after DecodeWordPressEntities

@@ -1,8 +1,11 @@
 #include "connectors/woocommerce/woocommerce_source.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <filesystem>
 
 #include "connectors/common/webhook_test_util.h"
+#include "engine/mapping/mapping.h"
 
 namespace journeyd::connectors::woocommerce {
 namespace {
@@ -119,6 +122,77 @@ TEST_CASE("woocommerce: the creation ping is answered and stores nothing",
       CHECK(refused.error().message == "missing X-WC-Webhook-Signature header");
     }
   }
+}
+
+// What `journeyd check` says of a mapping block `on: <selector>` for this source: "" when the
+// selector names a topic the source declares, else the error and its did-you-mean hint.
+std::string SelectorProblem(const WebhookSource& source, std::string_view selector) {
+  config::Diagnostics diag;
+  auto root = config::ConfigNode::LoadString(
+      "mapping: woocommerce\nevents:\n  - on: '" + std::string(selector) + "'\n", "m.yaml",
+      diag);
+  REQUIRE(root);
+  mapping::MappingLoadOptions options;
+  options.known_event_types = source.EventTypes();
+  mapping::Mapping::Load(*root, options, diag);
+  const auto first = testing::FirstError(diag);
+  return first ? first->ToString() : "";
+}
+
+TEST_CASE("woocommerce: mappings may name WooCommerce's topics and nothing else",
+          "[connectors][woocommerce]") {
+  ManualClock clock(std::chrono::system_clock::time_point(testing::kTestEpoch));
+  const WooCommerceSource source = MakeSource(clock);
+  const std::vector<std::string> types = source.EventTypes();
+  for (const char* topic :
+       {"customer.created", "customer.updated", "customer.deleted", "order.created",
+        "order.updated", "order.deleted", "order.restored", "product.created", "product.updated",
+        "product.deleted", "product.restored", "coupon.created", "coupon.updated",
+        "coupon.deleted", "coupon.restored", "subscription.created", "subscription.switched"}) {
+    INFO(topic);
+    CHECK(std::find(types.begin(), types.end(), topic) != types.end());
+    CHECK(SelectorProblem(source, topic).empty());
+  }
+  for (const char* selector : {"product.*", "coupon.*", "order.*", "customer.*",
+                               "action.woocommerce_add_to_cart", "action.*"}) {
+    INFO(selector);
+    CHECK(SelectorProblem(source, selector).empty());
+  }
+  CHECK_THAT(SelectorProblem(source, "order.create"),
+             Catch::Contains("'order.create' matches no event type") &&
+                 Catch::Contains("did you mean 'order.created'?"));
+  CHECK_THAT(SelectorProblem(source, "orders.created"), Catch::Contains("matches no event type"));
+  CHECK_THAT(SelectorProblem(source, "customers/create"), Catch::Contains("matches no event type"));
+}
+
+TEST_CASE("woocommerce: a saved body does not say its topic; X-WC-Webhook-Topic does",
+          "[connectors][woocommerce]") {
+  ManualClock clock(std::chrono::system_clock::time_point(testing::kTestEpoch));
+  const WooCommerceSource source = MakeSource(clock);
+  int payloads = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(testing::WebhookFixtures("woocommerce"))) {
+    const std::string file = entry.path().filename().string();
+    if (file == "signature_test_vectors.json") continue;
+    INFO(file);
+    ++payloads;
+    const std::string body = journeyd::testing::ReadFile(entry.path());
+    // order_created.json is the payload of order.created, and so on.
+    std::string topic = file.substr(0, file.size() - std::string_view(".json").size());
+    topic[topic.find('_')] = '.';
+    FakeRequest request;
+    request.headers.Add("X-WC-Webhook-Signature", Sign(body));
+    request.headers.Add("X-WC-Webhook-Topic", topic);
+    request.headers.Add("X-WC-Webhook-Delivery-ID", "36e520ebabc2fa725092ff4a47acedf2");
+    request.body = body;
+    auto result = source.Accept(request.View());
+    REQUIRE(result.ok());
+    REQUIRE(result->size() == 1);
+    CHECK((*result)[0].event_type == topic);
+    CHECK(SelectorProblem(source, topic).empty());
+    CHECK_FALSE(source.EventTypeOf(boost::json::parse(body)).has_value());
+  }
+  CHECK(payloads == 4);
 }
 
 TEST_CASE("woocommerce: tampered and malformed deliveries are refused",

@@ -13,6 +13,11 @@ namespace {
 constexpr std::string_view kSignatureHeader = "X-Zendesk-Webhook-Signature";
 constexpr std::string_view kTimestampHeader = "X-Zendesk-Webhook-Signature-Timestamp";
 
+// The body's `type`, read the same way for a delivery and for a saved body.
+std::string TypeOf(const boost::json::value& body) {
+  return common::ScalarText(common::FindMember(body, "type"));
+}
+
 }  // namespace
 
 const config::StructSpec<ZendeskSettings>& ZendeskSettings::Spec() {
@@ -60,7 +65,7 @@ Result<std::vector<RawEvent>> ZendeskSource::Accept(const InboundRequest& reques
   RawEvent event = common::NewEvent(source_name_, request, common::kJsonMediaType);
   // Event-subscription webhooks carry "type" and "id"; trigger webhooks have an admin-defined
   // body, where both may be absent.
-  event.event_type = common::ScalarText(common::FindMember(*parsed, "type"));
+  event.event_type = TypeOf(*parsed);
   event.external_id = common::ScalarText(common::FindMember(*parsed, "id"));
   event.body = std::string(request.body);
   common::KeepHeaders(
@@ -69,6 +74,14 @@ Result<std::vector<RawEvent>> ZendeskSource::Accept(const InboundRequest& reques
   std::vector<RawEvent> events;
   events.push_back(std::move(event));
   return events;
+}
+
+std::vector<std::string> ZendeskSource::EventTypes() const { return {}; }
+
+std::optional<std::string> ZendeskSource::EventTypeOf(const boost::json::value& payload) const {
+  std::string type = TypeOf(payload);
+  if (type.empty()) return std::nullopt;
+  return type;
 }
 
 std::unique_ptr<Factory<WebhookSource>> MakeZendeskFactory() {

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "connectors/common/checks.h"
 #include "engine/base/clock.h"
@@ -27,6 +29,13 @@ class ZendeskSource final : public WebhookSource {
  public:
   ZendeskSource(ZendeskSettings settings, const ConnectorContext& context);
   Result<std::vector<RawEvent>> Accept(const InboundRequest& request) const override;
+  // Empty, i.e. any type: besides the documented zen:event-type:* events, trigger and
+  // automation webhooks carry whatever `type` the admin wrote into their body (the shipped
+  // mapping relies on "satisfaction_rated"), so no list can rule a type out.
+  std::vector<std::string> EventTypes() const override;
+  // The body's `type`, verbatim as Accept stores it ("zen:event-type:ticket.created", or a
+  // trigger's own); nullopt when the body has none.
+  std::optional<std::string> EventTypeOf(const boost::json::value& payload) const override;
 
  private:
   ZendeskSettings settings_;

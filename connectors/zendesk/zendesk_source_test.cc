@@ -4,6 +4,7 @@
 
 #include "connectors/common/timestamp.h"
 #include "connectors/common/webhook_test_util.h"
+#include "engine/mapping/mapping.h"
 
 namespace journeyd::connectors::zendesk {
 namespace {
@@ -100,6 +101,47 @@ TEST_CASE("zendesk: type and id from real event payloads", "[connectors][zendesk
     CHECK((*result)[0].event_type == "End User Comment");
     CHECK((*result)[0].external_id.empty());
   }
+}
+
+TEST_CASE("zendesk: a saved body says its type exactly as a delivery does",
+          "[connectors][zendesk]") {
+  ManualClock clock(At(kTimestamp));
+  const ZendeskSource source = MakeSource(clock);
+  const auto dir = testing::WebhookFixtures("zendesk");
+  for (const char* file : {"ticket_created.captured.json", "user_group_membership_created.json",
+                           "ticket_updated.trigger_custom_body.json"}) {
+    INFO(file);
+    const std::string body = journeyd::testing::ReadFile(dir / file);
+    auto result = source.Accept(SignedRequest(body).View());
+    REQUIRE(result.ok());
+    REQUIRE(result->size() == 1);
+    const auto type = source.EventTypeOf(boost::json::parse(body));
+    REQUIRE(type.has_value());
+    CHECK(*type == (*result)[0].event_type);
+  }
+  CHECK(source.EventTypeOf(boost::json::parse(
+            journeyd::testing::ReadFile(dir / "ticket_created.captured.json"))) ==
+        "zen:event-type:ticket.created");
+  // A trigger body the admin wrote without a `type`: nothing to go on.
+  CHECK_FALSE(source.EventTypeOf(boost::json::parse(R"({"ticket_id":"5158"})")));
+  CHECK_FALSE(source.EventTypeOf(boost::json::parse(R"(["zen:event-type:ticket.created"])")));
+}
+
+TEST_CASE("zendesk: any event type may be mapped, since triggers name their own",
+          "[connectors][zendesk]") {
+  ManualClock clock(At(kTimestamp));
+  const ZendeskSource source = MakeSource(clock);
+  CHECK(source.EventTypes().empty());
+  // The shipped mapping maps zen:event-type:* events and the "satisfaction_rated" type of a
+  // trigger body; it must load against what the source declares.
+  mapping::MappingLoadOptions options;
+  options.known_event_types = source.EventTypes();
+  options.source_type = "zendesk";
+  config::Diagnostics diag;
+  CHECK(mapping::Mapping::LoadFile(journeyd::testing::SourceDir() / "mappings" / "zendesk.yaml",
+                                   options, diag) != nullptr);
+  for (const auto& entry : diag.entries()) UNSCOPED_INFO(entry.ToString());
+  CHECK_FALSE(diag.has_errors());
 }
 
 TEST_CASE("zendesk: stale, tampered and incomplete requests are refused", "[connectors][zendesk]") {

@@ -42,8 +42,6 @@ Result<std::vector<RawEvent>> SampleEvents(const SampleOptions& options, std::st
     RawEvent event = base;
     event.content_type = "application/json";
     if (event.event_type.empty()) event.event_type = "row";
-    const std::string line = std::to_string((*row)->line);
-    event.external_id = options.external_id.empty() ? line : options.external_id + ":" + line;
     event.body = boost::json::serialize(*object);
     events.push_back(std::move(event));
   }

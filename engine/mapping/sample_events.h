@@ -19,7 +19,7 @@ struct SampleOptions {
   std::string source;
   std::string event_type;  // for CSV rows, "row" when empty
   std::string content_type = "application/json";
-  std::string external_id;  // CSV rows get "<external_id>:<line>" or just "<line>"
+  std::string external_id;  // every event (every CSV row) gets this one
   std::vector<std::pair<std::string, std::string>> headers;
   std::chrono::system_clock::time_point received_at{};
 };
