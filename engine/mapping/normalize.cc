@@ -286,8 +286,10 @@ std::optional<std::string> NormalizeEmail(std::string_view text) {
   return out;
 }
 
-std::optional<std::string> NormalizePhone(std::string_view number,
-                                          std::string_view default_region) {
+namespace {
+
+std::optional<std::string> NormalizePhoneUncached(std::string_view number,
+                                                  std::string_view default_region) {
   const PhoneNumberUtil& util = PhoneUtil();
   // "ZZ" is libphonenumber's unknown region: only numbers written with +CC parse.
   const std::string region = default_region.empty() ? "ZZ" : UpperAscii(default_region);
@@ -299,6 +301,44 @@ std::optional<std::string> NormalizePhone(std::string_view number,
   std::string out;
   util.Format(parsed, PhoneNumberUtil::E164, &out);
   return out;
+}
+
+// libphonenumber validates with ICU regexes, region by region: 10-40 us a number, and most of
+// the cost of mapping an order. The same numbers come back all the time (a customer's every
+// order, the identity normalising what phone() already returned), so each thread remembers the
+// last answers in a small direct-mapped table. The function is pure, so a hit is exact; a
+// collision only evicts. 1024 slots of short strings: tens of KiB a thread.
+class PhoneMemo {
+ public:
+  std::optional<std::string> Normalize(std::string_view number, std::string_view region) {
+    key_.assign(region);
+    key_.push_back('\x1f');
+    key_.append(number);
+    Slot& slot = slots_[std::hash<std::string>{}(key_) % slots_.size()];
+    if (!slot.used || slot.key != key_) {
+      slot.value = NormalizePhoneUncached(number, region);
+      slot.key = key_;
+      slot.used = true;
+    }
+    return slot.value;
+  }
+
+ private:
+  struct Slot {
+    bool used = false;
+    std::string key;
+    std::optional<std::string> value;
+  };
+  std::string key_;  // reused, so a hit allocates only the result
+  std::array<Slot, 1024> slots_{};
+};
+
+}  // namespace
+
+std::optional<std::string> NormalizePhone(std::string_view number,
+                                          std::string_view default_region) {
+  thread_local PhoneMemo memo;
+  return memo.Normalize(Trim(number), default_region);
 }
 
 bool IsValidRegion(std::string_view region) {

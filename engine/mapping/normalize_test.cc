@@ -5,6 +5,8 @@
 #include <atomic>
 #include <cstdio>
 #include <limits>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -92,6 +94,41 @@ TEST_CASE("phone: E.164 through libphonenumber", "[normalize]") {
   CHECK_FALSE(NormalizePhone("+1 000 000 0000", ""));
   CHECK_FALSE(NormalizePhone("not a number", "US"));
   CHECK_FALSE(NormalizePhone("", "US"));
+}
+
+TEST_CASE("phone: the per-thread memo answers exactly what libphonenumber does", "[normalize]") {
+  // Asked twice, in between thousands of other numbers that evict every slot, and with the same
+  // text under regions that must answer differently: a hit may never return another key's value.
+  const auto ask = [] {
+    std::vector<std::optional<std::string>> answers;
+    answers.push_back(NormalizePhone("020 7946 0958", "GB"));
+    answers.push_back(NormalizePhone("020 7946 0958", "US"));
+    answers.push_back(NormalizePhone("(613) 612-0707", "US"));
+    answers.push_back(NormalizePhone("(613) 612-0707", ""));
+    answers.push_back(NormalizePhone("  (613) 612-0707 ", "US"));
+    return answers;
+  };
+  const auto first = ask();
+  REQUIRE(first[0] == "+442079460958");
+  REQUIRE_FALSE(first[1]);
+  REQUIRE(first[2] == "+16136120707");
+  REQUIRE_FALSE(first[3]);
+  REQUIRE(first[4] == "+16136120707");
+  CHECK(ask() == first);  // all hits
+  int valid = 0;
+  for (int i = 0; i < 3000; ++i) {
+    const std::string number = "(212) " + std::to_string(300 + i / 1000) + "-" +
+                               std::to_string(2000 + i % 1000);
+    const auto normalized = NormalizePhone(number, "US");
+    valid += normalized.has_value();
+    if (normalized) CHECK(normalized->substr(0, 5) == "+1212");
+  }
+  CHECK(valid == 3000);
+  CHECK(ask() == first);  // evicted, recomputed
+  // Other threads have their own memo and the same answers.
+  std::vector<std::optional<std::string>> other;
+  std::thread([&] { other = ask(); }).join();
+  CHECK(other == first);
 }
 
 TEST_CASE("phone: parse failures write nothing to stderr", "[normalize]") {
