@@ -45,6 +45,31 @@ int main(int argc, char** argv) {
   map->add_option("--header", map_options.headers, "A request header, 'Name: value' (repeat)");
   map->add_option("payload", map_options.payload, "Payload file, or - for stdin")->required();
 
+  journeyd::commands::ImportOptions import_options;
+  CLI::App* import = app.add_subcommand(
+      "import", "Stream a CSV file through the whole pipeline as a csv source's rows");
+  add_globals(import);
+  import->add_option("--source", import_options.source, "Configured source name (type csv)")
+      ->required();
+  import->add_option("file", import_options.file, "The CSV file")->required();
+
+  journeyd::commands::ExportOptions export_options;
+  CLI::App* export_command = app.add_subcommand(
+      "export", "Print every source record with its profile: profile_id,source,record_id");
+  add_globals(export_command);
+  export_command->add_option("what", export_options.what, "What to export: profiles")
+      ->capture_default_str();
+  export_command->add_option("--format", export_options.format, "csv or json (one per line)")
+      ->capture_default_str();
+
+  journeyd::commands::ExplainOptions explain_options;
+  CLI::App* explain = app.add_subcommand(
+      "explain", "Show a profile's identifiers, records and the reason for every merge");
+  add_globals(explain);
+  explain->add_option("who", explain_options.who, "PROFILE_ID, EMAIL or PHONE")->required();
+  explain->add_option("--region", explain_options.region,
+                      "Region for phone numbers without +CC (e.g. US)");
+
   CLI::App* version = app.add_subcommand("version", "Print version and build information");
   CLI::App* describe = app.add_subcommand(
       "describe", "Print the config reference (Markdown) for every section and connector type");
@@ -70,6 +95,9 @@ int main(int argc, char** argv) {
     }
     if (check->parsed()) return journeyd::commands::Check(global);
     if (map->parsed()) return journeyd::commands::Map(global, map_options);
+    if (import->parsed()) return journeyd::commands::Import(global, import_options);
+    if (export_command->parsed()) return journeyd::commands::Export(global, export_options);
+    if (explain->parsed()) return journeyd::commands::Explain(global, explain_options);
     if (version->parsed()) return journeyd::commands::Version();
     if (describe->parsed()) return journeyd::commands::Describe();
   } catch (const std::exception& e) {

@@ -38,7 +38,10 @@ const config::StructSpec<CsvSettings>& CsvSettings::Spec() {
                   common::CheckNotEmpty)
         .Optional("event_type", &CsvSettings::event_type,
                   "Event type given to every row (what mapping blocks match).",
-                  common::CheckNotEmpty);
+                  common::CheckNotEmpty)
+        .Optional("trim", &CsvSettings::trim,
+                  "Drop spaces and tabs around every field and header name (for files written "
+                  "\"a, b, c\"); quoted text is kept as is. Default false: fields are verbatim.");
     return s;
   }();
   return *spec;
@@ -47,44 +50,74 @@ const config::StructSpec<CsvSettings>& CsvSettings::Spec() {
 CsvSource::CsvSource(CsvSettings settings, const ConnectorContext& context)
     : settings_(std::move(settings)), source_name_(context.instance_name) {}
 
-Result<std::vector<RawEvent>> CsvSource::Accept(const InboundRequest& request) const {
-  if (Status s = common::VerifyBearerToken(request, settings_.header, settings_.token); !s.ok()) {
-    return s.error();
-  }
-  CsvReader reader(request.body, settings_.delimiter[0]);
+Result<std::vector<std::string>> CsvSource::ReadHeader(CsvReader& reader) const {
   auto header = reader.Next();
   if (!header.ok()) return header.error();
-  if (!*header) return InvalidArgument("the CSV upload is empty: it needs a header row");
-  const std::vector<std::string>& columns = (*header)->fields;
+  if (!*header) return InvalidArgument("the CSV file is empty: it needs a header row");
+  std::vector<std::string> columns = std::move((*header)->fields);
   if (!settings_.id_column.empty() &&
       std::find(columns.begin(), columns.end(), settings_.id_column) == columns.end()) {
     return InvalidArgument("the header row has no '" + settings_.id_column +
                            "' column (id_column)");
   }
+  return columns;
+}
+
+Result<RawEvent> CsvSource::RowEvent(const std::vector<std::string>& columns, const CsvRow& row,
+                                     RawEvent event) const {
+  auto object = RowToObject(columns, row);
+  if (!object.ok()) return object.error();
+  event.event_type = settings_.event_type;
+  event.body = boost::json::serialize(*object);
+  if (!settings_.id_column.empty()) {
+    const auto& id = object->at(settings_.id_column).as_string();
+    if (id.empty()) {
+      return InvalidArgument("line " + std::to_string(row.line) + ": '" + settings_.id_column +
+                             "' is empty");
+    }
+    event.external_id = std::string(id);
+  } else {
+    event.external_id = "sha256:" + common::HexEncode(common::Sha256(event.body));
+  }
+  return event;
+}
+
+Result<std::vector<RawEvent>> CsvSource::Accept(const InboundRequest& request) const {
+  if (Status s = common::VerifyBearerToken(request, settings_.header, settings_.token); !s.ok()) {
+    return s.error();
+  }
+  CsvReader reader(request.body, settings_.Format());
+  auto columns = ReadHeader(reader);
+  if (!columns.ok()) return columns.error();
   std::vector<RawEvent> events;
   while (true) {
     auto row = reader.Next();
     if (!row.ok()) return row.error();
     if (!*row) break;
-    auto object = RowToObject(columns, **row);
-    if (!object.ok()) return object.error();
-    RawEvent event = common::NewEvent(source_name_, request, common::kJsonMediaType);
-    event.event_type = settings_.event_type;
-    event.body = boost::json::serialize(*object);
-    if (!settings_.id_column.empty()) {
-      const auto& id = object->at(settings_.id_column).as_string();
-      if (id.empty()) {
-        return InvalidArgument("line " + std::to_string((*row)->line) + ": '" +
-                               settings_.id_column + "' is empty");
-      }
-      event.external_id = std::string(id);
-    } else {
-      event.external_id = "sha256:" + common::HexEncode(common::Sha256(event.body));
-    }
-    events.push_back(std::move(event));
+    auto event = RowEvent(*columns, **row,
+                          common::NewEvent(source_name_, request, common::kJsonMediaType));
+    if (!event.ok()) return event.error();
+    events.push_back(std::move(*event));
   }
   if (events.empty()) return InvalidArgument("the CSV upload has a header row but no data rows");
   return events;
+}
+
+Status CsvSource::ImportFile(std::string_view text,
+                             const std::function<Status(ImportedRow&&)>& sink) const {
+  CsvReader reader(text, settings_.Format());
+  auto columns = ReadHeader(reader);
+  if (!columns.ok()) return columns.error();
+  InboundRequest none;
+  while (true) {
+    auto row = reader.Next();
+    if (!row.ok()) return row.error();  // the reader cannot resync after a broken quote
+    if (!*row) return OkStatus();
+    ImportedRow imported{(*row)->line, RowEvent(*columns, **row,
+                                                common::NewEvent(source_name_, none,
+                                                                 common::kJsonMediaType))};
+    if (Status s = sink(std::move(imported)); !s.ok()) return s;
+  }
 }
 
 std::unique_ptr<Factory<WebhookSource>> MakeCsvFactory() {

@@ -11,6 +11,7 @@
 #include "engine/base/secret.h"
 #include "engine/connector/factory.h"
 #include "engine/connector/webhook_source.h"
+#include "engine/record/csv_reader.h"
 
 namespace journeyd::connectors::csv {
 
@@ -22,7 +23,12 @@ struct CsvSettings {
   // hash of the row's content is, so sending the same export twice stores each row once.
   std::string id_column;
   std::string event_type = "row";
+  // Drop spaces and tabs around fields and header names (files written as "a, b, c").
+  bool trim = false;
   static const config::StructSpec<CsvSettings>& Spec();
+
+  // The reader's view of delimiter and trim.
+  CsvFormat Format() const { return CsvFormat{.delimiter = delimiter[0], .trim = trim}; }
 };
 
 class CsvSource final : public WebhookSource {
@@ -33,8 +39,18 @@ class CsvSource final : public WebhookSource {
     return media_type == "text/csv";
   }
   std::vector<std::string> EventTypes() const override { return {settings_.event_type}; }
+  Status ImportFile(std::string_view text,
+                    const std::function<Status(ImportedRow&&)>& sink) const override;
+  // What the source was configured with: a command that reads a file (rather than an upload)
+  // reads it with the same format, id column and event type.
+  const CsvSettings& settings() const { return settings_; }
 
  private:
+  // The event of one data row; kInvalidArgument naming the line when the row is bad.
+  Result<RawEvent> RowEvent(const std::vector<std::string>& columns, const CsvRow& row,
+                            RawEvent base) const;
+  Result<std::vector<std::string>> ReadHeader(CsvReader& reader) const;
+
   CsvSettings settings_;
   std::string source_name_;
 };

@@ -93,5 +93,67 @@ TEST_CASE("csv: semicolon exports", "[connectors][csv]") {
   CHECK(boost::json::parse((*events)[0].body).at("b") == "2");
 }
 
+TEST_CASE("csv: trim reads files written with \", \" (FEBRL)", "[connectors][csv]") {
+  static const ManualClock clock(std::chrono::system_clock::time_point(testing::kTestEpoch));
+  const auto factory = MakeCsvFactory();
+  auto created = testing::CreateFromYaml(*factory,
+                                         "name: febrl_a\n"
+                                         "type: csv\n"
+                                         "token: till-token-7d1e\n"
+                                         "id_column: rec_id\n"
+                                         "trim: true\n",
+                                         testing::MakeContext(clock, "febrl_a"));
+  REQUIRE(created.source);
+  CHECK_FALSE(created.diag.has_errors());
+  const auto& source = dynamic_cast<const CsvSource&>(*created.source);
+  CHECK(source.settings().trim);
+  CHECK(source.settings().Format().trim);
+  CHECK(source.settings().Format().delimiter == ',');
+
+  // The first two data rows of febrl4a.csv, byte for byte (CRLF).
+  const std::string febrl =
+      "rec_id, given_name, surname, street_number, address_1, address_2, suburb, postcode, "
+      "state, date_of_birth, soc_sec_id\r\n"
+      "rec-1070-org, michaela, neumann, 8, stanley street, miami, winston hills, 4223, nsw, "
+      "19151111, 5304218\r\n"
+      "rec-1016-org, courtney, painter, 12, pinkerton circuit, bega flats, richlands, 4560, "
+      "vic, 19161214, 4066625\r\n";
+  auto events = source.Accept(Upload(febrl).View());
+  REQUIRE(events.ok());
+  REQUIRE(events->size() == 2);
+  CHECK((*events)[0].external_id == "rec-1070-org");
+  CHECK((*events)[1].external_id == "rec-1016-org");
+  CHECK(boost::json::parse((*events)[0].body) == boost::json::parse(R"({
+      "rec_id": "rec-1070-org", "given_name": "michaela", "surname": "neumann",
+      "street_number": "8", "address_1": "stanley street", "address_2": "miami",
+      "suburb": "winston hills", "postcode": "4223", "state": "nsw",
+      "date_of_birth": "19151111", "soc_sec_id": "5304218"})"));
+
+  // A trimmed id column is found and a blank id is still refused.
+  auto blank_id = source.Accept(Upload(" rec_id , x\n  , 1\n").View());
+  REQUIRE_FALSE(blank_id.ok());
+  CHECK_THAT(blank_id.error().message, Catch::Contains("line 2: 'rec_id' is empty"));
+}
+
+TEST_CASE("csv: without trim, fields and header names keep their spaces", "[connectors][csv]") {
+  static const ManualClock clock(std::chrono::system_clock::time_point(testing::kTestEpoch));
+  const auto factory = MakeCsvFactory();
+  auto created = testing::CreateFromYaml(*factory, "name: pos\ntype: csv\ntoken: t0k3n\n",
+                                         testing::MakeContext(clock, "pos"));
+  REQUIRE(created.source);
+  const auto& source = dynamic_cast<const CsvSource&>(*created.source);
+  CHECK_FALSE(source.settings().trim);
+  FakeRequest request = Upload("a, b\n1, 2\n", "t0k3n");
+  auto events = source.Accept(request.View());
+  REQUIRE(events.ok());
+  CHECK(boost::json::parse((*events)[0].body) == boost::json::parse(R"({"a": "1", " b": " 2"})"));
+
+  // `trim` is a boolean.
+  auto bad =
+      testing::CreateFromYaml(*factory, "name: pos\ntype: csv\ntoken: t0k3n\ntrim: maybe\n",
+                              testing::MakeContext(clock, "pos"));
+  CHECK(bad.diag.has_errors());
+}
+
 }  // namespace
 }  // namespace journeyd::connectors::csv

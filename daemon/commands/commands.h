@@ -22,7 +22,25 @@ struct MapOptions {
   std::string payload;       // a file, or "-" for stdin
 };
 
+struct ImportOptions {
+  std::string source;  // a configured source that imports files (type csv)
+  std::string file;
+};
+
+struct ExportOptions {
+  std::string what = "profiles";
+  std::string format = "csv";  // csv | json (one object per line)
+};
+
+struct ExplainOptions {
+  std::string who;     // a profile id, an email or a phone number
+  std::string region;  // for phone numbers written without +CC
+};
+
 int Run(const GlobalOptions& global, const RunOptions& options);
+int Import(const GlobalOptions& global, const ImportOptions& options);
+int Export(const GlobalOptions& global, const ExportOptions& options);
+int Explain(const GlobalOptions& global, const ExplainOptions& options);
 int Map(const GlobalOptions& global, const MapOptions& options);
 int Check(const GlobalOptions& global);
 int Version();

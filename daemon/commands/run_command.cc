@@ -18,7 +18,9 @@
 #include "daemon/server/http_server.h"
 #include "daemon/systemd_notifier.h"
 #include "engine/ingest/inbox_writer.h"
+#include "engine/pipeline/identity_stage.h"
 #include "engine/pipeline/mapping_stage.h"
+#include "engine/storage/data_dir_lock.h"
 #include "engine/storage/store.h"
 
 namespace journeyd::commands {
@@ -75,6 +77,11 @@ int Run(const GlobalOptions& global, const RunOptions& options) {
   ConfigureLogging(initial->log);
   ConfigHolder config(initial);
 
+  auto lock = storage::DataDirLock::Acquire(initial->data_dir);
+  if (!lock.ok()) {
+    spdlog::error("{}", lock.error().message);
+    return 1;
+  }
   auto store = storage::OpenStore(*initial);
   if (!store.ok()) {
     spdlog::error("cannot open storage: {}", store.error().message);
@@ -111,6 +118,16 @@ int Run(const GlobalOptions& global, const RunOptions& options) {
       },
       clock, {}, [&inbox](int64_t taken) { inbox.Processed(taken); });
   mapping_stage.Start();
+
+  // Identity resolution behind mapping. Its rules are the ones in force at start: changing
+  // identity rules under a live graph would judge old and new records differently, so that
+  // takes a restart.
+  pipeline::IdentityStage identity_stage(**store, initial->identity, clock, {});
+  if (Status s = identity_stage.Load(); !s.ok()) {
+    spdlog::error("cannot load the identity graph: {}", s.error().message);
+    return 1;
+  }
+  identity_stage.Start();
 
   boost::asio::io_context io(initial->server.threads);
   server::Router router;
@@ -159,6 +176,7 @@ int Run(const GlobalOptions& global, const RunOptions& options) {
     // of refused requests that are still queued.
     inbox.Stop();
     mapping_stage.Stop();
+    identity_stage.Stop();
     if (Status s = (*store)->RecordStop(run->run_id, clock.Now()); !s.ok()) {
       spdlog::error("cannot record stop: {}", s.error().message);
     }

@@ -1,5 +1,10 @@
 #include "engine/config/config.h"
 
+#include <boost/regex.hpp>
+
+#include "engine/identity/blocking_key.h"
+#include "engine/record/canonical_record.h"
+
 namespace journeyd::config {
 
 namespace {
@@ -132,13 +137,136 @@ const StructSpec<IngestSettings>& IngestSettings::Spec() {
   return *spec;
 }
 
+namespace {
+
+// "email", "phone", or "<namespace>.<name>" in lower case, as mappings write them.
+std::optional<std::string> CheckIdentifierType(const std::string& type) {
+  if (type == "email" || type == "phone") return std::nullopt;
+  const size_t dot = type.find('.');
+  bool ok = dot != std::string::npos && dot > 0 && dot + 1 < type.size() &&
+            type.find('.', dot + 1) == std::string::npos;
+  for (char c : type) {
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.');
+  }
+  if (ok) return std::nullopt;
+  return "'" + type + "' must be email, phone or <namespace>.<name> in lower case "
+         "(e.g. shopify.customer_id)";
+}
+
+// A trait a record can carry: a known name, or custom.<name>.
+std::optional<std::string> CheckTraitField(const std::string& field) {
+  if (IsKnownTraitName(field) || field == "email" || field == "phone") return std::nullopt;
+  if (field.rfind("custom.", 0) == 0 && field.size() > 7) return std::nullopt;
+  if (field.rfind("consent.", 0) == 0 && field.size() > 8) return std::nullopt;
+  std::string known;
+  for (std::string_view name : KnownTraitNames()) known += (known.empty() ? "" : ", ") + std::string(name);
+  return "'" + field + "' is not a trait: use one of " + known + ", email, phone, or custom.<name>";
+}
+
+std::optional<std::string> CheckProbability(const double& p) {
+  if (!(p > 0 && p < 1)) return "must be a probability between 0 and 1 (exclusive)";
+  return std::nullopt;
+}
+
+}  // namespace
+
 const StructSpec<IdentifierRule>& IdentifierRule::Spec() {
   static const auto* spec = [] {
     auto* s = new StructSpec<IdentifierRule>();
     s->Required("type", &IdentifierRule::type,
-                "email, phone, or a source-scoped id such as shopify.customer_id.")
+                "email, phone, or a source-scoped id such as shopify.customer_id.",
+                CheckIdentifierType)
         .Optional("max_per_profile", &IdentifierRule::max_per_profile,
-                  "At most this many values per profile; 0 for no limit.", AtLeast(0));
+                  "At most this many values per profile; 0 for no limit. A record that would "
+                  "exceed it does not merge: it becomes a data-quality issue.",
+                  AtLeast(0))
+        .Optional("unique", &IdentifierRule::unique,
+                  "Profiles holding different values of this type never merge (max_per_profile: 1 "
+                  "implies it).");
+    return s;
+  }();
+  return *spec;
+}
+
+const StructSpec<FuzzyField>& FuzzyField::Spec() {
+  static const auto* spec = [] {
+    auto* s = new StructSpec<FuzzyField>();
+    s->Required("field", &FuzzyField::field,
+                "The trait compared: first_name, last_name, birth_date, postal_code, "
+                "address_line1, city, custom.<name>...",
+                CheckTraitField)
+        .Required("compare", &FuzzyField::compare,
+                  "The comparator: exact, name, date, postcode, address or identifier.")
+        .Optional("m", &FuzzyField::m,
+                  "P(agreement level | same person) per level, disagree first; default: the "
+                  "comparator's (docs/identity.md).",
+                  [](const std::vector<double>& m) -> std::optional<std::string> {
+                    for (double p : m) {
+                      if (!(p > 0 && p < 1)) return "every m must be between 0 and 1 (exclusive)";
+                    }
+                    return std::nullopt;
+                  });
+    return s;
+  }();
+  return *spec;
+}
+
+const StructSpec<FuzzySettings>& FuzzySettings::Spec() {
+  static const auto* spec = [] {
+    auto* s = new StructSpec<FuzzySettings>();
+    s->Optional("enabled", &FuzzySettings::enabled, "Turns fuzzy matching on.")
+        .Optional("auto_merge", &FuzzySettings::auto_merge,
+                  "Match probability at or above which two profiles merge.", CheckProbability)
+        .Optional("review", &FuzzySettings::review,
+                  "Match probability from which a pair becomes a possible-duplicate review.",
+                  CheckProbability)
+        .Optional("prior", &FuzzySettings::prior,
+                  "P(same person) of two records sharing a blocking key, before comparing.",
+                  CheckProbability)
+        .Optional("blocking", &FuzzySettings::blocking,
+                  "Blocking rules: lists of fields or soundex(f), first(f, n), year(f), digits(f).",
+                  [](const std::vector<std::vector<std::string>>& rules)
+                      -> std::optional<std::string> {
+                    for (const auto& rule : rules) {
+                      if (rule.empty()) return "a blocking rule needs at least one part";
+                      for (const std::string& part : rule) {
+                        auto parsed = identity::ParseBlockingPart(part);
+                        if (!parsed.ok()) return parsed.error().message;
+                        if (auto bad = CheckTraitField(parsed->field)) return bad;
+                      }
+                    }
+                    return std::nullopt;
+                  })
+        .Optional("max_block", &FuzzySettings::max_block,
+                  "Keys shared by more records than this are skipped as too common.", AtLeast(2))
+        .Optional("fields", &FuzzySettings::fields, "The fields compared, each with a comparator.");
+    return s;
+  }();
+  return *spec;
+}
+
+const StructSpec<SurvivorshipField>& SurvivorshipField::Spec() {
+  static const auto* spec = [] {
+    auto* s = new StructSpec<SurvivorshipField>();
+    s->Required("field", &SurvivorshipField::field, "The golden-record field.", CheckTraitField)
+        .Optional("rule", &SurvivorshipField::rule,
+                  "source_priority, most_recent, most_frequent, first_seen or longest.")
+        .Optional("sources", &SurvivorshipField::sources,
+                  "Source names, most trusted first (source_priority, and every tie-break).")
+        .Optional("owner", &SurvivorshipField::owner,
+                  "A source that owns the field: its latest value always wins.");
+    return s;
+  }();
+  return *spec;
+}
+
+const StructSpec<SurvivorshipSettings>& SurvivorshipSettings::Spec() {
+  static const auto* spec = [] {
+    auto* s = new StructSpec<SurvivorshipSettings>();
+    s->Optional("rule", &SurvivorshipSettings::rule, "The rule for fields not listed.")
+        .Optional("sources", &SurvivorshipSettings::sources,
+                  "Source names, most trusted first, for fields not listed.")
+        .Optional("fields", &SurvivorshipSettings::fields, "Per-field rules.");
     return s;
   }();
   return *spec;
@@ -148,9 +276,50 @@ const StructSpec<IdentitySettings>& IdentitySettings::Spec() {
   static const auto* spec = [] {
     auto* s = new StructSpec<IdentitySettings>();
     s->Optional("identifiers", &IdentitySettings::identifiers,
-                "Identifier types in priority order.")
+                "Identifier types in priority order.",
+                [](const std::vector<IdentifierRule>& rules) -> std::optional<std::string> {
+                  for (size_t i = 0; i < rules.size(); ++i) {
+                    for (size_t j = 0; j < i; ++j) {
+                      if (rules[i].type == rules[j].type) {
+                        return "identifier type '" + rules[i].type + "' is listed twice";
+                      }
+                    }
+                  }
+                  return std::nullopt;
+                })
         .Optional("blocked_values", &IdentitySettings::blocked_values,
-                  "Values that never link two records (test@test.com, n/a...).");
+                  "Values that never link two records (test@test.com, n/a...).")
+        .Optional("blocked_patterns", &IdentitySettings::blocked_patterns,
+                  "Regexes (ECMAScript) for values that never link: ^noreply@, ^0+$...",
+                  [](const std::vector<std::string>& patterns) -> std::optional<std::string> {
+                    for (const std::string& p : patterns) {
+                      try {
+                        boost::regex re(p, boost::regex::ECMAScript);
+                      } catch (const boost::regex_error& e) {
+                        return "'" + p + "' is not a valid regex: " + e.what();
+                      }
+                    }
+                    return std::nullopt;
+                  })
+        .Optional("fuzzy", &IdentitySettings::fuzzy, "Fuzzy matching (off by default).",
+                  [](const FuzzySettings& f) -> std::optional<std::string> {
+                    if (f.review > f.auto_merge) return "review must not be above auto_merge";
+                    if (!f.enabled) return std::nullopt;
+                    if (f.fields.empty()) return "fuzzy matching needs at least one field";
+                    if (f.blocking.empty()) return "fuzzy matching needs at least one blocking rule";
+                    for (const FuzzyField& field : f.fields) {
+                      const int levels = identity::LevelCount(field.compare);
+                      if (!field.m.empty() && static_cast<int>(field.m.size()) != levels) {
+                        return "field '" + field.field + "': m needs " + std::to_string(levels) +
+                               " probabilities for the " +
+                               std::string(identity::ComparatorKindName(field.compare)) +
+                               " comparator, one per level from disagree to exact";
+                      }
+                    }
+                    return std::nullopt;
+                  })
+        .Optional("survivorship", &IdentitySettings::survivorship,
+                  "How the golden record picks each field's value.");
     return s;
   }();
   return *spec;

@@ -12,12 +12,34 @@
 #include "engine/config/value_types.h"
 #include "engine/connector/target.h"
 #include "engine/connector/webhook_source.h"
+#include "engine/identity/comparators.h"
+#include "engine/identity/survivorship.h"
 
 namespace journeyd::mapping {
 class Mapping;
 }
 
 namespace journeyd::config {
+
+template <>
+struct EnumNames<identity::ComparatorKind> {
+  static constexpr std::array<std::pair<std::string_view, identity::ComparatorKind>, 6> kValues{
+      {{"exact", identity::ComparatorKind::kExact},
+       {"name", identity::ComparatorKind::kName},
+       {"date", identity::ComparatorKind::kDate},
+       {"postcode", identity::ComparatorKind::kPostcode},
+       {"address", identity::ComparatorKind::kAddress},
+       {"identifier", identity::ComparatorKind::kIdentifier}}};
+};
+template <>
+struct EnumNames<identity::SurvivorshipRule> {
+  static constexpr std::array<std::pair<std::string_view, identity::SurvivorshipRule>, 5> kValues{
+      {{"source_priority", identity::SurvivorshipRule::kSourcePriority},
+       {"most_recent", identity::SurvivorshipRule::kMostRecent},
+       {"most_frequent", identity::SurvivorshipRule::kMostFrequent},
+       {"first_seen", identity::SurvivorshipRule::kFirstSeen},
+       {"longest", identity::SurvivorshipRule::kLongest}}};
+};
 
 enum class LogFormat { kAuto, kText, kLogfmt, kJson };
 enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError };
@@ -94,13 +116,61 @@ struct IngestSettings {
 struct IdentifierRule {
   std::string type;         // "email", "phone", or a source-scoped id such as "shopify.customer_id"
   int max_per_profile = 0;  // 0: unlimited
+  // Two profiles holding different values of a unique type are never merged (implied by
+  // max_per_profile: 1).
+  bool unique = false;
   static const StructSpec<IdentifierRule>& Spec();
+};
+
+// One field compared by the fuzzy matcher: a trait ("first_name", "custom.national_id").
+struct FuzzyField {
+  std::string field;
+  identity::ComparatorKind compare = identity::ComparatorKind::kExact;
+  // P(agreement level | same person), one per level from disagree to exact; empty: the
+  // comparator's documented defaults (docs/identity.md).
+  std::vector<double> m;
+  static const StructSpec<FuzzyField>& Spec();
+};
+
+struct FuzzySettings {
+  bool enabled = false;
+  // Match probabilities: at or above auto_merge two profiles merge; from review up to it an
+  // admin decides; below, nothing happens.
+  double auto_merge = 0.99;
+  double review = 0.90;
+  // P(two records in one block are the same person) before any field is compared.
+  double prior = 0.01;
+  // Blocking rules: each is a list of key parts, a field or a function of one ("soundex(last_name)",
+  // "first(first_name, 2)", "year(birth_date)"); records are compared only when they share a key.
+  std::vector<std::vector<std::string>> blocking;
+  // Keys shared by more records than this are too common to block on ("smith"); skipped.
+  int max_block = 200;
+  std::vector<FuzzyField> fields;
+  static const StructSpec<FuzzySettings>& Spec();
+};
+
+struct SurvivorshipField {
+  std::string field;  // "first_name", "email", "consent.email_marketing", "custom.tier"
+  identity::SurvivorshipRule rule = identity::SurvivorshipRule::kMostRecent;
+  std::vector<std::string> sources;  // for source_priority (and every rule's tie-break)
+  std::string owner;                 // a source whose value always wins when it has one
+  static const StructSpec<SurvivorshipField>& Spec();
+};
+
+struct SurvivorshipSettings {
+  identity::SurvivorshipRule rule = identity::SurvivorshipRule::kMostRecent;  // the default
+  std::vector<std::string> sources;
+  std::vector<SurvivorshipField> fields;
+  static const StructSpec<SurvivorshipSettings>& Spec();
 };
 
 struct IdentitySettings {
   // In priority order: earlier types are trusted more when resolving a record.
   std::vector<IdentifierRule> identifiers;
-  std::vector<std::string> blocked_values;  // never link anything
+  std::vector<std::string> blocked_values;    // never link anything (compared case-insensitively)
+  std::vector<std::string> blocked_patterns;  // ECMAScript regexes, matched against whole values
+  FuzzySettings fuzzy;
+  SurvivorshipSettings survivorship;
   static const StructSpec<IdentitySettings>& Spec();
 };
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <boost/json/value.hpp>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,6 +48,22 @@ class WebhookSource {
   virtual std::optional<std::string> EventTypeOf(const boost::json::value& payload) const {
     (void)payload;
     return std::nullopt;
+  }
+
+  // Sources that take files (csv) also read them from disk for `journeyd import`: no request,
+  // no credentials. Each row becomes an event, or an error naming its line, handed to `sink`
+  // in file order; a non-OK status from the sink stops the import. kInvalidArgument for a file
+  // that cannot be read as a whole (no header row, a broken quote), or from sources that take
+  // no files.
+  struct ImportedRow {
+    int line = 0;
+    Result<RawEvent> event;
+  };
+  virtual Status ImportFile(std::string_view text,
+                            const std::function<Status(ImportedRow&&)>& sink) const {
+    (void)text;
+    (void)sink;
+    return InvalidArgument("this source type does not import files");
   }
 };
 

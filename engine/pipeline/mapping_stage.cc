@@ -87,7 +87,8 @@ Result<int> MappingStage::RunOnce() {
     }
     batch.records.push_back({stored.id, event.source, event.event_type,
                              outcome.record->occurred_at,
-                             boost::json::serialize(ToJson(*outcome.record))});
+                             boost::json::serialize(ToJson(*outcome.record)),
+                             event.external_id});
   }
   if (Status s = store_.CommitMapped(batch); !s.ok()) return s.error();
   records_ += static_cast<int64_t>(batch.records.size());

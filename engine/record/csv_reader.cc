@@ -14,11 +14,22 @@ bool IsValidCsvDelimiter(char delimiter) {
   return delimiter == ',' || delimiter == ';' || delimiter == '\t';
 }
 
-CsvReader::CsvReader(std::string_view text, char delimiter) : text_(text), delimiter_(delimiter) {
+CsvReader::CsvReader(std::string_view text, char delimiter)
+    : CsvReader(text, CsvFormat{.delimiter = delimiter}) {}
+
+CsvReader::CsvReader(std::string_view text, CsvFormat format) : text_(text), format_(format) {
   if (text_.substr(0, kUtf8Bom.size()) == kUtf8Bom) pos_ = kUtf8Bom.size();
-  if (!IsValidCsvDelimiter(delimiter_)) {
+  if (!IsValidCsvDelimiter(format_.delimiter)) {
     error_ = InvalidArgument("CSV delimiter must be ',', ';' or a tab");
   }
+}
+
+bool CsvReader::IsBlank(char c) const {
+  return (c == ' ' || c == '\t') && c != format_.delimiter;
+}
+
+void CsvReader::SkipBlanks() {
+  while (pos_ < text_.size() && IsBlank(text_[pos_])) ++pos_;
 }
 
 Error CsvReader::Fail(int line, std::string message) {
@@ -28,9 +39,21 @@ Error CsvReader::Fail(int line, std::string message) {
 
 Result<std::optional<CsvRow>> CsvReader::Next() {
   if (error_) return *error_;
-  // Blank lines carry no row; skipping them also absorbs trailing newlines at the end.
-  while (pos_ < text_.size() && (text_[pos_] == '\n' || text_.substr(pos_, 2) == "\r\n")) {
-    pos_ += text_[pos_] == '\n' ? 1 : 2;
+  // Empty lines carry no row; skipping them also absorbs trailing newlines at the end. When
+  // trimming, a line of spaces and tabs is empty too.
+  while (true) {
+    size_t end = pos_;
+    if (format_.trim) {
+      while (end < text_.size() && IsBlank(text_[end])) ++end;
+    }
+    if (end < text_.size() && text_[end] == '\n') {
+      pos_ = end + 1;
+    } else if (text_.substr(end, 2) == "\r\n") {
+      pos_ = end + 2;
+    } else {
+      if (end >= text_.size()) pos_ = end;  // only blanks before the end of the text
+      break;
+    }
     ++line_;
   }
   if (pos_ >= text_.size()) return std::optional<CsvRow>();
@@ -39,6 +62,7 @@ Result<std::optional<CsvRow>> CsvReader::Next() {
   row.line = line_;
   while (true) {  // one field per iteration
     std::string field;
+    if (format_.trim) SkipBlanks();
     if (pos_ < text_.size() && text_[pos_] == '"') {
       const int start_line = line_;
       ++pos_;
@@ -58,14 +82,15 @@ Result<std::optional<CsvRow>> CsvReader::Next() {
         }
         break;
       }
-      if (pos_ < text_.size() && text_[pos_] != delimiter_ && text_[pos_] != '\n' &&
+      if (format_.trim) SkipBlanks();
+      if (pos_ < text_.size() && text_[pos_] != format_.delimiter && text_[pos_] != '\n' &&
           text_.substr(pos_, 2) != "\r\n") {
         return Fail(line_, "unexpected text after a closing quote in field " +
                                std::to_string(row.fields.size() + 1));
       }
     } else {
       const size_t start = pos_;
-      while (pos_ < text_.size() && text_[pos_] != delimiter_ && text_[pos_] != '\n' &&
+      while (pos_ < text_.size() && text_[pos_] != format_.delimiter && text_[pos_] != '\n' &&
              text_.substr(pos_, 2) != "\r\n") {
         if (text_[pos_] == '"') {
           return Fail(line_, "quote inside unquoted field " +
@@ -73,12 +98,16 @@ Result<std::optional<CsvRow>> CsvReader::Next() {
         }
         ++pos_;
       }
-      field.assign(text_.substr(start, pos_ - start));
+      size_t end = pos_;
+      if (format_.trim) {
+        while (end > start && IsBlank(text_[end - 1])) --end;
+      }
+      field.assign(text_.substr(start, end - start));
     }
     row.fields.push_back(std::move(field));
 
     if (pos_ >= text_.size()) break;
-    if (text_[pos_] == delimiter_) {
+    if (text_[pos_] == format_.delimiter) {
       ++pos_;
       continue;
     }

@@ -22,26 +22,41 @@ struct CsvRow {
 // ',', ';' or '\t'.
 bool IsValidCsvDelimiter(char delimiter);
 
+// How a file is laid out.
+struct CsvFormat {
+  char delimiter = ',';
+  // Off: fields are verbatim, spaces included (RFC 4180). On: ASCII spaces and tabs around a
+  // field are dropped, header names included, so "rec_id, given_name" reads as "rec_id" and
+  // "given_name" (the FEBRL data sets separate fields with ", "). A quoted field may then have
+  // blanks before its opening and after its closing quote; what is inside the quotes is kept
+  // verbatim. With a tab delimiter only spaces are trimmed.
+  bool trim = false;
+};
+
 class CsvReader {
  public:
   // `text` is the whole file. A UTF-8 byte-order mark at its start is skipped.
   explicit CsvReader(std::string_view text, char delimiter = ',');
+  CsvReader(std::string_view text, CsvFormat format);
 
   // The next row, or nullopt at the end. Rows end at LF or CRLF (or the end of the text, so a
   // missing final newline is fine); empty lines are skipped. Fields are taken verbatim, spaces
-  // included; a field that starts with '"' is quoted: it may hold delimiters and newlines, and
-  // '""' in it is one '"'. kInvalidArgument naming the line for an unterminated quoted field, a
-  // quote inside an unquoted field, text between a closing quote and the next delimiter, and an
-  // invalid delimiter; after an error every call returns it again.
+  // included, unless the format trims them; a field that starts with '"' is quoted: it may hold
+  // delimiters and newlines, and '""' in it is one '"'. kInvalidArgument naming the line for an
+  // unterminated quoted field, a quote inside an unquoted field, text between a closing quote
+  // and the next delimiter, and an invalid delimiter; after an error every call returns it again.
   Result<std::optional<CsvRow>> Next();
 
  private:
   Error Fail(int line, std::string message);
+  // True for a space or tab that trimming drops (never the delimiter itself).
+  bool IsBlank(char c) const;
+  void SkipBlanks();
 
   std::string_view text_;
   size_t pos_ = 0;
   int line_ = 1;
-  char delimiter_;
+  CsvFormat format_;
   std::optional<Error> error_;
 };
 

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -109,6 +110,7 @@ struct MappedBatch {
     std::string event_type;
     TimePoint occurred_at;
     std::string json;  // the canonical record
+    std::string external_id;  // the event's id at its source (a CSV row's id column)
   };
   struct Issue {
     int64_t inbox_id = 0;
@@ -128,6 +130,90 @@ struct StoredRecord {
   std::string source;
   std::string event_type;
   std::string json;
+};
+
+// What the identity stage decided for a run of records, in order, written in one transaction
+// with its cursor. Each step is one record: a merge moves every record and identifier of
+// `from` to `into`; then the record's new identifiers and the record itself land on the
+// record's final profile.
+struct IdentityBatch {
+  struct Merge {
+    int64_t into = 0, from = 0;
+    std::string rule;
+    std::string identifier_type, identifier_value;  // empty unless rule is "identifier"
+    double probability = 0;
+    std::string details;
+  };
+  struct Review {
+    int64_t profile_a = 0, profile_b = 0;
+    double probability = 0;
+    std::string details;
+  };
+  struct Issue {
+    std::string kind, message;
+  };
+  struct Step {
+    int64_t record_id = 0;
+    int64_t inbox_id = 0;
+    std::string source;
+    int64_t profile_id = 0;       // where the record ends up
+    int64_t created_profile = 0;  // a profile this record started, or 0
+    std::vector<Merge> merges;
+    std::vector<std::pair<std::string, std::string>> attached;  // (type, value) now owned
+    std::vector<Review> reviews;
+    std::vector<Issue> issues;
+  };
+  std::vector<Step> steps;
+  int64_t cursor = 0;  // the last record id taken
+  TimePoint at;
+};
+
+// A placed record as the identity stage reloads it at start-up.
+struct PlacedRecord {
+  int64_t record_id = 0;
+  int64_t profile_id = 0;
+  std::string json;
+};
+
+struct ProfileRecordRow {
+  int64_t profile_id = 0;
+  int64_t record_id = 0;
+  std::string source;
+  std::string external_id;
+  std::string event_type;
+  TimePoint occurred_at;
+};
+
+struct MergeRow {
+  int64_t id = 0;
+  int64_t into = 0, from = 0;
+  std::string rule;
+  std::string identifier_type, identifier_value;
+  int64_t record_id = 0;
+  double probability = 0;
+  std::string details;
+  TimePoint at;
+};
+
+struct ReviewRow {
+  int64_t id = 0;
+  int64_t profile_a = 0, profile_b = 0;
+  int64_t record_id = 0;
+  double probability = 0;
+  std::string details;
+  std::string status;
+  TimePoint created_at;
+};
+
+// Everything `journeyd explain` and the profile API show about one profile.
+struct ProfileDetail {
+  int64_t id = 0;
+  TimePoint created_at, updated_at;
+  std::vector<int64_t> absorbed;  // retired profile ids that now resolve to this one
+  std::vector<std::pair<std::string, std::string>> identifiers;
+  std::vector<ProfileRecordRow> records;
+  std::vector<MergeRow> merges;  // into this profile or any it absorbed
+  std::vector<ReviewRow> reviews;
 };
 
 class Store {
@@ -158,6 +244,22 @@ class Store {
   virtual Status CommitMapped(const MappedBatch& batch) = 0;
   // Canonical records in id order after `after_id`.
   virtual Result<std::vector<StoredRecord>> ReadRecords(int64_t after_id, int limit) = 0;
+
+  // Identity. The stage's cursor over the records table (0 before the first batch).
+  virtual Result<int64_t> ReadStageCursor(std::string_view stage) = 0;
+  virtual Status CommitIdentity(const IdentityBatch& batch) = 0;
+  // Start-up: every placed record (in id order), identifier owner and separation, streamed.
+  virtual Status ScanPlacedRecords(const std::function<void(PlacedRecord&&)>& visit) = 0;
+  virtual Status ScanIdentifiers(
+      const std::function<void(std::string type, std::string value, int64_t profile)>& visit) = 0;
+  virtual Status ScanSeparations(const std::function<void(int64_t a, int64_t b)>& visit) = 0;
+  // One row per placed record, by profile then record: `journeyd export`.
+  virtual Status ScanProfileRecords(const std::function<void(const ProfileRecordRow&)>& visit) = 0;
+  // The live profile an id resolves to (following merges); kNotFound when it never existed.
+  virtual Result<int64_t> ResolveProfile(int64_t profile_id) = 0;
+  // The profile owning an identifier; kNotFound when none does.
+  virtual Result<int64_t> FindProfileByIdentifier(std::string_view type, std::string_view value) = 0;
+  virtual Result<ProfileDetail> ReadProfile(int64_t profile_id) = 0;
 
   // Data-quality issues, newest first, and their counts by kind and source.
   virtual Result<std::vector<DataQualityIssue>> ListIssues(const IssueFilter& filter) = 0;

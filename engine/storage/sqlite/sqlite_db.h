@@ -31,6 +31,7 @@ class SqliteStatement {
   SqliteStatement& Bind(int index, std::string_view text);
   SqliteStatement& BindBlob(int index, std::string_view bytes);
   SqliteStatement& BindNull(int index);
+  SqliteStatement& BindDouble(int index, double value);
 
   // True when a row is ready, false when done; an error otherwise.
   Result<bool> Step();
@@ -43,6 +44,7 @@ class SqliteStatement {
   std::string ColumnText(int index) const;
   std::string ColumnBlob(int index) const;
   bool ColumnIsNull(int index) const;
+  double ColumnDouble(int index) const;
 
  private:
   sqlite3* db_ = nullptr;

@@ -320,8 +320,8 @@ Result<std::vector<StoredInboxEvent>> SqliteStore::ReadPendingInbox(int limit) {
 Status SqliteStore::CommitMapped(const MappedBatch& batch) {
   std::lock_guard lock(mu_);
   auto insert_record = db_->Prepare(
-      "INSERT INTO records(inbox_id, source, event_type, occurred_at, record)"
-      " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(inbox_id) DO NOTHING");
+      "INSERT INTO records(inbox_id, source, event_type, occurred_at, record, external_id)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(inbox_id) DO NOTHING");
   if (!insert_record.ok()) return insert_record.error();
   auto insert_issue = db_->Prepare(
       "INSERT INTO data_quality_issues(kind, source, message, inbox_id, created_at)"
@@ -337,7 +337,7 @@ Status SqliteStore::CommitMapped(const MappedBatch& batch) {
       insert_record->Bind(1, r.inbox_id).Bind(2, r.source).Bind(3, r.event_type)
           .Bind(4, static_cast<int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                             r.occurred_at.time_since_epoch()).count()))
-          .Bind(5, r.json);
+          .Bind(5, r.json).Bind(6, r.external_id);
       if (Status s = insert_record->Run(); !s.ok()) return s;
       insert_record->Reset();
     }

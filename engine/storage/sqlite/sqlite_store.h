@@ -29,6 +29,16 @@ class SqliteStore final : public Store {
   Result<std::vector<StoredInboxEvent>> ReadPendingInbox(int limit) override;
   Status CommitMapped(const MappedBatch& batch) override;
   Result<std::vector<StoredRecord>> ReadRecords(int64_t after_id, int limit) override;
+  Result<int64_t> ReadStageCursor(std::string_view stage) override;
+  Status CommitIdentity(const IdentityBatch& batch) override;
+  Status ScanPlacedRecords(const std::function<void(PlacedRecord&&)>& visit) override;
+  Status ScanIdentifiers(
+      const std::function<void(std::string, std::string, int64_t)>& visit) override;
+  Status ScanSeparations(const std::function<void(int64_t, int64_t)>& visit) override;
+  Status ScanProfileRecords(const std::function<void(const ProfileRecordRow&)>& visit) override;
+  Result<int64_t> ResolveProfile(int64_t profile_id) override;
+  Result<int64_t> FindProfileByIdentifier(std::string_view type, std::string_view value) override;
+  Result<ProfileDetail> ReadProfile(int64_t profile_id) override;
   Result<std::vector<DataQualityIssue>> ListIssues(const IssueFilter& filter) override;
   Result<std::vector<IssueCount>> CountIssues(const IssueFilter& filter) override;
 
@@ -38,6 +48,8 @@ class SqliteStore final : public Store {
   // REQUIRES: mu_ held. Prepares the intake statements once; they are reused for every commit.
   Status PrepareIntakeStatements();
   Result<std::vector<AppendResult>> WriteIntake(const IntakeBatch& batch);
+  // REQUIRES: mu_ held, inside a transaction.
+  Status WriteIdentity(const IdentityBatch& batch);
 
   struct IntakeStatements {
     SqliteStatement insert_event;

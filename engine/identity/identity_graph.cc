@@ -1,0 +1,405 @@
+#include "engine/identity/identity_graph.h"
+
+#include <algorithm>
+#include <functional>
+#include <map>
+
+namespace journeyd::identity {
+
+namespace {
+
+std::string IdentifierKey(const Identity& identity) {
+  std::string key;
+  key.reserve(identity.type.size() + 1 + identity.value.size());
+  key += identity.type;
+  key.push_back('\x1f');
+  key += identity.value;
+  return key;
+}
+
+std::string Id(ProfileId id) { return std::to_string(id); }
+
+}  // namespace
+
+IdentityGraph::IdentityGraph(const IdentityRules& rules, MatchModel* model)
+    : rules_(rules), model_(model) {}
+
+IdentityGraph::Profile& IdentityGraph::Get(ProfileId id) { return profiles_[id]; }
+
+ProfileId IdentityGraph::NewProfile() {
+  const ProfileId id = next_profile_++;
+  profiles_.emplace(id, Profile{});
+  ++live_profiles_;
+  return id;
+}
+
+uint32_t IdentityGraph::InternIdentifier(const Identity& identity) {
+  const auto [it, inserted] =
+      identifier_index_.emplace(IdentifierKey(identity), static_cast<uint32_t>(identifiers_.size()));
+  if (inserted) identifiers_.push_back({identity, 0});
+  return it->second;
+}
+
+uint32_t IdentityGraph::AddRecordState(const RecordInput& record, ProfileId profile) {
+  const auto index = static_cast<uint32_t>(records_.size());
+  RecordState state;
+  state.id = record.id;
+  state.profile = profile;
+  state.match = record.match;
+  for (const Identity& identity : record.identities) {
+    state.identifiers.push_back(InternIdentifier(identity));
+  }
+  records_.push_back(std::move(state));
+  record_index_.emplace(record.id, index);
+  Get(profile).records.push_back(index);
+  return index;
+}
+
+std::optional<std::string> IdentityGraph::MergeConflict(ProfileId a, ProfileId b) const {
+  const auto pa = profiles_.find(a);
+  const auto pb = profiles_.find(b);
+  if (pa == profiles_.end() || pb == profiles_.end()) return "profile no longer exists";
+  if (pa->second.kept_apart.count(b) > 0) {
+    return "an admin keeps profiles " + Id(a) + " and " + Id(b) + " apart";
+  }
+  // Distinct values per type across both; identifiers are interned, so indexes compare values.
+  std::map<std::string_view, int> per_type;
+  for (const auto* profile : {&pa->second, &pb->second}) {
+    for (uint32_t i : profile->identifiers) ++per_type[identifiers_[i].identity.type];
+  }
+  for (const auto& [type, count] : per_type) {
+    const IdentifierPolicy& policy = rules_.PolicyFor(type);
+    if (policy.unique && count > 1) {
+      return "profiles " + Id(a) + " and " + Id(b) + " hold different " + std::string(type) +
+             " values, and " + std::string(type) + " is unique";
+    }
+    if (policy.max_per_profile > 0 && count > policy.max_per_profile) {
+      return "together profiles " + Id(a) + " and " + Id(b) + " would hold " +
+             std::to_string(count) + " " + std::string(type) + " values, above max_per_profile " +
+             std::to_string(policy.max_per_profile);
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> IdentityGraph::AttachConflict(ProfileId profile,
+                                                         uint32_t identifier) const {
+  const std::string& type = identifiers_[identifier].identity.type;
+  const IdentifierPolicy& policy = rules_.PolicyFor(type);
+  if (!policy.unique && policy.max_per_profile == 0) return std::nullopt;
+  int count = 0;
+  for (uint32_t i : profiles_.at(profile).identifiers) {
+    count += identifiers_[i].identity.type == type;
+  }
+  if (policy.unique && count >= 1) {
+    return "profile " + Id(profile) + " already holds another " + type + ", which is unique";
+  }
+  if (policy.max_per_profile > 0 && count >= policy.max_per_profile) {
+    return "profile " + Id(profile) + " already holds " + std::to_string(count) + " " + type +
+           " values (max_per_profile " + std::to_string(policy.max_per_profile) + ")";
+  }
+  return std::nullopt;
+}
+
+void IdentityGraph::Absorb(ProfileId into, ProfileId from) {
+  Profile source = std::move(profiles_.at(from));
+  profiles_.erase(from);
+  --live_profiles_;
+  Profile& target = Get(into);
+  for (uint32_t r : source.records) records_[r].profile = into;
+  for (uint32_t i : source.identifiers) identifiers_[i].owner = into;
+  target.records.insert(target.records.end(), source.records.begin(), source.records.end());
+  target.identifiers.insert(target.identifiers.end(), source.identifiers.begin(),
+                            source.identifiers.end());
+  for (ProfileId other : source.kept_apart) {
+    if (other == into) continue;
+    Profile& o = Get(other);
+    o.kept_apart.erase(from);
+    o.kept_apart.insert(into);
+    target.kept_apart.insert(other);
+  }
+}
+
+Resolution IdentityGraph::Add(const RecordInput& input) {
+  Resolution resolution;
+  // Usable identifiers in priority order (stable: the mapping's order breaks ties).
+  std::vector<Identity> identities;
+  for (const Identity& identity : input.identities) {
+    if (identity.value.empty()) continue;
+    if (rules_.IsBlocked(identity.value)) {
+      resolution.issues.push_back(
+          {"identity_blocked_value",
+           "record " + std::to_string(input.id) + ": a blocked " + identity.type +
+               " value was ignored for identity resolution",
+           input.id});
+      continue;
+    }
+    if (std::find(identities.begin(), identities.end(), identity) == identities.end()) {
+      identities.push_back(identity);
+    }
+  }
+  std::stable_sort(identities.begin(), identities.end(), [this](const Identity& a, const Identity& b) {
+    return rules_.PolicyFor(a.type).priority < rules_.PolicyFor(b.type).priority;
+  });
+
+  ProfileId anchor = 0;
+  for (const Identity& identity : identities) {
+    if ((anchor = OwnerOf(identity)) != 0) break;
+  }
+  if (anchor == 0) {
+    anchor = NewProfile();
+    resolution.created = true;
+    resolution.created_profile = anchor;
+  }
+  RecordInput usable{input.id, identities, input.match};
+  const uint32_t record = AddRecordState(usable, anchor);
+
+  for (uint32_t identifier : records_[record].identifiers) {
+    const IdentifierState& state = identifiers_[identifier];
+    if (state.owner == anchor) continue;
+    if (state.owner != 0) {
+      if (auto conflict = MergeConflict(anchor, state.owner)) {
+        resolution.issues.push_back({"identity_merge_blocked",
+                                     "record " + std::to_string(input.id) + " shares a " +
+                                         state.identity.type + " with profile " + Id(state.owner) +
+                                         " but did not merge it: " + *conflict,
+                                     input.id});
+        continue;
+      }
+      // The older profile survives, so ids that users have seen stay valid longest.
+      const ProfileId into = std::min(anchor, state.owner);
+      const ProfileId from = std::max(anchor, state.owner);
+      Merge merge{into, from, "identifier", state.identity, input.id, 1.0, {}};
+      Absorb(into, from);
+      resolution.merges.push_back(std::move(merge));
+      anchor = into;
+      continue;
+    }
+    if (auto conflict = AttachConflict(anchor, identifier)) {
+      resolution.issues.push_back({"identity_limit",
+                                   "record " + std::to_string(input.id) + ": its " +
+                                       state.identity.type + " was not linked: " + *conflict,
+                                   input.id});
+      continue;
+    }
+    identifiers_[identifier].owner = anchor;
+    Get(anchor).identifiers.push_back(identifier);
+    resolution.attached.push_back(state.identity);
+  }
+
+  if (model_ != nullptr && !records_[record].match.empty()) {
+    MatchFuzzy(record, resolution);
+    Index(record);
+    model_->Observe(records_[record].match);
+  }
+  resolution.profile = records_[record].profile;
+  return resolution;
+}
+
+void IdentityGraph::MatchFuzzy(uint32_t record, Resolution& resolution) {
+  const MatchValues& values = records_[record].match;
+  std::vector<uint32_t> candidates;
+  for (const std::string& key : model_->BlockingKeys(values)) {
+    const auto it = blocks_.find(std::hash<std::string>{}(key));
+    if (it == blocks_.end() || it->second.full) continue;
+    candidates.insert(candidates.end(), it->second.records.begin(), it->second.records.end());
+  }
+  if (candidates.empty()) return;
+  std::sort(candidates.begin(), candidates.end());
+  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+
+  // The best-scoring record of each other profile speaks for it.
+  struct Best {
+    MatchScore score;
+    uint32_t record = 0;
+  };
+  std::map<ProfileId, Best> best;
+  const ProfileId own = records_[record].profile;
+  for (uint32_t candidate : candidates) {
+    const ProfileId profile = records_[candidate].profile;
+    if (profile == own) continue;
+    MatchScore score = model_->Score(values, records_[candidate].match);
+    if (score.probability < model_->review()) continue;
+    auto& slot = best[profile];
+    if (slot.score.levels.empty() || score.weight > slot.score.weight) {
+      slot = Best{std::move(score), candidate};
+    }
+  }
+  std::vector<std::pair<ProfileId, Best>> ranked(best.begin(), best.end());
+  std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
+    return a.second.score.weight > b.second.score.weight;
+  });
+  for (auto& [profile, candidate] : ranked) {
+    const ProfileId current = records_[record].profile;
+    const ProfileId other = records_[candidate.record].profile;  // may have merged meanwhile
+    if (other == current) continue;
+    const std::string details = model_->Explain(candidate.score) + "; compared with record " +
+                                std::to_string(records_[candidate.record].id);
+    if (candidate.score.probability >= model_->auto_merge()) {
+      if (MergeConflict(current, other)) continue;  // the rules say these are different people
+      const ProfileId into = std::min(current, other);
+      const ProfileId from = std::max(current, other);
+      Merge merge{into, from, "fuzzy", {}, records_[record].id, candidate.score.probability, details};
+      Absorb(into, from);
+      resolution.merges.push_back(std::move(merge));
+      continue;
+    }
+    const auto pair = std::minmax(current, other);
+    if (Get(current).kept_apart.count(other) > 0 || !reviewed_.insert(pair).second) continue;
+    resolution.reviews.push_back(
+        {current, other, records_[record].id, candidate.score.probability, details});
+  }
+}
+
+void IdentityGraph::Index(uint32_t record) {
+  const size_t limit = static_cast<size_t>(model_->max_block());
+  for (const std::string& key : model_->BlockingKeys(records_[record].match)) {
+    Block& block = blocks_[std::hash<std::string>{}(key)];
+    if (block.full) continue;
+    if (block.records.size() >= limit) {
+      block.full = true;
+      std::vector<uint32_t>().swap(block.records);
+      continue;
+    }
+    block.records.push_back(record);
+  }
+}
+
+void IdentityGraph::Restore(const RecordInput& record, ProfileId profile) {
+  if (profiles_.find(profile) == profiles_.end()) {
+    profiles_.emplace(profile, Profile{});
+    ++live_profiles_;
+  }
+  next_profile_ = std::max(next_profile_, profile + 1);
+  const uint32_t index = AddRecordState(record, profile);
+  if (model_ != nullptr && !records_[index].match.empty()) {
+    Index(index);
+    model_->Observe(records_[index].match);
+  }
+}
+
+void IdentityGraph::RestoreIdentifier(const Identity& identifier, ProfileId profile) {
+  if (profiles_.find(profile) == profiles_.end()) {
+    profiles_.emplace(profile, Profile{});
+    ++live_profiles_;
+  }
+  next_profile_ = std::max(next_profile_, profile + 1);
+  const uint32_t index = InternIdentifier(identifier);
+  if (identifiers_[index].owner == profile) return;
+  identifiers_[index].owner = profile;
+  Get(profile).identifiers.push_back(index);
+}
+
+void IdentityGraph::RestoreSeparation(ProfileId a, ProfileId b) { Separate(a, b); }
+
+void IdentityGraph::Separate(ProfileId a, ProfileId b) {
+  if (a == b || profiles_.find(a) == profiles_.end() || profiles_.find(b) == profiles_.end()) {
+    return;
+  }
+  Get(a).kept_apart.insert(b);
+  Get(b).kept_apart.insert(a);
+}
+
+std::optional<std::string> IdentityGraph::MergeProfiles(ProfileId into, ProfileId from,
+                                                        Merge* merge) {
+  if (into == from) return "a profile cannot merge with itself";
+  if (profiles_.find(into) == profiles_.end()) return "profile " + Id(into) + " does not exist";
+  if (profiles_.find(from) == profiles_.end()) return "profile " + Id(from) + " does not exist";
+  if (auto conflict = MergeConflict(into, from)) return conflict;
+  const ProfileId survivor = std::min(into, from);
+  const ProfileId retired = std::max(into, from);
+  Absorb(survivor, retired);
+  if (merge != nullptr) {
+    merge->into = survivor;
+    merge->from = retired;
+    merge->rule = "review";
+  }
+  return std::nullopt;
+}
+
+std::optional<IdentityGraph::Split> IdentityGraph::SplitProfile(
+    ProfileId profile, const std::vector<RecordId>& records, std::string* why_not) {
+  const auto fail = [why_not](std::string why) -> std::optional<Split> {
+    if (why_not != nullptr) *why_not = std::move(why);
+    return std::nullopt;
+  };
+  const auto it = profiles_.find(profile);
+  if (it == profiles_.end()) return fail("profile " + Id(profile) + " does not exist");
+  std::vector<uint32_t> leaving;
+  for (RecordId id : records) {
+    const auto r = record_index_.find(id);
+    if (r == record_index_.end() || records_[r->second].profile != profile) {
+      return fail("record " + std::to_string(id) + " is not in profile " + Id(profile));
+    }
+    leaving.push_back(r->second);
+  }
+  std::sort(leaving.begin(), leaving.end());
+  leaving.erase(std::unique(leaving.begin(), leaving.end()), leaving.end());
+  if (leaving.empty()) return fail("no records to split off");
+  if (leaving.size() == it->second.records.size()) {
+    return fail("every record of the profile would leave it");
+  }
+
+  const ProfileId fresh = NewProfile();
+  Profile& old_profile = Get(profile);
+  Profile& new_profile = Get(fresh);
+  std::vector<uint32_t> staying;
+  for (uint32_t r : old_profile.records) {
+    if (std::binary_search(leaving.begin(), leaving.end(), r)) {
+      records_[r].profile = fresh;
+      new_profile.records.push_back(r);
+    } else {
+      staying.push_back(r);
+    }
+  }
+  old_profile.records = std::move(staying);
+  // An identifier follows the records: it leaves only when no staying record carries it.
+  std::vector<bool> stays(identifiers_.size(), false);
+  for (uint32_t r : old_profile.records) {
+    for (uint32_t i : records_[r].identifiers) stays[i] = true;
+  }
+  Split split;
+  split.new_profile = fresh;
+  std::vector<uint32_t> kept;
+  for (uint32_t i : old_profile.identifiers) {
+    if (stays[i]) {
+      kept.push_back(i);
+    } else {
+      identifiers_[i].owner = fresh;
+      new_profile.identifiers.push_back(i);
+      split.moved_identifiers.push_back(identifiers_[i].identity);
+    }
+  }
+  old_profile.identifiers = std::move(kept);
+  Separate(profile, fresh);
+  return split;
+}
+
+ProfileId IdentityGraph::ProfileOf(RecordId record) const {
+  const auto it = record_index_.find(record);
+  return it == record_index_.end() ? 0 : records_[it->second].profile;
+}
+
+ProfileId IdentityGraph::OwnerOf(const Identity& identifier) const {
+  const auto it = identifier_index_.find(IdentifierKey(identifier));
+  return it == identifier_index_.end() ? 0 : identifiers_[it->second].owner;
+}
+
+std::vector<RecordId> IdentityGraph::RecordsOf(ProfileId profile) const {
+  std::vector<RecordId> out;
+  const auto it = profiles_.find(profile);
+  if (it == profiles_.end()) return out;
+  for (uint32_t r : it->second.records) out.push_back(records_[r].id);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<Identity> IdentityGraph::IdentifiersOf(ProfileId profile) const {
+  std::vector<Identity> out;
+  const auto it = profiles_.find(profile);
+  if (it == profiles_.end()) return out;
+  for (uint32_t i : it->second.identifiers) out.push_back(identifiers_[i].identity);
+  return out;
+}
+
+}  // namespace journeyd::identity

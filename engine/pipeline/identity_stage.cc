@@ -1,0 +1,159 @@
+#include "engine/pipeline/identity_stage.h"
+
+#include <boost/json/parse.hpp>
+#include <spdlog/spdlog.h>
+
+#include "engine/config/config.h"
+
+namespace journeyd::pipeline {
+
+IdentityStage::IdentityStage(storage::Store& store, const config::IdentitySettings& settings,
+                             const Clock& clock, IdentityStageOptions options)
+    : store_(store),
+      clock_(clock),
+      options_(options),
+      rules_(settings),
+      settings_(std::make_unique<config::IdentitySettings>(settings)) {}
+
+IdentityStage::~IdentityStage() { Stop(); }
+
+Status IdentityStage::Load() {
+  std::lock_guard run(run_mu_);
+  model_ = settings_->fuzzy.enabled ? std::make_unique<identity::MatchModel>(settings_->fuzzy)
+                                    : nullptr;
+  graph_ = std::make_unique<identity::IdentityGraph>(rules_, model_.get());
+  auto cursor = store_.ReadStageCursor("identity");
+  if (!cursor.ok()) return cursor.error();
+  std::optional<Error> failure;
+  Status scanned = store_.ScanPlacedRecords([&](storage::PlacedRecord&& placed) {
+    if (failure) return;
+    auto parsed = CanonicalRecordFromJson(boost::json::parse(placed.json));
+    if (!parsed.ok()) {
+      failure = Corruption("record " + std::to_string(placed.record_id) + ": " +
+                           parsed.error().message);
+      return;
+    }
+    identity::RecordInput input{placed.record_id, parsed->identities,
+                                model_ ? model_->ValuesOf(*parsed) : identity::MatchValues{}};
+    graph_->Restore(input, placed.profile_id);
+  });
+  if (!scanned.ok()) return scanned;
+  if (failure) return *failure;
+  if (Status s = store_.ScanIdentifiers([&](std::string type, std::string value, int64_t p) {
+        graph_->RestoreIdentifier(Identity{std::move(type), std::move(value)}, p);
+      });
+      !s.ok()) {
+    return s;
+  }
+  if (Status s = store_.ScanSeparations([&](int64_t a, int64_t b) { graph_->RestoreSeparation(a, b); });
+      !s.ok()) {
+    return s;
+  }
+  cursor_ = *cursor;
+  loaded_ = true;
+  profiles_ = static_cast<int64_t>(graph_->profile_count());
+  return OkStatus();
+}
+
+void IdentityStage::Start() {
+  std::lock_guard lock(mu_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void IdentityStage::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+IdentityStage::Counters IdentityStage::counters() const {
+  return {records_.load(), profiles_.load(), merges_.load(), reviews_.load(), issues_.load()};
+}
+
+void IdentityStage::Loop() {
+  while (true) {
+    auto taken = RunOnce();
+    if (!taken.ok()) spdlog::error("identity stage: {}", taken.error().message);
+    std::unique_lock lock(mu_);
+    if (stopping_) return;
+    if (taken.ok() && *taken >= options_.batch) continue;
+    wake_.wait_for(lock, options_.idle_poll, [&] { return stopping_; });
+    if (stopping_) return;
+  }
+}
+
+Result<int> IdentityStage::RunOnce() {
+  if (!loaded_) {
+    if (Status s = Load(); !s.ok()) return s.error();
+  }
+  std::lock_guard run(run_mu_);
+  auto records = store_.ReadRecords(cursor_, options_.batch);
+  if (!records.ok()) return records.error();
+  if (records->empty()) return 0;
+
+  storage::IdentityBatch batch;
+  batch.at = clock_.Now();
+  int64_t merges = 0, reviews = 0, issues = 0;
+  for (const storage::StoredRecord& stored : *records) {
+    batch.cursor = stored.id;
+    storage::IdentityBatch::Step step;
+    step.record_id = stored.id;
+    step.inbox_id = stored.inbox_id;
+    step.source = stored.source;
+    boost::system::error_code ec;
+    const boost::json::value json = boost::json::parse(stored.json, ec);
+    auto record = ec ? Result<CanonicalRecord>(Corruption(ec.message()))
+                     : CanonicalRecordFromJson(json);
+    if (!record.ok()) {
+      // A record the mapping stage wrote but nobody can read: say so, and move on rather than
+      // block every later record behind it.
+      step.issues.push_back({"identity_unreadable_record",
+                             "record " + std::to_string(stored.id) + " is not a canonical "
+                             "record: " + record.error().message});
+      ++issues;
+      batch.steps.push_back(std::move(step));
+      continue;
+    }
+    identity::RecordInput input{stored.id, record->identities,
+                                model_ ? model_->ValuesOf(*record) : identity::MatchValues{}};
+    identity::Resolution resolution = graph_->Add(input);
+    step.profile_id = resolution.profile;
+    step.created_profile = resolution.created_profile;
+    for (const identity::Merge& m : resolution.merges) {
+      step.merges.push_back({m.into, m.from, m.rule, m.identifier.type, m.identifier.value,
+                             m.probability, m.details});
+    }
+    for (const Identity& identity : resolution.attached) {
+      step.attached.emplace_back(identity.type, identity.value);
+    }
+    for (const identity::ReviewCandidate& r : resolution.reviews) {
+      step.reviews.push_back({r.profile, r.other, r.probability, r.details});
+    }
+    for (identity::IdentityIssue& i : resolution.issues) {
+      step.issues.push_back({std::move(i.kind), std::move(i.message)});
+    }
+    merges += static_cast<int64_t>(step.merges.size());
+    reviews += static_cast<int64_t>(step.reviews.size());
+    issues += static_cast<int64_t>(step.issues.size());
+    batch.steps.push_back(std::move(step));
+  }
+  if (Status s = store_.CommitIdentity(batch); !s.ok()) {
+    // The graph already applied what the store refused: rebuild it from the store next time.
+    loaded_ = false;
+    return s.error();
+  }
+  cursor_ = batch.cursor;
+  records_ += static_cast<int64_t>(records->size());
+  merges_ += merges;
+  reviews_ += reviews;
+  issues_ += issues;
+  profiles_ = static_cast<int64_t>(graph_->profile_count());
+  return static_cast<int>(records->size());
+}
+
+}  // namespace journeyd::pipeline

@@ -1,0 +1,73 @@
+// IdentityStage is the step after mapping: it takes canonical records in id order, lets the
+// identity graph place each on a customer profile (merging profiles as the rules allow), and
+// stores every decision (placements, identifier owners, merges with their reasons, reviews,
+// issues) with its cursor in one transaction per batch, so after a crash each record is
+// resolved exactly once. The graph lives in memory and is rebuilt from the store by Load().
+// It runs on its own thread; RunOnce lets a command (import) drive it directly.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "engine/base/clock.h"
+#include "engine/base/result.h"
+#include "engine/identity/identity_graph.h"
+#include "engine/identity/identity_rules.h"
+#include "engine/identity/match_model.h"
+#include "engine/storage/store.h"
+
+namespace journeyd::config {
+struct IdentitySettings;
+}
+
+namespace journeyd::pipeline {
+
+struct IdentityStageOptions {
+  int batch = 512;                          // records per transaction
+  std::chrono::milliseconds idle_poll{50};  // how often an idle stage looks for new records
+};
+
+class IdentityStage {
+ public:
+  IdentityStage(storage::Store& store, const config::IdentitySettings& settings,
+                const Clock& clock, IdentityStageOptions options);
+  ~IdentityStage();  // Stop()s
+
+  // Rebuilds the graph from the store. Call before Start or RunOnce.
+  Status Load();
+  void Start();
+  void Stop();
+  // Resolves one batch on the caller's thread; how many records it took.
+  Result<int> RunOnce();
+
+  struct Counters {
+    int64_t records = 0, profiles = 0, merges = 0, reviews = 0, issues = 0;
+  };
+  Counters counters() const;
+
+ private:
+  void Loop();
+
+  storage::Store& store_;
+  const Clock& clock_;
+  const IdentityStageOptions options_;
+  identity::IdentityRules rules_;
+  std::unique_ptr<const config::IdentitySettings> settings_;  // for rebuilding the model
+  std::unique_ptr<identity::MatchModel> model_;
+  std::unique_ptr<identity::IdentityGraph> graph_;
+  int64_t cursor_ = 0;
+  bool loaded_ = false;  // false also after a failed commit: the graph is then rebuilt
+
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false;  // GUARDED_BY(mu_)
+  std::thread thread_;
+  std::mutex run_mu_;
+  std::atomic<int64_t> records_{0}, merges_{0}, reviews_{0}, issues_{0}, profiles_{0};
+};
+
+}  // namespace journeyd::pipeline
