@@ -70,6 +70,23 @@ int main(int argc, char** argv) {
   explain->add_option("--region", explain_options.region,
                       "Region for phone numbers without +CC (e.g. US)");
 
+  journeyd::commands::ReviewOptions review_options;
+  CLI::App* review = app.add_subcommand(
+      "review", "List possible duplicates, or accept (merge) or reject (keep apart) one");
+  add_globals(review);
+  review->add_option("action", review_options.action, "list, accept or reject")
+      ->capture_default_str();
+  review->add_option("id", review_options.review_id, "The review id (accept, reject)");
+  review->add_option("--status", review_options.status, "For list: open, accepted, rejected, all")
+      ->capture_default_str();
+
+  journeyd::commands::SplitOptions split_options;
+  CLI::App* split = app.add_subcommand(
+      "split", "Unmerge: move records of a profile to a new profile, kept apart from then on");
+  add_globals(split);
+  split->add_option("profile", split_options.profile_id, "The profile id")->required();
+  split->add_option("records", split_options.records, "Record ids that leave")->required();
+
   CLI::App* version = app.add_subcommand("version", "Print version and build information");
   CLI::App* describe = app.add_subcommand(
       "describe", "Print the config reference (Markdown) for every section and connector type");
@@ -98,6 +115,8 @@ int main(int argc, char** argv) {
     if (import->parsed()) return journeyd::commands::Import(global, import_options);
     if (export_command->parsed()) return journeyd::commands::Export(global, export_options);
     if (explain->parsed()) return journeyd::commands::Explain(global, explain_options);
+    if (review->parsed()) return journeyd::commands::Review(global, review_options);
+    if (split->parsed()) return journeyd::commands::Split(global, split_options);
     if (version->parsed()) return journeyd::commands::Version();
     if (describe->parsed()) return journeyd::commands::Describe();
   } catch (const std::exception& e) {

@@ -1,6 +1,7 @@
 // The subcommands of the journeyd executable. Each returns the process exit code.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,7 +38,20 @@ struct ExplainOptions {
   std::string region;  // for phone numbers written without +CC
 };
 
+struct ReviewOptions {
+  std::string action = "list";  // list | accept | reject
+  int64_t review_id = 0;
+  std::string status = "open";  // for list: open | accepted | rejected | all
+};
+
+struct SplitOptions {
+  int64_t profile_id = 0;
+  std::vector<int64_t> records;  // the records that leave for a new profile
+};
+
 int Run(const GlobalOptions& global, const RunOptions& options);
+int Review(const GlobalOptions& global, const ReviewOptions& options);
+int Split(const GlobalOptions& global, const SplitOptions& options);
 int Import(const GlobalOptions& global, const ImportOptions& options);
 int Export(const GlobalOptions& global, const ExportOptions& options);
 int Explain(const GlobalOptions& global, const ExplainOptions& options);

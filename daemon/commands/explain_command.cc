@@ -6,7 +6,11 @@
 
 #include "connectors/builtin.h"
 #include "daemon/commands/commands.h"
+#include <boost/json/parse.hpp>
+
 #include "engine/base/time_format.h"
+#include "engine/config/config.h"
+#include "engine/identity/golden_record.h"
 #include "engine/mapping/normalize.h"
 #include "engine/storage/store.h"
 
@@ -69,6 +73,27 @@ int Explain(const GlobalOptions& global, const ExplainOptions& options) {
     for (int64_t id : detail->absorbed) out << ' ' << id;
     out << "\n";
   }
+  // The golden record, field by field, with where each value came from and why it won.
+  auto stored = (*store)->ReadProfileRecords(detail->id);
+  if (!stored.ok()) {
+    std::cerr << "journeyd explain: " << stored.error().message << "\n";
+    return 1;
+  }
+  std::vector<std::pair<int64_t, CanonicalRecord>> records;
+  for (const storage::StoredRecord& r : *stored) {
+    boost::system::error_code ec;
+    auto json = boost::json::parse(r.json, ec);
+    if (ec) continue;
+    auto record = CanonicalRecordFromJson(json);
+    if (record.ok()) records.emplace_back(r.id, std::move(*record));
+  }
+  const auto golden = identity::GoldenRecordOf(
+      records, identity::MakeSurvivorshipPolicy(config->identity.survivorship));
+  out << "\ngolden record (" << golden.size() << " fields)\n";
+  for (const auto& [field, value] : golden) {
+    out << "  " << field << " = " << value.value << "  <- " << identity::Explain(value) << "\n";
+  }
+
   out << "\nidentifiers (" << detail->identifiers.size() << ")\n";
   for (const auto& [type, value] : detail->identifiers) out << "  " << type << "  " << value << "\n";
   out << "\nsource records (" << detail->records.size() << ")\n";

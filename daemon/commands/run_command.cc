@@ -15,6 +15,7 @@
 #include "daemon/routes/health_routes.h"
 #include "daemon/routes/intake_routes.h"
 #include "daemon/routes/issues_api.h"
+#include "daemon/routes/profiles_api.h"
 #include "daemon/server/http_server.h"
 #include "daemon/systemd_notifier.h"
 #include "engine/ingest/inbox_writer.h"
@@ -135,6 +136,7 @@ int Run(const GlobalOptions& global, const RunOptions& options) {
   routes::AddIntakeRoutes(router, config, inbox, clock);
   routes::AddSourcesApi(router, config, **store);
   routes::AddIssuesApi(router, config, **store);
+  routes::AddProfilesApi(router, config, **store);
 
   auto http = std::make_shared<server::HttpServer>(io, router, initial->server.limits);
   auto bound = http->Listen(initial->server.listen);

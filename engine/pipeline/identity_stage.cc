@@ -49,6 +49,10 @@ Status IdentityStage::Load() {
       !s.ok()) {
     return s;
   }
+  // Retired ids hold no records but stay taken: explain and the API still resolve them.
+  auto max_id = store_.MaxProfileId();
+  if (!max_id.ok()) return max_id.error();
+  graph_->set_next_profile_id(*max_id + 1);
   cursor_ = *cursor;
   loaded_ = true;
   profiles_ = static_cast<int64_t>(graph_->profile_count());
@@ -87,10 +91,93 @@ void IdentityStage::Loop() {
   }
 }
 
-Result<int> IdentityStage::RunOnce() {
+Result<int> IdentityStage::ApplyActions() {
   if (!loaded_) {
     if (Status s = Load(); !s.ok()) return s.error();
   }
+  std::lock_guard run(run_mu_);
+  auto actions = store_.ReadPendingIdentityActions();
+  if (!actions.ok()) return actions.error();
+  for (const storage::IdentityAction& action : *actions) {
+    storage::IdentityActionOutcome outcome = Apply(action);
+    outcome.action_id = action.id;
+    outcome.at = clock_.Now();
+    if (Status s = store_.CommitIdentityAction(outcome); !s.ok()) {
+      loaded_ = false;  // the graph changed and the store did not: rebuild it
+      return s.error();
+    }
+    if (outcome.done) {
+      merges_ += static_cast<int64_t>(outcome.merges.size());
+      profiles_ = static_cast<int64_t>(graph_->profile_count());
+    }
+  }
+  return static_cast<int>(actions->size());
+}
+
+storage::IdentityActionOutcome IdentityStage::Apply(const storage::IdentityAction& action) {
+  storage::IdentityActionOutcome outcome;
+  const auto fail = [&](std::string why) {
+    outcome.done = false;
+    outcome.result = std::move(why);
+    return outcome;
+  };
+  if (action.kind == storage::IdentityActionKind::kSplit) {
+    auto profile = store_.ResolveProfile(action.profile_id);
+    if (!profile.ok()) return fail(profile.error().message);
+    std::string why;
+    auto split = graph_->SplitProfile(*profile, action.records, &why);
+    if (!split) return fail(why);
+    outcome.done = true;
+    outcome.old_profile = *profile;
+    outcome.new_profile = split->new_profile;
+    outcome.moved_records = action.records;
+    for (const Identity& identity : split->moved_identifiers) {
+      outcome.moved_identifiers.emplace_back(identity.type, identity.value);
+    }
+    outcome.separation = {*profile, split->new_profile};
+    outcome.result = "records moved to new profile " + std::to_string(split->new_profile) +
+                     "; the two are kept apart";
+    return outcome;
+  }
+  auto review = store_.ReadReview(action.review_id);
+  if (!review.ok()) return fail(review.error().message);
+  if (review->status != "open") {
+    return fail("review " + std::to_string(review->id) + " is already " + review->status);
+  }
+  auto a = store_.ResolveProfile(review->profile_a);
+  if (!a.ok()) return fail(a.error().message);
+  auto b = store_.ResolveProfile(review->profile_b);
+  if (!b.ok()) return fail(b.error().message);
+  outcome.review_id = review->id;
+  const bool accept = action.kind == storage::IdentityActionKind::kAcceptReview;
+  outcome.review_status = accept ? "accepted" : "rejected";
+  if (*a == *b) {
+    if (!accept) return fail("the two profiles have merged since; split them instead");
+    outcome.done = true;
+    outcome.result = "already one profile (" + std::to_string(*a) + ")";
+    return outcome;
+  }
+  if (!accept) {
+    graph_->Separate(*a, *b);
+    outcome.done = true;
+    outcome.separation = {*a, *b};
+    outcome.result = "profiles " + std::to_string(*a) + " and " + std::to_string(*b) +
+                     " are kept apart";
+    return outcome;
+  }
+  identity::Merge merge;
+  if (auto conflict = graph_->MergeProfiles(*a, *b, &merge)) return fail(*conflict);
+  outcome.done = true;
+  outcome.merges.push_back({merge.into, merge.from, "review", "", "", review->probability,
+                            "an admin accepted review " + std::to_string(review->id) + ": " +
+                                review->details});
+  outcome.result = "profile " + std::to_string(merge.from) + " merged into " +
+                   std::to_string(merge.into);
+  return outcome;
+}
+
+Result<int> IdentityStage::RunOnce() {
+  if (auto applied = ApplyActions(); !applied.ok()) return applied.error();
   std::lock_guard run(run_mu_);
   auto records = store_.ReadRecords(cursor_, options_.batch);
   if (!records.ok()) return records.error();

@@ -41,8 +41,11 @@ class IdentityStage {
   Status Load();
   void Start();
   void Stop();
-  // Resolves one batch on the caller's thread; how many records it took.
+  // Carries out queued admin actions, then resolves one batch, on the caller's thread; how many
+  // records it took.
   Result<int> RunOnce();
+  // Carries out the queued admin actions (accept or reject a review, split a profile); how many.
+  Result<int> ApplyActions();
 
   struct Counters {
     int64_t records = 0, profiles = 0, merges = 0, reviews = 0, issues = 0;
@@ -51,6 +54,7 @@ class IdentityStage {
 
  private:
   void Loop();
+  storage::IdentityActionOutcome Apply(const storage::IdentityAction& action);
 
   storage::Store& store_;
   const Clock& clock_;

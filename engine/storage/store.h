@@ -216,6 +216,34 @@ struct ProfileDetail {
   std::vector<ReviewRow> reviews;
 };
 
+enum class IdentityActionKind { kAcceptReview, kRejectReview, kSplit };
+
+struct IdentityAction {
+  int64_t id = 0;
+  IdentityActionKind kind = IdentityActionKind::kAcceptReview;
+  int64_t review_id = 0;             // accept / reject
+  int64_t profile_id = 0;            // split
+  std::vector<int64_t> records;      // split: the records that leave
+  std::string status = "pending";    // pending | done | failed
+  std::string result;
+};
+
+// What carrying out an action changed, written with its status in one transaction.
+struct IdentityActionOutcome {
+  int64_t action_id = 0;
+  bool done = false;
+  std::string result;       // for people: what happened or why not
+  int64_t review_id = 0;    // its status becomes accepted / rejected when done
+  std::string review_status;
+  std::vector<IdentityBatch::Merge> merges;  // accept: the merge
+  std::pair<int64_t, int64_t> separation{0, 0};  // reject and split: kept apart from now on
+  // split
+  int64_t new_profile = 0, old_profile = 0;
+  std::vector<int64_t> moved_records;
+  std::vector<std::pair<std::string, std::string>> moved_identifiers;
+  TimePoint at;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -253,6 +281,8 @@ class Store {
   virtual Status ScanIdentifiers(
       const std::function<void(std::string type, std::string value, int64_t profile)>& visit) = 0;
   virtual Status ScanSeparations(const std::function<void(int64_t a, int64_t b)>& visit) = 0;
+  // The largest profile id ever given, retired ones included (0 when none): new ids go above.
+  virtual Result<int64_t> MaxProfileId() = 0;
   // One row per placed record, by profile then record: `journeyd export`.
   virtual Status ScanProfileRecords(const std::function<void(const ProfileRecordRow&)>& visit) = 0;
   // The live profile an id resolves to (following merges); kNotFound when it never existed.
@@ -260,6 +290,18 @@ class Store {
   // The profile owning an identifier; kNotFound when none does.
   virtual Result<int64_t> FindProfileByIdentifier(std::string_view type, std::string_view value) = 0;
   virtual Result<ProfileDetail> ReadProfile(int64_t profile_id) = 0;
+  // The canonical records of a profile, in id order (for its golden record).
+  virtual Result<std::vector<StoredRecord>> ReadProfileRecords(int64_t profile_id) = 0;
+
+  // Reviews, newest first; `status` empty for any.
+  virtual Result<std::vector<ReviewRow>> ListReviews(std::string_view status, int64_t before_id,
+                                                     int limit) = 0;
+  virtual Result<ReviewRow> ReadReview(int64_t review_id) = 0;
+  // Admin actions on identity: queued by the API or the CLI, carried out by the identity stage.
+  virtual Result<int64_t> QueueIdentityAction(const IdentityAction& action, TimePoint now) = 0;
+  virtual Result<std::vector<IdentityAction>> ReadPendingIdentityActions() = 0;
+  virtual Result<IdentityAction> ReadIdentityAction(int64_t id) = 0;
+  virtual Status CommitIdentityAction(const IdentityActionOutcome& outcome) = 0;
 
   // Data-quality issues, newest first, and their counts by kind and source.
   virtual Result<std::vector<DataQualityIssue>> ListIssues(const IssueFilter& filter) = 0;

@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include "tests/support/daemon_process.h"
+#include "tests/support/http_client.h"
 #include "tests/support/temp_dir.h"
 
 namespace journeyd::testing {
@@ -101,7 +102,9 @@ TEST_CASE("journeyd import resolves a CSV into profiles; export and explain show
   CHECK_THAT(explained.output,
              Catch::StartsWith("profile 1 ") && Catch::Contains("email  ann@example.com") &&
                  Catch::Contains("crm.id  C-1") && Catch::Contains("source records (4)") &&
-                 Catch::Contains("identifier: both hold") && Catch::Contains("fuzzy: first_name"));
+                 Catch::Contains("identifier: both hold") && Catch::Contains("fuzzy: first_name") &&
+                 Catch::Contains("golden record (") && Catch::Contains("  last_name = Lee  <- ") &&
+                 Catch::Contains("  crm.id = C-1  <- most_recent: from people record"));
   // A retired profile id leads to the survivor.
   auto by_old_id = RunJourneyd({"explain", "--config", config.string(), "--data-dir", data, "2"}, env);
   INFO(by_old_id.output);
@@ -135,6 +138,145 @@ TEST_CASE("journeyd import refuses a data dir a running daemon holds", "[identit
   INFO(imported.output);
   CHECK(imported.exit_code == 1);
   CHECK_THAT(imported.output, Catch::Contains("another journeyd process"));
+  daemon.Signal(SIGTERM);
+  CHECK(daemon.Wait(10s) == 0);
+}
+
+}  // namespace
+}  // namespace journeyd::testing
+
+namespace journeyd::testing {
+namespace {
+
+constexpr const char* kReviewConfig = R"yaml(
+data_dir: data
+server:
+  listen: 127.0.0.1:0
+  admin_token: ${env:JOURNEYD_ADMIN_TOKEN}
+  read_token: ${env:JOURNEYD_READ_TOKEN}
+sources:
+  - name: people
+    type: csv
+    mapping: people.yaml
+    token: ${env:JOURNEYD_ADMIN_TOKEN}
+    id_column: id
+identity:
+  fuzzy:
+    enabled: true
+    auto_merge: 0.999999
+    review: 0.5
+    blocking: [[last_name]]
+    fields:
+      - {field: first_name, compare: name}
+      - {field: last_name, compare: name}
+      - {field: birth_date, compare: date}
+)yaml";
+
+// Two records close enough to ask, not close enough to merge.
+constexpr const char* kReviewCsv =
+    "id,email,crm_id,first,last,born\n"
+    "r1,ann@example.com,,Ann,Lee,1970-05-05\n"
+    "r2,,,Anne,Lee,1970-05-05\n";
+
+TEST_CASE("an admin accepts a review and splits the profile again from the shell", "[identity]") {
+  TempDir dir;
+  dir.Write("people.yaml", kMapping);
+  const auto config = dir.Write("journeyd.yaml", kReviewConfig);
+  const auto csv = dir.Write("people.csv", kReviewCsv);
+  const auto env = DefaultTestEnvironment();
+  const std::string data = (dir.path() / "data").string();
+  const auto run = [&](std::vector<std::string> args) {
+    args.insert(args.end(), {"--config", config.string(), "--data-dir", data});
+    return RunJourneyd(args, env);
+  };
+  auto imported = run({"import", "--source", "people", csv.string()});
+  INFO(imported.output);
+  REQUIRE(imported.exit_code == 0);
+  CHECK_THAT(imported.output, Catch::Contains("2 profiles, 0 merges, 1 reviews"));
+
+  auto listed = run({"review", "list"});
+  INFO(listed.output);
+  CHECK(listed.exit_code == 0);
+  CHECK_THAT(listed.output, Catch::Contains("review 1  open  profiles 2 and 1") &&
+                                Catch::Contains("first_name jaro_winkler"));
+
+  auto accepted = run({"review", "accept", "1"});
+  INFO(accepted.output);
+  CHECK(accepted.exit_code == 0);
+  CHECK_THAT(accepted.output, Catch::Contains("profile 2 merged into 1"));
+  auto twice = run({"review", "accept", "1"});
+  CHECK(twice.exit_code == 1);
+  CHECK_THAT(twice.output, Catch::Contains("already accepted"));
+  CHECK_THAT(run({"export", "profiles"}).output,
+             Catch::Equals("profile_id,source,record_id\n1,people,r1\n1,people,r2\n"));
+
+  // Unmerge record 2 (the second stored record): a new profile, kept apart for good.
+  auto split = run({"split", "1", "2"});
+  INFO(split.output);
+  CHECK(split.exit_code == 0);
+  CHECK_THAT(split.output, Catch::Contains("records moved to new profile 3"));
+  CHECK_THAT(run({"export", "profiles"}).output,
+             Catch::Equals("profile_id,source,record_id\n1,people,r1\n3,people,r2\n"));
+  auto explained = run({"explain", "3"});
+  CHECK_THAT(explained.output, Catch::Contains("split: an admin split records 2 off profile 1"));
+  auto refused = run({"split", "1", "1"});
+  CHECK(refused.exit_code == 1);
+  CHECK_THAT(refused.output, Catch::Contains("every record of the profile would leave it"));
+}
+
+TEST_CASE("the profiles and reviews API read and decide through the running daemon",
+          "[identity]") {
+  TempDir dir;
+  dir.Write("people.yaml", kMapping);
+  const auto config = dir.Write("journeyd.yaml", kReviewConfig);
+  const auto csv = dir.Write("people.csv", kReviewCsv);
+  const std::string data = (dir.path() / "data").string();
+  REQUIRE(RunJourneyd({"import", "--config", config.string(), "--data-dir", data, "--source",
+                       "people", csv.string()},
+                      DefaultTestEnvironment())
+              .exit_code == 0);
+  DaemonProcess daemon(config, dir.path() / "data");
+  REQUIRE(daemon.Start());
+  const Headers read = {{"Authorization", "Bearer test-read-token"}};
+  const Headers admin = {{"Authorization", "Bearer test-admin-token"}};
+
+  auto reviews = HttpGet(daemon.host(), daemon.port(), "/api/v1/reviews", read);
+  REQUIRE(reviews.ok());
+  CHECK(reviews->status == 200);
+  CHECK_THAT(reviews->body, Catch::Contains(R"("status":"open")"));
+
+  // The read token may look, not decide.
+  auto forbidden = HttpRequest(daemon.host(), daemon.port(), "POST", "/api/v1/reviews/1/reject",
+                               "", read);
+  REQUIRE(forbidden.ok());
+  CHECK(forbidden->status == 403);
+  auto rejected = HttpRequest(daemon.host(), daemon.port(), "POST", "/api/v1/reviews/1/reject", "",
+                              admin);
+  REQUIRE(rejected.ok());
+  INFO(rejected->body);
+  CHECK(rejected->status == 200);
+  CHECK_THAT(rejected->body, Catch::Contains(R"("status":"done")") &&
+                                 Catch::Contains("are kept apart"));
+  auto again = HttpRequest(daemon.host(), daemon.port(), "POST", "/api/v1/reviews/1/accept", "",
+                           admin);
+  REQUIRE(again.ok());
+  CHECK(again->status == 409);
+
+  auto profile = HttpGet(daemon.host(), daemon.port(), "/api/v1/profiles?email=ANN@example.com",
+                         read);
+  REQUIRE(profile.ok());
+  INFO(profile->body);
+  CHECK(profile->status == 200);
+  CHECK_THAT(profile->body, Catch::Contains(R"("id":1)") &&
+                                Catch::Contains(R"("first_name":{"value":"Ann")") &&
+                                Catch::Contains(R"("rule":"most_recent")"));
+  auto missing = HttpGet(daemon.host(), daemon.port(), "/api/v1/profiles/999", read);
+  REQUIRE(missing.ok());
+  CHECK(missing->status == 404);
+  auto bad_split = HttpRequest(daemon.host(), daemon.port(), "POST", "/api/v1/profiles/1/split",
+                               R"({"records": "2"})", admin);
+  REQUIRE(bad_split.ok());
+  CHECK(bad_split->status == 400);
   daemon.Signal(SIGTERM);
   CHECK(daemon.Wait(10s) == 0);
 }

@@ -1,6 +1,9 @@
 // SqliteStore's identity tables (migration 0004): the identity stage's batches, the start-up
 // scans that rebuild its graph, and the reads behind export and explain.
 #include <algorithm>
+#include <optional>
+
+#include <boost/json.hpp>
 
 #include "engine/storage/sqlite/sqlite_store.h"
 
@@ -28,68 +31,127 @@ Result<int64_t> SqliteStore::ReadStageCursor(std::string_view stage) {
   return *row ? select->ColumnInt(0) : int64_t{0};
 }
 
-Status SqliteStore::CommitIdentity(const IdentityBatch& batch) {
-  std::lock_guard lock(mu_);
-  if (Status s = db_->Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
-  if (Status s = WriteIdentity(batch); !s.ok()) {
-    (void)db_->Exec("ROLLBACK");
+namespace {
+
+// The identity tables' writes, prepared once per transaction and shared by the stage's batches
+// and the admin actions, so a merge is stored the same way whoever decided it.
+class IdentityWriter {
+ public:
+  explicit IdentityWriter(SqliteDb& db) : db_(db) {}
+
+  Status Prepare() {
+    for (const auto& [stmt, sql] :
+         std::initializer_list<std::pair<SqliteStatement*, std::string_view>>{
+             {&new_profile_,
+              "INSERT INTO profiles(id, created_at, updated_at) VALUES (?1, ?2, ?2)"
+              " ON CONFLICT(id) DO NOTHING"},
+             {&touch_profile_, "UPDATE profiles SET updated_at = ?2 WHERE id = ?1"},
+             {&retire_profile_,
+              "UPDATE profiles SET merged_into = ?2, updated_at = ?3 WHERE id = ?1"},
+             {&move_records_, "UPDATE profile_records SET profile_id = ?1 WHERE profile_id = ?2"},
+             {&move_identifiers_, "UPDATE identifiers SET profile_id = ?1 WHERE profile_id = ?2"},
+             {&move_separations_a_,
+              "UPDATE OR IGNORE separations SET profile_a = ?1 WHERE profile_a = ?2"},
+             {&move_separations_b_,
+              "UPDATE OR IGNORE separations SET profile_b = ?1 WHERE profile_b = ?2"},
+             {&insert_merge_,
+              "INSERT INTO merges(into_profile, from_profile, rule, identifier_type,"
+              " identifier_value, record_id, probability, details, created_at)"
+              " VALUES (?1, ?2, ?3, NULLIF(?4, ''), NULLIF(?5, ''), NULLIF(?6, 0), ?7, ?8, ?9)"},
+             {&own_identifier_,
+              "INSERT INTO identifiers(type, value, profile_id) VALUES (?1, ?2, ?3)"
+              " ON CONFLICT(type, value) DO UPDATE SET profile_id = excluded.profile_id"},
+             {&place_record_,
+              "INSERT INTO profile_records(record_id, profile_id) VALUES (?1, ?2)"
+              " ON CONFLICT(record_id) DO UPDATE SET profile_id = excluded.profile_id"},
+             {&separate_,
+              "INSERT OR IGNORE INTO separations(profile_a, profile_b, created_at)"
+              " VALUES (min(?1, ?2), max(?1, ?2), ?3)"}}) {
+      auto prepared = db_.Prepare(sql);
+      if (!prepared.ok()) return prepared.error();
+      *stmt = std::move(*prepared);
+    }
+    return OkStatus();
+  }
+
+  Status NewProfile(int64_t id, int64_t now) {
+    return Run(new_profile_.Bind(1, id).Bind(2, now));
+  }
+  Status Touch(int64_t id, int64_t now) { return Run(touch_profile_.Bind(1, id).Bind(2, now)); }
+
+  // Everything of `from` becomes `into`'s; `from` is retired, pointing at `into`.
+  Status Merge(const IdentityBatch::Merge& m, int64_t record_id, int64_t now) {
+    if (Status s = Run(move_records_.Bind(1, m.into).Bind(2, m.from)); !s.ok()) return s;
+    if (Status s = Run(move_identifiers_.Bind(1, m.into).Bind(2, m.from)); !s.ok()) return s;
+    if (Status s = Run(move_separations_a_.Bind(1, m.into).Bind(2, m.from)); !s.ok()) return s;
+    if (Status s = Run(move_separations_b_.Bind(1, m.into).Bind(2, m.from)); !s.ok()) return s;
+    if (Status s = Run(retire_profile_.Bind(1, m.from).Bind(2, m.into).Bind(3, now)); !s.ok()) {
+      return s;
+    }
+    return Log(m, record_id, now);
+  }
+  // A history row only (a split).
+  Status Log(const IdentityBatch::Merge& m, int64_t record_id, int64_t now) {
+    return Run(insert_merge_.Bind(1, m.into).Bind(2, m.from).Bind(3, m.rule)
+                   .Bind(4, m.identifier_type).Bind(5, m.identifier_value).Bind(6, record_id)
+                   .BindDouble(7, m.probability).Bind(8, m.details).Bind(9, now));
+  }
+  Status Own(const std::string& type, const std::string& value, int64_t profile) {
+    return Run(own_identifier_.Bind(1, type).Bind(2, value).Bind(3, profile));
+  }
+  Status Place(int64_t record, int64_t profile) {
+    return Run(place_record_.Bind(1, record).Bind(2, profile));
+  }
+  Status Separate(int64_t a, int64_t b, int64_t now) {
+    return Run(separate_.Bind(1, a).Bind(2, b).Bind(3, now));
+  }
+
+ private:
+  static Status Run(SqliteStatement& stmt) {
+    Status s = stmt.Run();
+    stmt.Reset();
     return s;
   }
-  if (Status s = db_->Exec("COMMIT"); !s.ok()) {
-    (void)db_->Exec("ROLLBACK");
+
+  SqliteDb& db_;
+  SqliteStatement new_profile_, touch_profile_, retire_profile_, move_records_,
+      move_identifiers_, move_separations_a_, move_separations_b_, insert_merge_,
+      own_identifier_, place_record_, separate_;
+};
+
+// REQUIRES: the store's mutex held; runs `write` in one IMMEDIATE transaction.
+template <class F>
+Status InTransaction(SqliteDb& db, F&& write) {
+  if (Status s = db.Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  if (Status s = write(); !s.ok()) {
+    (void)db.Exec("ROLLBACK");
+    return s;
+  }
+  if (Status s = db.Exec("COMMIT"); !s.ok()) {
+    (void)db.Exec("ROLLBACK");
     return s;
   }
   return OkStatus();
 }
 
+}  // namespace
+
 Status SqliteStore::WriteIdentity(const IdentityBatch& batch) {
   const int64_t now = Millis(batch.at);
-  struct Statements {
-    SqliteStatement new_profile, touch_profile, retire_profile, move_records, move_identifiers,
-        move_separations_a, move_separations_b, insert_merge, own_identifier, place_record,
-        insert_review, insert_issue, cursor;
-  };
-  Statements st;
-  const auto prepare = [this](SqliteStatement& out, std::string_view sql) -> Status {
-    auto stmt = db_->Prepare(sql);
-    if (!stmt.ok()) return stmt.error();
-    out = std::move(*stmt);
-    return OkStatus();
-  };
-  for (const auto& [stmt, sql] : std::initializer_list<std::pair<SqliteStatement*, std::string_view>>{
-           {&st.new_profile,
-            "INSERT INTO profiles(id, created_at, updated_at) VALUES (?1, ?2, ?2)"
-            " ON CONFLICT(id) DO NOTHING"},
-           {&st.touch_profile, "UPDATE profiles SET updated_at = ?2 WHERE id = ?1"},
-           {&st.retire_profile,
-            "UPDATE profiles SET merged_into = ?2, updated_at = ?3 WHERE id = ?1"},
-           {&st.move_records, "UPDATE profile_records SET profile_id = ?1 WHERE profile_id = ?2"},
-           {&st.move_identifiers, "UPDATE identifiers SET profile_id = ?1 WHERE profile_id = ?2"},
-           {&st.move_separations_a,
-            "UPDATE OR IGNORE separations SET profile_a = ?1 WHERE profile_a = ?2"},
-           {&st.move_separations_b,
-            "UPDATE OR IGNORE separations SET profile_b = ?1 WHERE profile_b = ?2"},
-           {&st.insert_merge,
-            "INSERT INTO merges(into_profile, from_profile, rule, identifier_type,"
-            " identifier_value, record_id, probability, details, created_at)"
-            " VALUES (?1, ?2, ?3, NULLIF(?4, ''), NULLIF(?5, ''), ?6, ?7, ?8, ?9)"},
-           {&st.own_identifier,
-            "INSERT INTO identifiers(type, value, profile_id) VALUES (?1, ?2, ?3)"
-            " ON CONFLICT(type, value) DO UPDATE SET profile_id = excluded.profile_id"},
-           {&st.place_record,
-            "INSERT INTO profile_records(record_id, profile_id) VALUES (?1, ?2)"
-            " ON CONFLICT(record_id) DO UPDATE SET profile_id = excluded.profile_id"},
-           {&st.insert_review,
-            "INSERT INTO reviews(profile_a, profile_b, record_id, probability, details,"
-            " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
-           {&st.insert_issue,
-            "INSERT INTO data_quality_issues(kind, source, message, inbox_id, created_at)"
-            " VALUES (?1, ?2, ?3, ?4, ?5)"},
-           {&st.cursor,
-            "INSERT INTO stage_cursors(stage, last_id) VALUES (?1, ?2)"
-            " ON CONFLICT(stage) DO UPDATE SET last_id = excluded.last_id"}}) {
-    if (Status s = prepare(*stmt, sql); !s.ok()) return s;
-  }
+  IdentityWriter writer(*db_);
+  if (Status s = writer.Prepare(); !s.ok()) return s;
+  auto review = db_->Prepare(
+      "INSERT INTO reviews(profile_a, profile_b, record_id, probability, details, created_at)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  if (!review.ok()) return review.error();
+  auto issue = db_->Prepare(
+      "INSERT INTO data_quality_issues(kind, source, message, inbox_id, created_at)"
+      " VALUES (?1, ?2, ?3, ?4, ?5)");
+  if (!issue.ok()) return issue.error();
+  auto cursor = db_->Prepare(
+      "INSERT INTO stage_cursors(stage, last_id) VALUES (?1, ?2)"
+      " ON CONFLICT(stage) DO UPDATE SET last_id = excluded.last_id");
+  if (!cursor.ok()) return cursor.error();
   const auto run = [](SqliteStatement& stmt) -> Status {
     Status s = stmt.Run();
     stmt.Reset();
@@ -98,51 +160,228 @@ Status SqliteStore::WriteIdentity(const IdentityBatch& batch) {
 
   for (const IdentityBatch::Step& step : batch.steps) {
     if (step.created_profile != 0) {
-      st.new_profile.Bind(1, step.created_profile).Bind(2, now);
-      if (Status s = run(st.new_profile); !s.ok()) return s;
+      if (Status s = writer.NewProfile(step.created_profile, now); !s.ok()) return s;
     }
     for (const IdentityBatch::Merge& m : step.merges) {
-      st.move_records.Bind(1, m.into).Bind(2, m.from);
-      if (Status s = run(st.move_records); !s.ok()) return s;
-      st.move_identifiers.Bind(1, m.into).Bind(2, m.from);
-      if (Status s = run(st.move_identifiers); !s.ok()) return s;
-      st.move_separations_a.Bind(1, m.into).Bind(2, m.from);
-      if (Status s = run(st.move_separations_a); !s.ok()) return s;
-      st.move_separations_b.Bind(1, m.into).Bind(2, m.from);
-      if (Status s = run(st.move_separations_b); !s.ok()) return s;
-      st.retire_profile.Bind(1, m.from).Bind(2, m.into).Bind(3, now);
-      if (Status s = run(st.retire_profile); !s.ok()) return s;
-      st.insert_merge.Bind(1, m.into).Bind(2, m.from).Bind(3, m.rule).Bind(4, m.identifier_type)
-          .Bind(5, m.identifier_value).Bind(6, step.record_id).BindDouble(7, m.probability)
-          .Bind(8, m.details).Bind(9, now);
-      if (Status s = run(st.insert_merge); !s.ok()) return s;
+      if (Status s = writer.Merge(m, step.record_id, now); !s.ok()) return s;
     }
-    for (const auto& [type, value] : step.attached) {
-      st.own_identifier.Bind(1, type).Bind(2, value).Bind(3, step.profile_id);
-      if (Status s = run(st.own_identifier); !s.ok()) return s;
+    if (step.profile_id != 0) {  // 0: an unreadable record, placed nowhere
+      for (const auto& [type, value] : step.attached) {
+        if (Status s = writer.Own(type, value, step.profile_id); !s.ok()) return s;
+      }
+      if (Status s = writer.Place(step.record_id, step.profile_id); !s.ok()) return s;
+      if (Status s = writer.Touch(step.profile_id, now); !s.ok()) return s;
     }
-    st.place_record.Bind(1, step.record_id).Bind(2, step.profile_id);
-    if (Status s = run(st.place_record); !s.ok()) return s;
-    st.touch_profile.Bind(1, step.profile_id).Bind(2, now);
-    if (Status s = run(st.touch_profile); !s.ok()) return s;
     for (const IdentityBatch::Review& r : step.reviews) {
-      st.insert_review.Bind(1, r.profile_a).Bind(2, r.profile_b).Bind(3, step.record_id)
+      review->Bind(1, r.profile_a).Bind(2, r.profile_b).Bind(3, step.record_id)
           .BindDouble(4, r.probability).Bind(5, r.details).Bind(6, now);
-      if (Status s = run(st.insert_review); !s.ok()) return s;
+      if (Status s = run(*review); !s.ok()) return s;
     }
     for (const IdentityBatch::Issue& i : step.issues) {
-      st.insert_issue.Bind(1, i.kind).Bind(2, step.source).Bind(3, i.message);
+      issue->Bind(1, i.kind).Bind(2, step.source).Bind(3, i.message);
       if (step.inbox_id != 0) {
-        st.insert_issue.Bind(4, step.inbox_id);
+        issue->Bind(4, step.inbox_id);
       } else {
-        st.insert_issue.BindNull(4);
+        issue->BindNull(4);
       }
-      st.insert_issue.Bind(5, now);
-      if (Status s = run(st.insert_issue); !s.ok()) return s;
+      issue->Bind(5, now);
+      if (Status s = run(*issue); !s.ok()) return s;
     }
   }
-  st.cursor.Bind(1, kIdentityStage).Bind(2, batch.cursor);
-  return run(st.cursor);
+  cursor->Bind(1, kIdentityStage).Bind(2, batch.cursor);
+  return run(*cursor);
+}
+
+Status SqliteStore::CommitIdentity(const IdentityBatch& batch) {
+  std::lock_guard lock(mu_);
+  return InTransaction(*db_, [&] { return WriteIdentity(batch); });
+}
+
+Status SqliteStore::CommitIdentityAction(const IdentityActionOutcome& outcome) {
+  std::lock_guard lock(mu_);
+  return InTransaction(*db_, [&] { return WriteIdentityAction(outcome); });
+}
+
+Status SqliteStore::WriteIdentityAction(const IdentityActionOutcome& o) {
+  const int64_t now = Millis(o.at);
+  IdentityWriter writer(*db_);
+  if (Status s = writer.Prepare(); !s.ok()) return s;
+  if (o.done) {
+    for (const IdentityBatch::Merge& m : o.merges) {
+      if (Status s = writer.Merge(m, 0, now); !s.ok()) return s;
+      if (Status s = writer.Touch(m.into, now); !s.ok()) return s;
+    }
+    if (o.new_profile != 0) {
+      if (Status s = writer.NewProfile(o.new_profile, now); !s.ok()) return s;
+      for (int64_t record : o.moved_records) {
+        if (Status s = writer.Place(record, o.new_profile); !s.ok()) return s;
+      }
+      for (const auto& [type, value] : o.moved_identifiers) {
+        if (Status s = writer.Own(type, value, o.new_profile); !s.ok()) return s;
+      }
+      std::string records;
+      for (int64_t r : o.moved_records) records += (records.empty() ? "" : ", ") + std::to_string(r);
+      IdentityBatch::Merge history{o.new_profile, o.old_profile, "split", "", "", 0,
+                                   "an admin split records " + records + " off profile " +
+                                       std::to_string(o.old_profile)};
+      if (Status s = writer.Log(history, 0, now); !s.ok()) return s;
+      if (Status s = writer.Touch(o.old_profile, now); !s.ok()) return s;
+    }
+    if (o.separation.first != 0) {
+      if (Status s = writer.Separate(o.separation.first, o.separation.second, now); !s.ok()) {
+        return s;
+      }
+    }
+    if (o.review_id != 0) {
+      auto review = db_->Prepare("UPDATE reviews SET status = ?2, decided_at = ?3 WHERE id = ?1");
+      if (!review.ok()) return review.error();
+      review->Bind(1, o.review_id).Bind(2, o.review_status).Bind(3, now);
+      if (Status s = review->Run(); !s.ok()) return s;
+    }
+  }
+  auto action = db_->Prepare(
+      "UPDATE identity_actions SET status = ?2, result = ?3, applied_at = ?4 WHERE id = ?1");
+  if (!action.ok()) return action.error();
+  action->Bind(1, o.action_id).Bind(2, o.done ? "done" : "failed").Bind(3, o.result).Bind(4, now);
+  return action->Run();
+}
+
+namespace {
+
+std::string_view ActionKindName(IdentityActionKind kind) {
+  switch (kind) {
+    case IdentityActionKind::kAcceptReview: return "accept_review";
+    case IdentityActionKind::kRejectReview: return "reject_review";
+    case IdentityActionKind::kSplit: return "split";
+  }
+  return "?";
+}
+
+std::optional<IdentityActionKind> ParseActionKind(std::string_view name) {
+  if (name == "accept_review") return IdentityActionKind::kAcceptReview;
+  if (name == "reject_review") return IdentityActionKind::kRejectReview;
+  if (name == "split") return IdentityActionKind::kSplit;
+  return std::nullopt;
+}
+
+std::string RecordsJson(const std::vector<int64_t>& records) {
+  std::string out = "[";
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (i > 0) out += ',';
+    out += std::to_string(records[i]);
+  }
+  return out + "]";
+}
+
+std::vector<int64_t> ParseRecordsJson(const std::string& text) {
+  std::vector<int64_t> out;
+  boost::system::error_code ec;
+  const boost::json::value v = boost::json::parse(text, ec);
+  if (ec || !v.is_array()) return out;
+  for (const auto& item : v.as_array()) {
+    if (item.is_int64()) out.push_back(item.as_int64());
+  }
+  return out;
+}
+
+// id, kind, review_id, profile_id, records, status, result
+constexpr std::string_view kActionColumns =
+    "SELECT id, kind, COALESCE(review_id, 0), COALESCE(profile_id, 0), COALESCE(records, '[]'),"
+    " status, COALESCE(result, '') FROM identity_actions";
+
+Result<IdentityAction> ActionFromRow(const SqliteStatement& row) {
+  IdentityAction a;
+  a.id = row.ColumnInt(0);
+  const auto kind = ParseActionKind(row.ColumnText(1));
+  if (!kind) return Corruption("identity action " + std::to_string(a.id) + " has an unknown kind");
+  a.kind = *kind;
+  a.review_id = row.ColumnInt(2);
+  a.profile_id = row.ColumnInt(3);
+  a.records = ParseRecordsJson(row.ColumnText(4));
+  a.status = row.ColumnText(5);
+  a.result = row.ColumnText(6);
+  return a;
+}
+
+}  // namespace
+
+Result<int64_t> SqliteStore::QueueIdentityAction(const IdentityAction& action, TimePoint now) {
+  std::lock_guard lock(mu_);
+  auto insert = db_->Prepare(
+      "INSERT INTO identity_actions(kind, review_id, profile_id, records, created_at)"
+      " VALUES (?1, NULLIF(?2, 0), NULLIF(?3, 0), ?4, ?5)");
+  if (!insert.ok()) return insert.error();
+  insert->Bind(1, ActionKindName(action.kind)).Bind(2, action.review_id)
+      .Bind(3, action.profile_id).Bind(4, RecordsJson(action.records)).Bind(5, Millis(now));
+  if (Status s = insert->Run(); !s.ok()) return s.error();
+  return db_->LastInsertRowId();
+}
+
+Result<std::vector<IdentityAction>> SqliteStore::ReadPendingIdentityActions() {
+  std::lock_guard lock(mu_);
+  auto rows = db_->Prepare(std::string(kActionColumns) + " WHERE status = 'pending' ORDER BY id");
+  if (!rows.ok()) return rows.error();
+  std::vector<IdentityAction> out;
+  while (true) {
+    auto row = rows->Step();
+    if (!row.ok()) return row.error();
+    if (!*row) return out;
+    auto action = ActionFromRow(*rows);
+    if (!action.ok()) return action.error();
+    out.push_back(std::move(*action));
+  }
+}
+
+Result<IdentityAction> SqliteStore::ReadIdentityAction(int64_t id) {
+  std::lock_guard lock(mu_);
+  auto rows = db_->Prepare(std::string(kActionColumns) + " WHERE id = ?1");
+  if (!rows.ok()) return rows.error();
+  rows->Bind(1, id);
+  auto row = rows->Step();
+  if (!row.ok()) return row.error();
+  if (!*row) return NotFound("identity action " + std::to_string(id) + " does not exist");
+  return ActionFromRow(*rows);
+}
+
+namespace {
+
+constexpr std::string_view kReviewColumns =
+    "SELECT id, profile_a, profile_b, COALESCE(record_id, 0), probability, details, status,"
+    " created_at FROM reviews";
+
+ReviewRow ReviewFromRow(const SqliteStatement& row) {
+  return {row.ColumnInt(0),    row.ColumnInt(1),  row.ColumnInt(2),  row.ColumnInt(3),
+          row.ColumnDouble(4), row.ColumnText(5), row.ColumnText(6), FromMillis(row.ColumnInt(7))};
+}
+
+}  // namespace
+
+Result<std::vector<ReviewRow>> SqliteStore::ListReviews(std::string_view status,
+                                                        int64_t before_id, int limit) {
+  std::lock_guard lock(mu_);
+  auto rows = db_->Prepare(std::string(kReviewColumns) +
+                           " WHERE (?1 = '' OR status = ?1) AND (?2 = 0 OR id < ?2)"
+                           " ORDER BY id DESC LIMIT ?3");
+  if (!rows.ok()) return rows.error();
+  rows->Bind(1, status).Bind(2, before_id).Bind(3, int64_t{limit});
+  std::vector<ReviewRow> out;
+  while (true) {
+    auto row = rows->Step();
+    if (!row.ok()) return row.error();
+    if (!*row) return out;
+    out.push_back(ReviewFromRow(*rows));
+  }
+}
+
+Result<ReviewRow> SqliteStore::ReadReview(int64_t review_id) {
+  std::lock_guard lock(mu_);
+  auto rows = db_->Prepare(std::string(kReviewColumns) + " WHERE id = ?1");
+  if (!rows.ok()) return rows.error();
+  rows->Bind(1, review_id);
+  auto row = rows->Step();
+  if (!row.ok()) return row.error();
+  if (!*row) return NotFound("review " + std::to_string(review_id) + " does not exist");
+  return ReviewFromRow(*rows);
 }
 
 Status SqliteStore::ScanPlacedRecords(const std::function<void(PlacedRecord&&)>& visit) {
@@ -182,6 +421,15 @@ Status SqliteStore::ScanSeparations(const std::function<void(int64_t, int64_t)>&
     if (!*row) return OkStatus();
     visit(rows->ColumnInt(0), rows->ColumnInt(1));
   }
+}
+
+Result<int64_t> SqliteStore::MaxProfileId() {
+  std::lock_guard lock(mu_);
+  auto select = db_->Prepare("SELECT COALESCE(MAX(id), 0) FROM profiles");
+  if (!select.ok()) return select.error();
+  auto row = select->Step();
+  if (!row.ok()) return row.error();
+  return select->ColumnInt(0);
 }
 
 Status SqliteStore::ScanProfileRecords(
@@ -338,6 +586,23 @@ Result<ProfileDetail> SqliteStore::ReadProfile(int64_t profile_id) {
     }
   }
   return detail;
+}
+
+Result<std::vector<StoredRecord>> SqliteStore::ReadProfileRecords(int64_t profile_id) {
+  std::lock_guard lock(mu_);
+  auto rows = db_->Prepare(
+      "SELECT r.id, r.inbox_id, r.source, r.event_type, r.record FROM profile_records p"
+      " JOIN records r ON r.id = p.record_id WHERE p.profile_id = ?1 ORDER BY r.id");
+  if (!rows.ok()) return rows.error();
+  rows->Bind(1, profile_id);
+  std::vector<StoredRecord> out;
+  while (true) {
+    auto row = rows->Step();
+    if (!row.ok()) return row.error();
+    if (!*row) return out;
+    out.push_back({rows->ColumnInt(0), rows->ColumnInt(1), rows->ColumnText(2),
+                   rows->ColumnText(3), rows->ColumnText(4)});
+  }
 }
 
 }  // namespace journeyd::storage

@@ -35,10 +35,19 @@ class SqliteStore final : public Store {
   Status ScanIdentifiers(
       const std::function<void(std::string, std::string, int64_t)>& visit) override;
   Status ScanSeparations(const std::function<void(int64_t, int64_t)>& visit) override;
+  Result<int64_t> MaxProfileId() override;
   Status ScanProfileRecords(const std::function<void(const ProfileRecordRow&)>& visit) override;
   Result<int64_t> ResolveProfile(int64_t profile_id) override;
   Result<int64_t> FindProfileByIdentifier(std::string_view type, std::string_view value) override;
   Result<ProfileDetail> ReadProfile(int64_t profile_id) override;
+  Result<std::vector<StoredRecord>> ReadProfileRecords(int64_t profile_id) override;
+  Result<std::vector<ReviewRow>> ListReviews(std::string_view status, int64_t before_id,
+                                             int limit) override;
+  Result<ReviewRow> ReadReview(int64_t review_id) override;
+  Result<int64_t> QueueIdentityAction(const IdentityAction& action, TimePoint now) override;
+  Result<std::vector<IdentityAction>> ReadPendingIdentityActions() override;
+  Result<IdentityAction> ReadIdentityAction(int64_t id) override;
+  Status CommitIdentityAction(const IdentityActionOutcome& outcome) override;
   Result<std::vector<DataQualityIssue>> ListIssues(const IssueFilter& filter) override;
   Result<std::vector<IssueCount>> CountIssues(const IssueFilter& filter) override;
 
@@ -50,6 +59,7 @@ class SqliteStore final : public Store {
   Result<std::vector<AppendResult>> WriteIntake(const IntakeBatch& batch);
   // REQUIRES: mu_ held, inside a transaction.
   Status WriteIdentity(const IdentityBatch& batch);
+  Status WriteIdentityAction(const IdentityActionOutcome& outcome);
 
   struct IntakeStatements {
     SqliteStatement insert_event;

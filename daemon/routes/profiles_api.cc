@@ -1,0 +1,277 @@
+#include "daemon/routes/profiles_api.h"
+
+#include <boost/json.hpp>
+#include <charconv>
+#include <chrono>
+#include <thread>
+
+#include "daemon/routes/auth.h"
+#include "daemon/routes/query_params.h"
+#include "daemon/server/http_errors.h"
+#include "engine/base/time_format.h"
+#include "engine/identity/golden_record.h"
+#include "engine/mapping/normalize.h"
+
+namespace journeyd::routes {
+
+namespace http = server::http;
+namespace json = boost::json;
+
+namespace {
+
+constexpr auto kActionWait = std::chrono::seconds(5);
+
+std::optional<int64_t> ParseId(std::string_view text) {
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < 1) return std::nullopt;
+  return value;
+}
+
+json::object GoldenJson(storage::Store& store, const config::Config& config, int64_t profile) {
+  json::object golden;
+  auto stored = store.ReadProfileRecords(profile);
+  if (!stored.ok()) return golden;
+  std::vector<std::pair<int64_t, CanonicalRecord>> records;
+  for (const storage::StoredRecord& r : *stored) {
+    boost::system::error_code ec;
+    auto parsed = json::parse(r.json, ec);
+    if (ec) continue;
+    auto record = CanonicalRecordFromJson(parsed);
+    if (record.ok()) records.emplace_back(r.id, std::move(*record));
+  }
+  for (const auto& [field, value] :
+       identity::GoldenRecordOf(records, identity::MakeSurvivorshipPolicy(config.identity.survivorship))) {
+    golden[field] = {{"value", value.value},
+                     {"source", value.source},
+                     {"record_id", value.record_id},
+                     {"observed_at", FormatIso8601(value.observed_at)},
+                     {"rule", identity::SurvivorshipRuleName(value.rule)},
+                     {"owned", value.owned},
+                     {"supporting", value.supporting}};
+  }
+  return golden;
+}
+
+json::object ReviewJson(const storage::ReviewRow& r) {
+  return {{"id", r.id},
+          {"profile_a", r.profile_a},
+          {"profile_b", r.profile_b},
+          {"record_id", r.record_id},
+          {"probability", r.probability},
+          {"details", r.details},
+          {"status", r.status},
+          {"created_at", FormatIso8601(r.created_at)}};
+}
+
+void RespondProfile(server::RequestContext& ctx, const server::Respond& respond,
+                    storage::Store& store, const config::Config& config, Result<int64_t> found) {
+  if (found.ok()) found = store.ResolveProfile(*found);
+  if (!found.ok()) {
+    respond(server::ErrorResponse(ctx.request, found.error()));
+    return;
+  }
+  auto detail = store.ReadProfile(*found);
+  if (!detail.ok()) {
+    respond(server::ErrorResponse(ctx.request, detail.error()));
+    return;
+  }
+  json::array identifiers, records, merges, reviews, absorbed;
+  for (const auto& [type, value] : detail->identifiers) {
+    identifiers.push_back({{"type", type}, {"value", value}});
+  }
+  for (const auto& r : detail->records) {
+    records.push_back({{"record_id", r.record_id},
+                       {"source", r.source},
+                       {"external_id", r.external_id},
+                       {"event_type", r.event_type},
+                       {"occurred_at", FormatIso8601(r.occurred_at)}});
+  }
+  for (const auto& m : detail->merges) {
+    json::object o{{"id", m.id},       {"into", m.into},       {"from", m.from},
+                   {"rule", m.rule},   {"details", m.details}, {"at", FormatIso8601(m.at)}};
+    if (!m.identifier_type.empty()) {
+      o["identifier"] = {{"type", m.identifier_type}, {"value", m.identifier_value}};
+    }
+    if (m.record_id != 0) o["record_id"] = m.record_id;
+    if (m.rule == "fuzzy" || m.rule == "review") o["probability"] = m.probability;
+    merges.push_back(std::move(o));
+  }
+  for (const auto& r : detail->reviews) reviews.push_back(ReviewJson(r));
+  for (int64_t id : detail->absorbed) absorbed.push_back(id);
+  respond(server::JsonResponse(
+      ctx.request, http::status::ok,
+      {{"id", detail->id},
+       {"created_at", FormatIso8601(detail->created_at)},
+       {"updated_at", FormatIso8601(detail->updated_at)},
+       {"absorbed", std::move(absorbed)},
+       {"identifiers", std::move(identifiers)},
+       {"golden", GoldenJson(store, config, detail->id)},
+       {"records", std::move(records)},
+       {"merges", std::move(merges)},
+       {"reviews", std::move(reviews)}}));
+}
+
+json::object ActionJson(const storage::IdentityAction& a) {
+  return {{"id", a.id}, {"status", a.status}, {"result", a.result}};
+}
+
+// Queues the action, then waits on a thread of its own (never an I/O thread) for the identity
+// stage to carry it out: 200 when done, 409 when refused, 202 while still pending.
+void QueueAndWait(server::RequestContext& ctx, server::Respond respond, storage::Store& store,
+                  const storage::IdentityAction& action) {
+  auto id = store.QueueIdentityAction(action, std::chrono::system_clock::now());
+  if (!id.ok()) {
+    respond(server::ErrorResponse(ctx.request, id.error()));
+    return;
+  }
+  // The response must be built from the request after the handler returned: copy what it uses.
+  auto request = std::make_shared<server::HttpRequest>(ctx.request);
+  std::thread([&store, respond = std::move(respond), request, action_id = *id] {
+    const auto deadline = std::chrono::steady_clock::now() + kActionWait;
+    while (true) {
+      auto current = store.ReadIdentityAction(action_id);
+      if (!current.ok()) {
+        respond(server::ErrorResponse(*request, current.error()));
+        return;
+      }
+      if (current->status != "pending" || std::chrono::steady_clock::now() >= deadline) {
+        const http::status status = current->status == "done"     ? http::status::ok
+                                    : current->status == "failed" ? http::status::conflict
+                                                                  : http::status::accepted;
+        respond(server::JsonResponse(*request, status, {{"action", ActionJson(*current)}}));
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }).detach();
+}
+
+}  // namespace
+
+void AddProfilesApi(server::Router& router, const ConfigHolder& config, storage::Store& store) {
+  router.Add(http::verb::get, "/api/v1/profiles/{id}",
+             [&config, &store](server::RequestContext& ctx, server::Respond respond) {
+               auto current = config.Get();
+               if (!Authorize(ctx.request, *current, Role::kRead, respond)) return;
+               auto id = ParseId(ctx.params.find("id")->second);
+               if (!id) {
+                 respond(server::ErrorResponse(ctx.request,
+                                               InvalidArgument("a profile id is a number")));
+                 return;
+               }
+               RespondProfile(ctx, respond, store, *current, *id);
+             });
+
+  router.Add(http::verb::get, "/api/v1/profiles",
+             [&config, &store](server::RequestContext& ctx, server::Respond respond) {
+               auto current = config.Get();
+               if (!Authorize(ctx.request, *current, Role::kRead, respond)) return;
+               Result<int64_t> found = InvalidArgument("give email= or phone=");
+               if (auto email = QueryParam(ctx.query, "email")) {
+                 auto normalized = mapping::NormalizeEmail(*email);
+                 found = normalized ? store.FindProfileByIdentifier("email", *normalized)
+                                    : Result<int64_t>(InvalidArgument("not an email address"));
+               } else if (auto phone = QueryParam(ctx.query, "phone")) {
+                 auto normalized =
+                     mapping::NormalizePhone(*phone, QueryParam(ctx.query, "region").value_or(""));
+                 found = normalized ? store.FindProfileByIdentifier("phone", *normalized)
+                                    : Result<int64_t>(InvalidArgument(
+                                          "not a valid phone number (without +CC, add region=)"));
+               }
+               RespondProfile(ctx, respond, store, *current, std::move(found));
+             });
+
+  router.Add(http::verb::post, "/api/v1/profiles/{id}/split",
+             [&config, &store](server::RequestContext& ctx, server::Respond respond) {
+               auto current = config.Get();
+               if (!Authorize(ctx.request, *current, Role::kAdmin, respond)) return;
+               auto id = ParseId(ctx.params.find("id")->second);
+               boost::system::error_code ec;
+               const json::value body = json::parse(ctx.request.body(), ec);
+               const json::array* list = nullptr;
+               if (!ec && body.is_object()) {
+                 if (const auto* r = body.as_object().if_contains("records")) list = r->if_array();
+               }
+               storage::IdentityAction action;
+               action.kind = storage::IdentityActionKind::kSplit;
+               bool valid = id.has_value() && list != nullptr && !list->empty();
+               if (valid) {
+                 action.profile_id = *id;
+                 for (const json::value& v : *list) {
+                   if (!v.is_int64() || v.as_int64() < 1) valid = false;
+                   if (v.is_int64()) action.records.push_back(v.as_int64());
+                 }
+               }
+               if (!valid) {
+                 respond(server::ErrorResponse(
+                     ctx.request,
+                     InvalidArgument("POST a JSON body {\"records\": [record ids]} to "
+                                     "/api/v1/profiles/{id}/split")));
+                 return;
+               }
+               QueueAndWait(ctx, std::move(respond), store, action);
+             });
+
+  router.Add(http::verb::get, "/api/v1/reviews",
+             [&config, &store](server::RequestContext& ctx, server::Respond respond) {
+               auto current = config.Get();
+               if (!Authorize(ctx.request, *current, Role::kRead, respond)) return;
+               const std::string status = QueryParam(ctx.query, "status").value_or("open");
+               if (status != "open" && status != "accepted" && status != "rejected" &&
+                   status != "all") {
+                 respond(server::ErrorResponse(
+                     ctx.request, InvalidArgument("status must be open, accepted, rejected or all")));
+                 return;
+               }
+               int64_t before = 0;
+               if (auto b = QueryParam(ctx.query, "before")) before = ParseId(*b).value_or(0);
+               auto reviews = store.ListReviews(status == "all" ? "" : status, before, 100);
+               if (!reviews.ok()) {
+                 respond(server::ErrorResponse(ctx.request, reviews.error()));
+                 return;
+               }
+               json::array items;
+               for (const auto& r : *reviews) items.push_back(ReviewJson(r));
+               respond(server::JsonResponse(ctx.request, http::status::ok,
+                                            {{"reviews", std::move(items)}}));
+             });
+
+  for (const char* verb : {"accept", "reject"}) {
+    const bool accept = std::string_view(verb) == "accept";
+    router.Add(http::verb::post, std::string("/api/v1/reviews/{id}/") + verb,
+               [&config, &store, accept](server::RequestContext& ctx, server::Respond respond) {
+                 auto current = config.Get();
+                 if (!Authorize(ctx.request, *current, Role::kAdmin, respond)) return;
+                 auto id = ParseId(ctx.params.find("id")->second);
+                 if (!id) {
+                   respond(server::ErrorResponse(ctx.request,
+                                                 InvalidArgument("a review id is a number")));
+                   return;
+                 }
+                 storage::IdentityAction action;
+                 action.kind = accept ? storage::IdentityActionKind::kAcceptReview
+                                      : storage::IdentityActionKind::kRejectReview;
+                 action.review_id = *id;
+                 QueueAndWait(ctx, std::move(respond), store, action);
+               });
+  }
+
+  router.Add(http::verb::get, "/api/v1/identity-actions/{id}",
+             [&config, &store](server::RequestContext& ctx, server::Respond respond) {
+               auto current = config.Get();
+               if (!Authorize(ctx.request, *current, Role::kRead, respond)) return;
+               auto id = ParseId(ctx.params.find("id")->second);
+               auto action = id ? store.ReadIdentityAction(*id)
+                                : Result<storage::IdentityAction>(
+                                      InvalidArgument("an action id is a number"));
+               if (!action.ok()) {
+                 respond(server::ErrorResponse(ctx.request, action.error()));
+                 return;
+               }
+               respond(server::JsonResponse(ctx.request, http::status::ok,
+                                            {{"action", ActionJson(*action)}}));
+             });
+}
+
+}  // namespace journeyd::routes

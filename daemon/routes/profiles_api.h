@@ -1,0 +1,16 @@
+// The identity admin API: profiles with their identifiers, golden record and provenance,
+// source records and merge history; the possible-duplicate reviews; and the admin decisions
+// (accept or reject a review, split a profile). Decisions are queued in the store and carried
+// out by the identity stage, which owns the graph; the handler waits briefly for the outcome
+// and otherwise answers 202 with the action to poll.
+#pragma once
+
+#include "daemon/config_holder.h"
+#include "daemon/server/router.h"
+#include "engine/storage/store.h"
+
+namespace journeyd::routes {
+
+void AddProfilesApi(server::Router& router, const ConfigHolder& config, storage::Store& store);
+
+}  // namespace journeyd::routes
