@@ -182,7 +182,10 @@ const StructSpec<IdentifierRule>& IdentifierRule::Spec() {
                   AtLeast(0))
         .Optional("unique", &IdentifierRule::unique,
                   "Profiles holding different values of this type never merge (max_per_profile: 1 "
-                  "implies it).");
+                  "implies it).")
+        .Optional("verify", &IdentifierRule::verify,
+                  "Link through this type only when no fuzzy veto field (identity.fuzzy.veto) "
+                  "disagrees with the profile: for shared household phones and family emails.");
     return s;
   }();
   return *spec;
@@ -239,7 +242,11 @@ const StructSpec<FuzzySettings>& FuzzySettings::Spec() {
                   })
         .Optional("max_block", &FuzzySettings::max_block,
                   "Keys shared by more records than this are skipped as too common.", AtLeast(2))
-        .Optional("fields", &FuzzySettings::fields, "The fields compared, each with a comparator.");
+        .Optional("fields", &FuzzySettings::fields, "The fields compared, each with a comparator.")
+        .Optional("veto", &FuzzySettings::veto,
+                  "Compared fields that, when all of them disagree outright (both sides present, "
+                  "level 0), stop an automatic merge; the pair may still go to review. E.g. "
+                  "[first_name, birth_date] keeps housemates apart.");
     return s;
   }();
   return *spec;
@@ -307,6 +314,13 @@ const StructSpec<IdentitySettings>& IdentitySettings::Spec() {
                     if (!f.enabled) return std::nullopt;
                     if (f.fields.empty()) return "fuzzy matching needs at least one field";
                     if (f.blocking.empty()) return "fuzzy matching needs at least one blocking rule";
+                    for (const std::string& vetoed : f.veto) {
+                      bool compared = false;
+                      for (const FuzzyField& field : f.fields) compared |= field.field == vetoed;
+                      if (!compared) {
+                        return "veto names '" + vetoed + "', which is not one of the fields";
+                      }
+                    }
                     for (const FuzzyField& field : f.fields) {
                       const int levels = identity::LevelCount(field.compare);
                       if (!field.m.empty() && static_cast<int>(field.m.size()) != levels) {

@@ -119,6 +119,9 @@ struct IdentifierRule {
   // Two profiles holding different values of a unique type are never merged (implied by
   // max_per_profile: 1).
   bool unique = false;
+  // Link through this type only when the fuzzy model's veto fields do not disagree with the
+  // profile: a household landline or family email is shared, a first name is not.
+  bool verify = false;
   static const StructSpec<IdentifierRule>& Spec();
 };
 
@@ -146,6 +149,10 @@ struct FuzzySettings {
   // Keys shared by more records than this are too common to block on ("smith"); skipped.
   int max_block = 200;
   std::vector<FuzzyField> fields;
+  // Fields that must not all disagree outright for an automatic merge: a household shares a
+  // surname, an address and a phone, not a first name and a birth date. A vetoed pair can
+  // still be reviewed.
+  std::vector<std::string> veto;
   static const StructSpec<FuzzySettings>& Spec();
 };
 

@@ -36,8 +36,37 @@ ProfileId IdentityGraph::NewProfile() {
 uint32_t IdentityGraph::InternIdentifier(const Identity& identity) {
   const auto [it, inserted] =
       identifier_index_.emplace(IdentifierKey(identity), static_cast<uint32_t>(identifiers_.size()));
-  if (inserted) identifiers_.push_back({identity, 0});
+  if (inserted) {
+    auto [type, fresh] = constrained_index_.emplace(identity.type, -1);
+    if (fresh) {
+      const IdentifierPolicy& policy = rules_.PolicyFor(identity.type);
+      if (policy.unique || policy.max_per_profile > 0) {
+        type->second = static_cast<int32_t>(constrained_types_.size());
+        constrained_types_.push_back(&policy);
+      }
+    }
+    identifiers_.push_back({identity, 0, type->second});
+  }
   return it->second;
+}
+
+void IdentityGraph::Count(Profile& profile, uint32_t identifier, int delta) {
+  const int32_t type = identifiers_[identifier].constrained_type;
+  if (type < 0) return;
+  for (auto& [t, n] : profile.constrained) {
+    if (t == type) {
+      n = static_cast<uint32_t>(static_cast<int64_t>(n) + delta);
+      return;
+    }
+  }
+  if (delta > 0) profile.constrained.emplace_back(static_cast<uint16_t>(type), delta);
+}
+
+uint32_t IdentityGraph::CountOf(const Profile& profile, int32_t constrained_type) {
+  for (const auto& [t, n] : profile.constrained) {
+    if (t == constrained_type) return n;
+  }
+  return 0;
 }
 
 uint32_t IdentityGraph::AddRecordState(const RecordInput& record, ProfileId profile) {
@@ -62,20 +91,19 @@ std::optional<std::string> IdentityGraph::MergeConflict(ProfileId a, ProfileId b
   if (pa->second.kept_apart.count(b) > 0) {
     return "an admin keeps profiles " + Id(a) + " and " + Id(b) + " apart";
   }
-  // Distinct values per type across both; identifiers are interned, so indexes compare values.
-  std::map<std::string_view, int> per_type;
-  for (const auto* profile : {&pa->second, &pb->second}) {
-    for (uint32_t i : profile->identifiers) ++per_type[identifiers_[i].identity.type];
-  }
-  for (const auto& [type, count] : per_type) {
-    const IdentifierPolicy& policy = rules_.PolicyFor(type);
-    if (policy.unique && count > 1) {
-      return "profiles " + Id(a) + " and " + Id(b) + " hold different " + std::string(type) +
-             " values, and " + std::string(type) + " is unique";
+  // An identifier has one owner, so the two profiles' values are all distinct: counts add up.
+  for (const auto& [type, count_a] : pa->second.constrained) {
+    const uint32_t count_b = CountOf(pb->second, type);
+    if (count_a == 0 || count_b == 0) continue;
+    const IdentifierPolicy& policy = *constrained_types_[type];
+    const uint32_t count = count_a + count_b;
+    if (policy.unique) {
+      return "profiles " + Id(a) + " and " + Id(b) + " hold different " + policy.type +
+             " values, and " + policy.type + " is unique";
     }
-    if (policy.max_per_profile > 0 && count > policy.max_per_profile) {
+    if (policy.max_per_profile > 0 && count > static_cast<uint32_t>(policy.max_per_profile)) {
       return "together profiles " + Id(a) + " and " + Id(b) + " would hold " +
-             std::to_string(count) + " " + std::string(type) + " values, above max_per_profile " +
+             std::to_string(count) + " " + policy.type + " values, above max_per_profile " +
              std::to_string(policy.max_per_profile);
     }
   }
@@ -84,21 +112,36 @@ std::optional<std::string> IdentityGraph::MergeConflict(ProfileId a, ProfileId b
 
 std::optional<std::string> IdentityGraph::AttachConflict(ProfileId profile,
                                                          uint32_t identifier) const {
-  const std::string& type = identifiers_[identifier].identity.type;
-  const IdentifierPolicy& policy = rules_.PolicyFor(type);
-  if (!policy.unique && policy.max_per_profile == 0) return std::nullopt;
-  int count = 0;
-  for (uint32_t i : profiles_.at(profile).identifiers) {
-    count += identifiers_[i].identity.type == type;
-  }
+  const int32_t type = identifiers_[identifier].constrained_type;
+  if (type < 0) return std::nullopt;
+  const IdentifierPolicy& policy = *constrained_types_[type];
+  const uint32_t count = CountOf(profiles_.at(profile), type);
   if (policy.unique && count >= 1) {
-    return "profile " + Id(profile) + " already holds another " + type + ", which is unique";
+    return "profile " + Id(profile) + " already holds another " + policy.type +
+           ", which is unique";
   }
-  if (policy.max_per_profile > 0 && count >= policy.max_per_profile) {
-    return "profile " + Id(profile) + " already holds " + std::to_string(count) + " " + type +
-           " values (max_per_profile " + std::to_string(policy.max_per_profile) + ")";
+  if (policy.max_per_profile > 0 && count >= static_cast<uint32_t>(policy.max_per_profile)) {
+    return "profile " + Id(profile) + " already holds " + std::to_string(count) + " " +
+           policy.type + " values (max_per_profile " + std::to_string(policy.max_per_profile) +
+           ")";
   }
   return std::nullopt;
+}
+
+bool IdentityGraph::Verified(ProfileId profile, const Identity& identity,
+                             const MatchValues& values) const {
+  if (model_ == nullptr || values.empty() || !rules_.PolicyFor(identity.type).verify) return true;
+  const auto it = profiles_.find(profile);
+  if (it == profiles_.end()) return true;
+  // Any record of the profile that does not veto is enough; a bounded look keeps a big profile
+  // cheap (its records agree with each other, or they would not be one profile).
+  constexpr size_t kLook = 32;
+  const auto& records = it->second.records;
+  for (size_t i = 0; i < records.size() && i < kLook; ++i) {
+    const MatchValues& other = records_[records[records.size() - 1 - i]].match;
+    if (other.empty() || model_->Vetoed(model_->Score(values, other)) == nullptr) return true;
+  }
+  return false;
 }
 
 void IdentityGraph::Absorb(ProfileId into, ProfileId from) {
@@ -108,6 +151,16 @@ void IdentityGraph::Absorb(ProfileId into, ProfileId from) {
   Profile& target = Get(into);
   for (uint32_t r : source.records) records_[r].profile = into;
   for (uint32_t i : source.identifiers) identifiers_[i].owner = into;
+  for (const auto& [type, n] : source.constrained) {
+    bool found = false;
+    for (auto& [t, m] : target.constrained) {
+      if (t == type) {
+        m += n;
+        found = true;
+      }
+    }
+    if (!found) target.constrained.emplace_back(type, n);
+  }
   target.records.insert(target.records.end(), source.records.begin(), source.records.end());
   target.identifiers.insert(target.identifiers.end(), source.identifiers.begin(),
                             source.identifiers.end());
@@ -142,9 +195,22 @@ Resolution IdentityGraph::Add(const RecordInput& input) {
     return rules_.PolicyFor(a.type).priority < rules_.PolicyFor(b.type).priority;
   });
 
+  // The anchor is the owner of the most trusted known identifier that passes verification;
+  // identifiers that fail it stay out of this record's resolution.
   ProfileId anchor = 0;
-  for (const Identity& identity : identities) {
-    if ((anchor = OwnerOf(identity)) != 0) break;
+  for (auto it = identities.begin(); it != identities.end();) {
+    const ProfileId owner = OwnerOf(*it);
+    if (owner != 0 && !Verified(owner, *it, input.match)) {
+      resolution.issues.push_back(
+          {"identity_verify_failed",
+           "record " + std::to_string(input.id) + " shares a " + it->type + " with profile " +
+               Id(owner) + " but is not linked through it: a veto field disagrees",
+           input.id});
+      it = identities.erase(it);
+      continue;
+    }
+    if (anchor == 0 && owner != 0) anchor = owner;
+    ++it;
   }
   if (anchor == 0) {
     anchor = NewProfile();
@@ -184,6 +250,7 @@ Resolution IdentityGraph::Add(const RecordInput& input) {
     }
     identifiers_[identifier].owner = anchor;
     Get(anchor).identifiers.push_back(identifier);
+    Count(Get(anchor), identifier, +1);
     resolution.attached.push_back(state.identity);
   }
 
@@ -233,9 +300,11 @@ void IdentityGraph::MatchFuzzy(uint32_t record, Resolution& resolution) {
     const ProfileId current = records_[record].profile;
     const ProfileId other = records_[candidate.record].profile;  // may have merged meanwhile
     if (other == current) continue;
-    const std::string details = model_->Explain(candidate.score) + "; compared with record " +
-                                std::to_string(records_[candidate.record].id);
-    if (candidate.score.probability >= model_->auto_merge()) {
+    std::string details = model_->Explain(candidate.score) + "; compared with record " +
+                          std::to_string(records_[candidate.record].id);
+    const std::string* vetoed = model_->Vetoed(candidate.score);
+    if (vetoed != nullptr) details += "; not merged automatically: " + *vetoed + " disagrees";
+    if (candidate.score.probability >= model_->auto_merge() && vetoed == nullptr) {
       if (MergeConflict(current, other)) continue;  // the rules say these are different people
       const ProfileId into = std::min(current, other);
       const ProfileId from = std::max(current, other);
@@ -288,6 +357,7 @@ void IdentityGraph::RestoreIdentifier(const Identity& identifier, ProfileId prof
   if (identifiers_[index].owner == profile) return;
   identifiers_[index].owner = profile;
   Get(profile).identifiers.push_back(index);
+  Count(Get(profile), index, +1);
 }
 
 void IdentityGraph::RestoreSeparation(ProfileId a, ProfileId b) { Separate(a, b); }
@@ -367,6 +437,8 @@ std::optional<IdentityGraph::Split> IdentityGraph::SplitProfile(
     } else {
       identifiers_[i].owner = fresh;
       new_profile.identifiers.push_back(i);
+      Count(old_profile, i, -1);
+      Count(new_profile, i, +1);
       split.moved_identifiers.push_back(identifiers_[i].identity);
     }
   }

@@ -119,6 +119,9 @@ class IdentityGraph {
   struct Profile {
     std::vector<uint32_t> records;     // dense record indexes
     std::vector<uint32_t> identifiers; // indexes into identifiers_
+    // How many identifiers of each constrained type (unique or limited) it holds, so a merge
+    // check costs the number of such types, not the size of the profiles.
+    std::vector<std::pair<uint16_t, uint32_t>> constrained;
     std::set<ProfileId> kept_apart;
   };
   struct RecordState {
@@ -130,9 +133,13 @@ class IdentityGraph {
   struct IdentifierState {
     Identity identity;
     ProfileId owner = 0;
+    int32_t constrained_type = -1;  // index into constrained_types_, or -1
   };
 
   Profile& Get(ProfileId id);
+  // Adds `delta` to the profile's count of the identifier's type, if that type is constrained.
+  void Count(Profile& profile, uint32_t identifier, int delta);
+  static uint32_t CountOf(const Profile& profile, int32_t constrained_type);
   ProfileId NewProfile();
   uint32_t InternIdentifier(const Identity& identity);
   uint32_t AddRecordState(const RecordInput& record, ProfileId profile);
@@ -140,6 +147,9 @@ class IdentityGraph {
   std::optional<std::string> MergeConflict(ProfileId a, ProfileId b) const;
   // Why `profile` may not take `identifier`, or nullopt.
   std::optional<std::string> AttachConflict(ProfileId profile, uint32_t identifier) const;
+  // For identifier types with `verify`: false when a veto field of `values` disagrees with
+  // every record of `profile` that has it (a housemate, not the customer).
+  bool Verified(ProfileId profile, const Identity& identity, const MatchValues& values) const;
   // Moves everything of `from` into `into` and retires `from`.
   void Absorb(ProfileId into, ProfileId from);
   void Index(uint32_t record_index);
@@ -150,6 +160,8 @@ class IdentityGraph {
   std::vector<RecordState> records_;
   std::unordered_map<RecordId, uint32_t> record_index_;
   std::vector<IdentifierState> identifiers_;
+  std::vector<const IdentifierPolicy*> constrained_types_;
+  std::unordered_map<std::string, int32_t> constrained_index_;  // type -> index, -1: none
   std::unordered_map<std::string, uint32_t> identifier_index_;  // type '\x1f' value
   std::unordered_map<ProfileId, Profile> profiles_;
   size_t live_profiles_ = 0;

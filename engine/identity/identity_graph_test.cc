@@ -234,3 +234,57 @@ TEST_CASE("fuzzy merges respect unique identifiers", "[identity]") {
 
 }  // namespace
 }  // namespace journeyd::identity
+
+namespace journeyd::identity {
+namespace {
+
+TEST_CASE("a veto keeps housemates apart; verify stops a shared landline linking them",
+          "[identity]") {
+  config::IdentitySettings settings;
+  settings.identifiers = {{"email", 0, false, false}, {"phone", 3, false, true}};
+  settings.fuzzy.enabled = true;
+  settings.fuzzy.blocking = {{"last_name"}};
+  settings.fuzzy.fields = {{"first_name", ComparatorKind::kName, {}},
+                           {"last_name", ComparatorKind::kName, {}},
+                           {"birth_date", ComparatorKind::kDate, {}},
+                           {"postal_code", ComparatorKind::kPostcode, {}},
+                           {"address_line1", ComparatorKind::kAddress, {}}};
+  settings.fuzzy.veto = {"first_name", "birth_date"};
+  IdentityRules rules(settings);
+  MatchModel model(settings.fuzzy);
+  IdentityGraph graph(rules, &model);
+  const auto person = [](std::string first, std::string born) {
+    CanonicalRecord r;
+    r.traits.fields = {{"first_name", std::move(first)}, {"last_name", "Okafor"},
+                       {"birth_date", std::move(born)}, {"postal_code", "2602"},
+                       {"address_line1", "12 Pinkerton Circuit"}};
+    return r;
+  };
+  const auto add = [&](RecordId id, CanonicalRecord r, std::vector<Identity> ids) {
+    r.identities = std::move(ids);
+    return graph.Add(RecordInput{id, r.identities, model.ValuesOf(r)});
+  };
+  const Resolution mother = add(1, person("Ngozi", "1961-02-03"), {Phone("+61262000001")});
+  // Same surname, address and landline; another first name and birth date: another person.
+  const Resolution son = add(2, person("Chidi", "1994-11-30"), {Phone("+61262000001")});
+  CHECK(son.profile != mother.profile);
+  CHECK(son.merges.empty());
+  REQUIRE(son.issues.size() == 1);
+  CHECK(son.issues[0].kind == "identity_verify_failed");
+  CHECK(graph.OwnerOf(Phone("+61262000001")) == mother.profile);
+  // The mother again, nickname-free and with her email: joins by phone (verified) and fuzzily.
+  const Resolution again = add(3, person("Ngozi", "1961-02-03"),
+                               {Phone("+61262000001"), Email("ngozi@example.com")});
+  CHECK(again.profile == mother.profile);
+  CHECK(again.issues.empty());
+  // A first name swapped with the surname but the same birth date is not vetoed.
+  CanonicalRecord swapped = person("Okafor", "1961-02-03");
+  swapped.traits.fields["last_name"] = "Ngozi";
+  const MatchScore score = model.Score(model.ValuesOf(swapped), model.ValuesOf(person("Ngozi", "1961-02-03")));
+  CHECK(model.Vetoed(score) == nullptr);
+  CHECK(model.Vetoed(model.Score(model.ValuesOf(person("Chidi", "1994-11-30")),
+                                 model.ValuesOf(person("Ngozi", "1961-02-03")))) != nullptr);
+}
+
+}  // namespace
+}  // namespace journeyd::identity

@@ -26,6 +26,7 @@ IdentityRules::IdentityRules(const config::IdentitySettings& settings) {
     policy.priority = priority++;
     policy.max_per_profile = rule.max_per_profile;
     policy.unique = rule.unique || rule.max_per_profile == 1;
+    policy.verify = rule.verify;
     policies_.emplace(rule.type, std::move(policy));
   }
   unlisted_.priority = priority;

@@ -24,6 +24,7 @@ struct IdentifierPolicy {
   int priority = 0;         // 0 is the most trusted; unlisted types rank after every listed one
   int max_per_profile = 0;  // 0: unlimited
   bool unique = false;      // profiles with different values never merge
+  bool verify = false;      // links only when the fuzzy veto fields agree
 };
 
 class IdentityRules {

@@ -98,6 +98,11 @@ MatchModel::MatchModel(const config::FuzzySettings& settings)
     }
     fields_.push_back(std::move(field));
   }
+  for (const std::string& name : settings.veto) {
+    for (size_t i = 0; i < fields_.size(); ++i) {
+      if (fields_[i].name == name) veto_.push_back(i);
+    }
+  }
   const auto index_of = [this](const std::string& name) {
     for (size_t i = 0; i < fields_.size(); ++i) {
       if (fields_[i].name == name) return i;
@@ -184,6 +189,19 @@ MatchScore MatchModel::Score(const MatchValues& a, const MatchValues& b) const {
   score.weight = weight;
   score.probability = 1.0 / (1.0 + std::exp2(-weight));
   return score;
+}
+
+const std::string* MatchModel::Vetoed(const MatchScore& score) const {
+  // Vetoed when every veto field both sides have disagrees outright: a first name alone may be
+  // swapped with the surname or be a nickname, but a different first name and a different
+  // birth date are a different person.
+  const std::string* first = nullptr;
+  for (size_t i : veto_) {
+    if (i >= score.levels.size() || score.levels[i] == kMissing) continue;
+    if (score.levels[i] != 0) return nullptr;
+    if (first == nullptr) first = &fields_[i].name;
+  }
+  return first;
 }
 
 std::string MatchModel::Explain(const MatchScore& score) const {

@@ -55,6 +55,9 @@ class MatchModel {
   void Observe(const MatchValues& values);
 
   MatchScore Score(const MatchValues& a, const MatchValues& b) const;
+  // When every veto field that both sides have disagrees outright (level 0), the first of them;
+  // else nullptr. A vetoed pair is never merged automatically.
+  const std::string* Vetoed(const MatchScore& score) const;
   // "first_name exact (+9.6), birth_date day_month_swapped (+5.1), postal_code disagree (-4.3)"
   std::string Explain(const MatchScore& score) const;
 
@@ -70,6 +73,7 @@ class MatchModel {
   double ExactWeight(const Field& field, const std::string& value) const;
 
   std::vector<Field> fields_;
+  std::vector<size_t> veto_;  // field indexes
   std::vector<std::string> blocking_only_;  // fields blocked on but not compared
   std::vector<std::vector<BlockingPart>> blocking_;
   std::vector<std::vector<size_t>> blocking_fields_;  // per rule, per part: index into MatchValues
