@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <thread>
 
 #include "connectors/builtin.h"
 #include "daemon/commands/commands.h"
@@ -83,15 +84,31 @@ int Import(const GlobalOptions& global, const ImportOptions& options) {
   std::vector<RawEvent> events;  // owned here; batch.records point into it
   std::vector<std::string> issue_lines;
 
+  // Mapping and identity run on their own threads, as in the daemon, so parsing and writing
+  // the next rows overlaps with resolving the last ones; at the end the import waits until
+  // both have taken everything.
+  mapping.Start();
+  identity.Start();
   const auto drain = [&]() -> Status {
     while (true) {
-      auto mapped = mapping.RunOnce();
-      if (!mapped.ok()) return mapped.error();
-      auto resolved = identity.RunOnce();
-      if (!resolved.ok()) return resolved.error();
-      if (*mapped == 0 && *resolved == 0) return OkStatus();
+      auto pending = (*store)->CountPendingInbox();
+      if (!pending.ok()) return pending.error();
+      const auto mapped = mapping.counters();
+      if (*pending == 0 && identity.counters().records >= mapped.records) return OkStatus();
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   };
+  // Intake may run ahead of mapping, but not by more than a few batches: the inbox is durable,
+  // memory and the WAL are not unbounded.
+  const auto throttle = [&]() -> Status {
+    while (true) {
+      auto pending = (*store)->CountPendingInbox();
+      if (!pending.ok()) return pending.error();
+      if (*pending < static_cast<int64_t>(4 * kRowsPerBatch)) return OkStatus();
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  };
+
   const auto flush = [&]() -> Status {
     if (events.empty() && batch.rejections.empty()) return OkStatus();
     for (const RawEvent& event : events) {
@@ -109,7 +126,7 @@ int Import(const GlobalOptions& global, const ImportOptions& options) {
     }
     batch = {};
     events.clear();
-    return drain();
+    return throttle();
   };
 
   Status imported = source->webhook->ImportFile(
@@ -135,6 +152,9 @@ int Import(const GlobalOptions& global, const ImportOptions& options) {
         return OkStatus();
       });
   Status flushed = flush();
+  if (flushed.ok()) flushed = drain();
+  mapping.Stop();
+  identity.Stop();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
