@@ -157,6 +157,13 @@ TEST_CASE("journeyd check validates the shipped configs", "[cli]") {
                           DefaultTestEnvironment());
   INFO(good.output);
   CHECK(good.exit_code == 0);
+  // The benchmark configs too, with their mapping tests: a benchmark must not rot unnoticed.
+  for (const char* bench : {"bench/identity/febrl.yaml", "bench/identity/scale.yaml"}) {
+    auto checked = RunJourneyd({"check", "--config", (SourceDir() / bench).string()}, {});
+    INFO(checked.output);
+    CHECK(checked.exit_code == 0);
+    CHECK_THAT(checked.output, Catch::Contains("mapping tests passed"));
+  }
 
   TempDir dir;
   auto bad = RunJourneyd({"check", "--config",
