@@ -47,11 +47,13 @@ int main(int argc, char** argv) {
 
   journeyd::commands::ImportOptions import_options;
   CLI::App* import = app.add_subcommand(
-      "import", "Stream a CSV file through the whole pipeline as a csv source's rows");
+      "import", "Stream CSV files through the whole pipeline as a csv source's rows");
   add_globals(import);
-  import->add_option("--source", import_options.source, "Configured source name (type csv)")
-      ->required();
-  import->add_option("file", import_options.file, "The CSV file")->required();
+  import->add_option("--source", import_options.sources,
+                     "Configured source (type csv): once for all files, or once per file")
+      ->required()
+      ->allow_extra_args(false);  // `--source shop shop.csv`: the file is not a second source
+  import->add_option("files", import_options.files, "The CSV files")->required();
 
   journeyd::commands::ExportOptions export_options;
   CLI::App* export_command = app.add_subcommand(

@@ -24,8 +24,10 @@ struct MapOptions {
 };
 
 struct ImportOptions {
-  std::string source;  // a configured source that imports files (type csv)
-  std::string file;
+  // Configured sources that import files (type csv): one for every file, or one per file in
+  // order. One process for several files builds the identity graph once.
+  std::vector<std::string> sources;
+  std::vector<std::string> files;
 };
 
 struct ExportOptions {

@@ -36,20 +36,28 @@ int Import(const GlobalOptions& global, const ImportOptions& options) {
   if (global.data_dir) overrides.data_dir = global.data_dir;
   auto config = LoadForCommand(global, overrides, registry, clock);
   if (!config) return 1;
-  const config::SourceEntry* source = config->FindSource(options.source);
-  if (source == nullptr) {
-    std::cerr << "journeyd import: no source named '" << options.source << "' in "
-              << global.config_file.string() << "\n";
+  // One source for every file, or one source per file, in order.
+  if (options.sources.empty() || options.files.empty() ||
+      (options.sources.size() != 1 && options.sources.size() != options.files.size())) {
+    std::cerr << "journeyd import: give one --source for all files, or one per file (got "
+              << options.sources.size() << " for " << options.files.size() << " files)\n";
     return 2;
   }
-  std::ifstream in(options.file, std::ios::binary);
-  if (!in) {
-    std::cerr << "journeyd import: cannot read " << options.file << "\n";
-    return 2;
+  std::vector<const config::SourceEntry*> sources;
+  for (size_t i = 0; i < options.files.size(); ++i) {
+    const std::string& name = options.sources[options.sources.size() == 1 ? 0 : i];
+    const config::SourceEntry* source = config->FindSource(name);
+    if (source == nullptr) {
+      std::cerr << "journeyd import: no source named '" << name << "' in "
+                << global.config_file.string() << "\n";
+      return 2;
+    }
+    if (!std::ifstream(options.files[i], std::ios::binary)) {
+      std::cerr << "journeyd import: cannot read " << options.files[i] << "\n";
+      return 2;
+    }
+    sources.push_back(source);
   }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  const std::string text = buffer.str();
 
   auto lock = storage::DataDirLock::Acquire(config->data_dir);
   if (!lock.ok()) {
@@ -78,12 +86,12 @@ int Import(const GlobalOptions& global, const ImportOptions& options) {
     return 1;
   }
 
-  const auto started = std::chrono::steady_clock::now();
   ImportCounts counts;
   storage::IntakeBatch batch;
   std::vector<RawEvent> events;  // owned here; batch.records point into it
   std::vector<std::string> issue_lines;
-
+  const config::SourceEntry* source = nullptr;
+  std::string file;
   // Mapping and identity run on their own threads, as in the daemon, so parsing and writing
   // the next rows overlaps with resolving the last ones; at the end the import waits until
   // both have taken everything.
@@ -129,58 +137,69 @@ int Import(const GlobalOptions& global, const ImportOptions& options) {
     return throttle();
   };
 
-  Status imported = source->webhook->ImportFile(
-      text, [&](WebhookSource::ImportedRow&& row) -> Status {
-        ++counts.rows;
-        if (!row.event.ok()) {
-          ++counts.bad;
-          // The reader's message names the line already when the CSV itself is malformed.
-          std::string message = row.event.error().message;
-          if (message.rfind("line ", 0) != 0) {
-            message = "line " + std::to_string(row.line) + ": " + message;
+  int exit_code = 0;
+  for (size_t f = 0; f < options.files.size() && exit_code == 0; ++f) {
+    source = sources[f];
+    file = options.files[f];
+    std::ifstream in(file, std::ios::binary);
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    const std::string text = buffer.str();
+    const auto started = std::chrono::steady_clock::now();
+    counts = {};
+    issue_lines.clear();
+    Status imported = source->webhook->ImportFile(
+        text, [&](WebhookSource::ImportedRow&& row) -> Status {
+          ++counts.rows;
+          if (!row.event.ok()) {
+            ++counts.bad;
+            // The reader's message names the line already when the CSV itself is malformed.
+            std::string message = row.event.error().message;
+            if (message.rfind("line ", 0) != 0) {
+              message = "line " + std::to_string(row.line) + ": " + message;
+            }
+            if (issue_lines.size() < 20) issue_lines.push_back(message);
+            batch.rejections.push_back({source->name, storage::IntakeRejectionKind::kRejected,
+                                        "import_bad_row", file + ": " + message,
+                                        clock.Now()});
+          } else {
+            RawEvent event = std::move(*row.event);
+            event.received_at = clock.Now();
+            events.push_back(std::move(event));
           }
-          if (issue_lines.size() < 20) issue_lines.push_back(message);
-          batch.rejections.push_back({source->name, storage::IntakeRejectionKind::kRejected,
-                                      "import_bad_row", options.file + ": " + message,
-                                      clock.Now()});
-        } else {
-          RawEvent event = std::move(*row.event);
-          event.received_at = clock.Now();
-          events.push_back(std::move(event));
-        }
-        if (events.size() + batch.rejections.size() >= kRowsPerBatch) return flush();
-        return OkStatus();
-      });
-  Status flushed = flush();
-  if (flushed.ok()) flushed = drain();
+          if (events.size() + batch.rejections.size() >= kRowsPerBatch) return flush();
+          return OkStatus();
+        });
+    Status flushed = flush();
+    if (flushed.ok()) flushed = drain();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    for (const std::string& line : issue_lines) std::cerr << file << ": " << line << "\n";
+    if (counts.bad > static_cast<int64_t>(issue_lines.size())) {
+      std::cerr << "... and " << counts.bad - static_cast<int64_t>(issue_lines.size())
+                << " more bad rows (GET /api/v1/issues?kind=import_bad_row)\n";
+    }
+    const auto mapped = mapping.counters();
+    const auto resolved = identity.counters();
+    std::cerr << "journeyd import: " << file << ": " << counts.rows << " rows, " << counts.stored
+              << " new, " << counts.duplicates << " already imported, " << counts.bad
+              << " bad; " << mapped.records << " records mapped (" << mapped.issues
+              << " mapping issues); " << resolved.records << " resolved into "
+              << resolved.profiles << " profiles, " << resolved.merges << " merges, "
+              << resolved.reviews << " reviews, " << resolved.issues << " identity issues; "
+              << seconds << " s\n";
+    if (!imported.ok()) {
+      std::cerr << "journeyd import: " << file << ": " << imported.error().message
+                << " (the rows before it were imported)\n";
+      exit_code = 1;
+    } else if (!flushed.ok()) {
+      std::cerr << "journeyd import: " << flushed.error().message << "\n";
+      exit_code = 1;
+    }
+  }
   mapping.Stop();
   identity.Stop();
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-
-  for (const std::string& line : issue_lines) std::cerr << options.file << ": " << line << "\n";
-  if (counts.bad > static_cast<int64_t>(issue_lines.size())) {
-    std::cerr << "... and " << counts.bad - static_cast<int64_t>(issue_lines.size())
-              << " more bad rows (GET /api/v1/issues?kind=import_bad_row)\n";
-  }
-  const auto mapped = mapping.counters();
-  const auto resolved = identity.counters();
-  std::cerr << "journeyd import: " << options.file << ": " << counts.rows << " rows, "
-            << counts.stored << " new, " << counts.duplicates << " already imported, " << counts.bad
-            << " bad; " << mapped.records << " records mapped (" << mapped.issues
-            << " mapping issues); " << resolved.records << " resolved into " << resolved.profiles
-            << " profiles, " << resolved.merges << " merges, " << resolved.reviews
-            << " reviews, " << resolved.issues << " identity issues; " << seconds << " s\n";
-  if (!imported.ok()) {
-    std::cerr << "journeyd import: " << options.file << ": " << imported.error().message
-              << " (the rows before it were imported)\n";
-    return 1;
-  }
-  if (!flushed.ok()) {
-    std::cerr << "journeyd import: " << flushed.error().message << "\n";
-    return 1;
-  }
-  return 0;
+  return exit_code;
 }
 
 }  // namespace journeyd::commands

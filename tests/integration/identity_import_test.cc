@@ -283,3 +283,34 @@ TEST_CASE("the profiles and reviews API read and decide through the running daem
 
 }  // namespace
 }  // namespace journeyd::testing
+
+namespace journeyd::testing {
+namespace {
+
+TEST_CASE("journeyd import takes several files in one process, one source each", "[identity]") {
+  TempDir dir;
+  dir.Write("people.yaml", kMapping);
+  const auto config = dir.Write("journeyd.yaml", kConfig);
+  const auto first = dir.Write("a.csv", "id,email,crm_id,first,last,born\n"
+                                        "a1,kim@example.com,,Kim,Park,1985-06-07\n");
+  const auto second = dir.Write("b.csv", "id,email,crm_id,first,last,born\n"
+                                         "b1,kim@example.com,C-9,,,\n");
+  const std::string data = (dir.path() / "data").string();
+  const auto env = DefaultTestEnvironment();
+  auto mismatched = RunJourneyd({"import", "--config", config.string(), "--data-dir", data,
+                                 "--source", "people", "--source", "people", first.string()},
+                                env);
+  CHECK(mismatched.exit_code == 2);
+  CHECK_THAT(mismatched.output, Catch::Contains("one per file (got 2 for 1 files)"));
+  auto imported = RunJourneyd({"import", "--config", config.string(), "--data-dir", data,
+                               "--source", "people", first.string(), second.string()},
+                              env);
+  INFO(imported.output);
+  REQUIRE(imported.exit_code == 0);
+  CHECK_THAT(imported.output, Catch::Contains("a.csv: 1 rows, 1 new") &&
+                                  Catch::Contains("b.csv: 1 rows, 1 new") &&
+                                  Catch::Contains("2 resolved into 1 profiles"));
+}
+
+}  // namespace
+}  // namespace journeyd::testing
