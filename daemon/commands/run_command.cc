@@ -177,6 +177,8 @@ int Run(const GlobalOptions& global, const RunOptions& options) {
     // Every request answered so far was answered after its commit; this flushes the counters
     // of refused requests that are still queued.
     inbox.Stop();
+    // Requests waiting for an identity decision get their answer (the stage still runs).
+    routes::DrainProfilesApi();
     mapping_stage.Stop();
     identity_stage.Stop();
     if (Status s = (*store)->RecordStop(run->run_id, clock.Now()); !s.ok()) {

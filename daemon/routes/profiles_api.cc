@@ -1,5 +1,6 @@
 #include "daemon/routes/profiles_api.h"
 
+#include <atomic>
 #include <boost/json.hpp>
 #include <charconv>
 #include <chrono>
@@ -20,6 +21,10 @@ namespace json = boost::json;
 namespace {
 
 constexpr auto kActionWait = std::chrono::seconds(5);
+
+// Requests waiting for an action's outcome on threads of their own; DrainProfilesApi waits for
+// them to finish before the store goes away.
+std::atomic<int> g_waiting{0};
 
 std::optional<int64_t> ParseId(std::string_view text) {
   int64_t value = 0;
@@ -127,7 +132,11 @@ void QueueAndWait(server::RequestContext& ctx, server::Respond respond, storage:
   }
   // The response must be built from the request after the handler returned: copy what it uses.
   auto request = std::make_shared<server::HttpRequest>(ctx.request);
+  ++g_waiting;
   std::thread([&store, respond = std::move(respond), request, action_id = *id] {
+    struct Done {
+      ~Done() { --g_waiting; }
+    } done;
     const auto deadline = std::chrono::steady_clock::now() + kActionWait;
     while (true) {
       auto current = store.ReadIdentityAction(action_id);
@@ -148,6 +157,13 @@ void QueueAndWait(server::RequestContext& ctx, server::Respond respond, storage:
 }
 
 }  // namespace
+
+void DrainProfilesApi() {
+  const auto deadline = std::chrono::steady_clock::now() + kActionWait + std::chrono::seconds(1);
+  while (g_waiting.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
 
 void AddProfilesApi(server::Router& router, const ConfigHolder& config, storage::Store& store) {
   router.Add(http::verb::get, "/api/v1/profiles/{id}",

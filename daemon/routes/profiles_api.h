@@ -13,4 +13,8 @@ namespace journeyd::routes {
 
 void AddProfilesApi(server::Router& router, const ConfigHolder& config, storage::Store& store);
 
+// Waits until no request is still waiting for an identity action (each waits at most 5 s), so
+// the store can be closed under none of them. For shutdown, after the server stopped accepting.
+void DrainProfilesApi();
+
 }  // namespace journeyd::routes
