@@ -2,6 +2,7 @@
 // scans that rebuild its graph, and the reads behind export and explain.
 #include <algorithm>
 #include <optional>
+#include <unordered_set>
 
 #include <boost/json.hpp>
 
@@ -158,9 +159,11 @@ Status SqliteStore::WriteIdentity(const IdentityBatch& batch) {
     return s;
   };
 
+  std::unordered_set<int64_t> created, touched;
   for (const IdentityBatch::Step& step : batch.steps) {
     if (step.created_profile != 0) {
       if (Status s = writer.NewProfile(step.created_profile, now); !s.ok()) return s;
+      created.insert(step.created_profile);
     }
     for (const IdentityBatch::Merge& m : step.merges) {
       if (Status s = writer.Merge(m, step.record_id, now); !s.ok()) return s;
@@ -170,7 +173,8 @@ Status SqliteStore::WriteIdentity(const IdentityBatch& batch) {
         if (Status s = writer.Own(type, value, step.profile_id); !s.ok()) return s;
       }
       if (Status s = writer.Place(step.record_id, step.profile_id); !s.ok()) return s;
-      if (Status s = writer.Touch(step.profile_id, now); !s.ok()) return s;
+      // Profiles created in this batch already carry `now`; others are touched once below.
+      if (created.count(step.profile_id) == 0) touched.insert(step.profile_id);
     }
     for (const IdentityBatch::Review& r : step.reviews) {
       review->Bind(1, r.profile_a).Bind(2, r.profile_b).Bind(3, step.record_id)
@@ -187,6 +191,9 @@ Status SqliteStore::WriteIdentity(const IdentityBatch& batch) {
       issue->Bind(5, now);
       if (Status s = run(*issue); !s.ok()) return s;
     }
+  }
+  for (int64_t profile : touched) {
+    if (Status s = writer.Touch(profile, now); !s.ok()) return s;
   }
   cursor->Bind(1, kIdentityStage).Bind(2, batch.cursor);
   return run(*cursor);
