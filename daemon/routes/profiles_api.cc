@@ -235,9 +235,10 @@ void AddProfilesApi(server::Router& router, const ConfigHolder& config, storage:
                if (!Authorize(ctx.request, *current, Role::kRead, respond)) return;
                const std::string status = QueryParam(ctx.query, "status").value_or("open");
                if (status != "open" && status != "accepted" && status != "rejected" &&
-                   status != "all") {
+                   status != "merged" && status != "all") {
                  respond(server::ErrorResponse(
-                     ctx.request, InvalidArgument("status must be open, accepted, rejected or all")));
+                     ctx.request,
+                     InvalidArgument("status must be open, accepted, rejected, merged or all")));
                  return;
                }
                int64_t before = 0;

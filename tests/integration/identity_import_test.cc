@@ -176,7 +176,7 @@ identity:
 constexpr const char* kReviewCsv =
     "id,email,crm_id,first,last,born\n"
     "r1,ann@example.com,,Ann,Lee,1970-05-05\n"
-    "r2,,,Anne,Lee,1970-05-05\n";
+    "r2,,C-5,Anne,Lee,1970-05-05\n";
 
 TEST_CASE("an admin accepts a review and splits the profile again from the shell", "[identity]") {
   TempDir dir;
@@ -310,6 +310,36 @@ TEST_CASE("journeyd import takes several files in one process, one source each",
   CHECK_THAT(imported.output, Catch::Contains("a.csv: 1 rows, 1 new") &&
                                   Catch::Contains("b.csv: 1 rows, 1 new") &&
                                   Catch::Contains("2 resolved into 1 profiles"));
+}
+
+}  // namespace
+}  // namespace journeyd::testing
+
+namespace journeyd::testing {
+namespace {
+
+TEST_CASE("an open review closes itself when a later record links its two profiles",
+          "[identity]") {
+  TempDir dir;
+  dir.Write("people.yaml", kMapping);
+  const auto config = dir.Write("journeyd.yaml", kReviewConfig);
+  const auto first = dir.Write("people.csv", kReviewCsv);
+  const auto second = dir.Write("later.csv", "id,email,crm_id,first,last,born\n"
+                                             "r3,ann@example.com,C-5,,,\n");
+  const std::string data = (dir.path() / "data").string();
+  const auto run = [&](std::vector<std::string> args) {
+    args.insert(args.end(), {"--config", config.string(), "--data-dir", data});
+    return RunJourneyd(args, DefaultTestEnvironment());
+  };
+  REQUIRE(run({"import", "--source", "people", first.string(), second.string()}).exit_code == 0);
+  auto open = run({"review", "list"});
+  CHECK_THAT(open.output, Catch::Contains("no open reviews"));
+  auto merged = run({"review", "list", "--status", "merged"});
+  INFO(merged.output);
+  CHECK_THAT(merged.output, Catch::Contains("review 1  merged  profiles 2 and 1"));
+  auto accept = run({"review", "accept", "1"});
+  CHECK(accept.exit_code == 1);
+  CHECK_THAT(accept.output, Catch::Contains("review 1 is already merged"));
 }
 
 }  // namespace

@@ -65,6 +65,9 @@ class IdentityWriter {
              {&place_record_,
               "INSERT INTO profile_records(record_id, profile_id) VALUES (?1, ?2)"
               " ON CONFLICT(record_id) DO UPDATE SET profile_id = excluded.profile_id"},
+             {&close_reviews_,
+              "UPDATE reviews SET status = 'merged', decided_at = ?3 WHERE status = 'open' AND"
+              " ((profile_a = ?1 AND profile_b = ?2) OR (profile_a = ?2 AND profile_b = ?1))"},
              {&separate_,
               "INSERT OR IGNORE INTO separations(profile_a, profile_b, created_at)"
               " VALUES (min(?1, ?2), max(?1, ?2), ?3)"}}) {
@@ -87,6 +90,11 @@ class IdentityWriter {
     if (Status s = Run(move_separations_a_.Bind(1, m.into).Bind(2, m.from)); !s.ok()) return s;
     if (Status s = Run(move_separations_b_.Bind(1, m.into).Bind(2, m.from)); !s.ok()) return s;
     if (Status s = Run(retire_profile_.Bind(1, m.from).Bind(2, m.into).Bind(3, now)); !s.ok()) {
+      return s;
+    }
+    // A question about these two has been answered by the merge (an accepted review sets its
+    // own status afterwards).
+    if (Status s = Run(close_reviews_.Bind(1, m.into).Bind(2, m.from).Bind(3, now)); !s.ok()) {
       return s;
     }
     return Log(m, record_id, now);
@@ -117,7 +125,7 @@ class IdentityWriter {
   SqliteDb& db_;
   SqliteStatement new_profile_, touch_profile_, retire_profile_, move_records_,
       move_identifiers_, move_separations_a_, move_separations_b_, insert_merge_,
-      own_identifier_, place_record_, separate_;
+      own_identifier_, place_record_, close_reviews_, separate_;
 };
 
 // REQUIRES: the store's mutex held; runs `write` in one IMMEDIATE transaction.

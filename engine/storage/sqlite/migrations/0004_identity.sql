@@ -48,7 +48,7 @@ CREATE TABLE reviews (
   record_id   INTEGER,
   probability REAL    NOT NULL,
   details     TEXT    NOT NULL,
-  status      TEXT    NOT NULL DEFAULT 'open',  -- open | accepted | rejected
+  status      TEXT    NOT NULL DEFAULT 'open',  -- open | accepted | rejected | merged
   created_at  INTEGER NOT NULL,
   decided_at  INTEGER
 );
