@@ -66,7 +66,8 @@ class IdentityWriter {
               "INSERT INTO profile_records(record_id, profile_id) VALUES (?1, ?2)"
               " ON CONFLICT(record_id) DO UPDATE SET profile_id = excluded.profile_id"},
              {&close_reviews_,
-              "UPDATE reviews SET status = 'merged', decided_at = ?3 WHERE status = 'open' AND"
+              // `+status`: look the pair up in reviews_pair, never scan the open reviews.
+              "UPDATE reviews SET status = 'merged', decided_at = ?3 WHERE +status = 'open' AND"
               " ((profile_a = ?1 AND profile_b = ?2) OR (profile_a = ?2 AND profile_b = ?1))"},
              {&separate_,
               "INSERT OR IGNORE INTO separations(profile_a, profile_b, created_at)"
