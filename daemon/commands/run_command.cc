@@ -46,6 +46,12 @@ void WarnAboutRestartOnlyChanges(const config::Config& old_config,
       old_config.data_dir != new_config.data_dir) {
     spdlog::warn("reload: storage location changed; restart journeyd to apply it");
   }
+  // The identity graph judges every record by one set of rules; a change mid-run would judge
+  // old and new records differently.
+  if (!(old_config.identity == new_config.identity)) {
+    spdlog::warn("reload: identity rules changed; restart journeyd to apply them (they will "
+                 "judge new records only)");
+  }
 }
 
 // Where scripts and tests find the bound address when the config asked for port 0.

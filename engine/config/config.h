@@ -123,6 +123,7 @@ struct IdentifierRule {
   // profile: a household landline or family email is shared, a first name is not.
   bool verify = false;
   static const StructSpec<IdentifierRule>& Spec();
+  friend bool operator==(const IdentifierRule&, const IdentifierRule&) = default;
 };
 
 // One field compared by the fuzzy matcher: a trait ("first_name", "custom.national_id").
@@ -133,6 +134,7 @@ struct FuzzyField {
   // comparator's documented defaults (docs/identity.md).
   std::vector<double> m;
   static const StructSpec<FuzzyField>& Spec();
+  friend bool operator==(const FuzzyField&, const FuzzyField&) = default;
 };
 
 struct FuzzySettings {
@@ -154,6 +156,7 @@ struct FuzzySettings {
   // still be reviewed.
   std::vector<std::string> veto;
   static const StructSpec<FuzzySettings>& Spec();
+  friend bool operator==(const FuzzySettings&, const FuzzySettings&) = default;
 };
 
 struct SurvivorshipField {
@@ -162,6 +165,7 @@ struct SurvivorshipField {
   std::vector<std::string> sources;  // for source_priority (and every rule's tie-break)
   std::string owner;                 // a source whose value always wins when it has one
   static const StructSpec<SurvivorshipField>& Spec();
+  friend bool operator==(const SurvivorshipField&, const SurvivorshipField&) = default;
 };
 
 struct SurvivorshipSettings {
@@ -169,6 +173,7 @@ struct SurvivorshipSettings {
   std::vector<std::string> sources;
   std::vector<SurvivorshipField> fields;
   static const StructSpec<SurvivorshipSettings>& Spec();
+  friend bool operator==(const SurvivorshipSettings&, const SurvivorshipSettings&) = default;
 };
 
 struct IdentitySettings {
@@ -179,6 +184,7 @@ struct IdentitySettings {
   FuzzySettings fuzzy;
   SurvivorshipSettings survivorship;
   static const StructSpec<IdentitySettings>& Spec();
+  friend bool operator==(const IdentitySettings&, const IdentitySettings&) = default;
 };
 
 struct GovernanceSettings {

@@ -132,6 +132,19 @@ TEST_CASE("SIGHUP swaps in a valid config and keeps the old one when the new is 
   CHECK(ConfigGeneration(daemon) == 2);
   auto ready = HttpGet(daemon.host(), daemon.port(), "/readyz");
   CHECK(boost::json::parse(ready->body).at("config").at("targets") == 2);
+  CHECK_THAT(daemon.log(), !Catch::Contains("identity rules changed"));
+
+  // Identity rules are applied, but only after a restart: the log says so.
+  dir.Write("journeyd.yaml", std::string(kMinimalConfig) +
+                                 "  - name: second\n    type: preview\n"
+                                 "identity:\n  blocked_values: [n/a]\n");
+  daemon.Signal(SIGHUP);
+  const auto reload_deadline = std::chrono::steady_clock::now() + 5s;
+  while (ConfigGeneration(daemon) == 2 && std::chrono::steady_clock::now() < reload_deadline) {
+    std::this_thread::sleep_for(50ms);
+  }
+  CHECK(ConfigGeneration(daemon) == 3);
+  CHECK_THAT(daemon.log(), Catch::Contains("identity rules changed; restart journeyd"));
 
   daemon.Signal(SIGTERM);
   CHECK(daemon.Wait(10s) == 0);
