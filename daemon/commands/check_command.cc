@@ -9,12 +9,9 @@
 namespace journeyd::commands {
 
 int Check(const GlobalOptions& global) {
-  Registry registry;
-  RegisterBuiltinConnectors(registry);
-  SystemClock clock;
   // The same loader and factories as `run`, without opening the store or binding a port.
   // Mappings compile as part of the load, so their errors are printed here too.
-  auto config = LoadForCommand(global, {}, registry, clock);
+  auto config = LoadWithBuiltins(global);
   if (!config) return 1;
 
   // Then every mapping in use runs its shipped tests, once per file even if shared.

@@ -2,6 +2,8 @@
 
 #include <iostream>
 
+#include "connectors/builtin.h"
+
 namespace journeyd::commands {
 
 std::shared_ptr<const config::Config> LoadForCommand(const GlobalOptions& options,
@@ -14,6 +16,24 @@ std::shared_ptr<const config::Config> LoadForCommand(const GlobalOptions& option
   auto config = config::LoadConfig(options.config_file, registry, merged, clock, diag);
   std::cerr << diag.Format();
   return config;
+}
+
+std::shared_ptr<const config::Config> LoadWithBuiltins(const GlobalOptions& options) {
+  // Connectors hold what they need once created; the registry only has to outlive the load.
+  Registry registry;
+  RegisterBuiltinConnectors(registry);
+  SystemClock clock;
+  return LoadForCommand(options, {}, registry, clock);
+}
+
+storage::StorePtr OpenStoreFor(const config::Config& config, std::string_view command) {
+  auto store = storage::OpenStore(config);
+  if (!store.ok()) {
+    std::cerr << "journeyd " << command << ": cannot open storage: " << store.error().message
+              << "\n";
+    return nullptr;
+  }
+  return std::move(*store);
 }
 
 }  // namespace journeyd::commands

@@ -10,6 +10,7 @@
 #include "engine/base/clock.h"
 #include "engine/config/config_loader.h"
 #include "engine/connector/registry.h"
+#include "engine/storage/store.h"
 
 namespace journeyd::commands {
 
@@ -23,5 +24,13 @@ std::shared_ptr<const config::Config> LoadForCommand(const GlobalOptions& option
                                                      const config::ConfigOverrides& overrides,
                                                      const Registry& registry,
                                                      const Clock& clock);
+
+// The config with the built-in connectors registered, as every command but `run` loads it
+// (--data-dir applied); diagnostics go to stderr. Null on error.
+std::shared_ptr<const config::Config> LoadWithBuiltins(const GlobalOptions& options);
+
+// The store the config names, opened and migrated; on failure prints
+// "journeyd <command>: cannot open storage: ..." and returns null.
+storage::StorePtr OpenStoreFor(const config::Config& config, std::string_view command);
 
 }  // namespace journeyd::commands

@@ -4,10 +4,7 @@
 // way mappings normalise them.
 #include <iostream>
 
-#include "connectors/builtin.h"
 #include "daemon/commands/commands.h"
-#include <boost/json/parse.hpp>
-
 #include "engine/base/time_format.h"
 #include "engine/config/config.h"
 #include "engine/identity/golden_record.h"
@@ -25,39 +22,31 @@ bool AllDigits(const std::string& s) {
 }  // namespace
 
 int Explain(const GlobalOptions& global, const ExplainOptions& options) {
-  Registry registry;
-  RegisterBuiltinConnectors(registry);
-  SystemClock clock;
-  config::ConfigOverrides overrides;
-  if (global.data_dir) overrides.data_dir = global.data_dir;
-  auto config = LoadForCommand(global, overrides, registry, clock);
+  auto config = LoadWithBuiltins(global);
   if (!config) return 1;
-  auto store = storage::OpenStore(*config);
-  if (!store.ok()) {
-    std::cerr << "journeyd explain: cannot open storage: " << store.error().message << "\n";
-    return 1;
-  }
+  storage::StorePtr store = OpenStoreFor(*config, "explain");
+  if (!store) return 1;
   const std::string& who = options.who;
   Result<int64_t> found = NotFound("");
   if (AllDigits(who) && who.size() < 16) {
-    found = (*store)->ResolveProfile(std::stoll(who));
+    found = store->ResolveProfile(std::stoll(who));
   } else if (who.find('@') != std::string::npos) {
     const auto email = mapping::NormalizeEmail(who);
-    found = email ? (*store)->FindProfileByIdentifier("email", *email)
+    found = email ? store->FindProfileByIdentifier("email", *email)
                   : Result<int64_t>(InvalidArgument("'" + who + "' is not an email address"));
   } else {
     const auto phone = mapping::NormalizePhone(who, options.region);
-    found = phone ? (*store)->FindProfileByIdentifier("phone", *phone)
+    found = phone ? store->FindProfileByIdentifier("phone", *phone)
                   : Result<int64_t>(InvalidArgument(
                         "not a profile id, an email or a valid phone number (numbers without "
                         "+CC need --region)"));
   }
-  if (found.ok()) found = (*store)->ResolveProfile(*found);
+  if (found.ok()) found = store->ResolveProfile(*found);
   if (!found.ok()) {
     std::cerr << "journeyd explain: " << found.error().message << "\n";
     return found.error().code == ErrorCode::kNotFound ? 3 : 2;
   }
-  auto detail = (*store)->ReadProfile(*found);
+  auto detail = store->ReadProfile(*found);
   if (!detail.ok()) {
     std::cerr << "journeyd explain: " << detail.error().message << "\n";
     return 1;
@@ -74,21 +63,13 @@ int Explain(const GlobalOptions& global, const ExplainOptions& options) {
     out << "\n";
   }
   // The golden record, field by field, with where each value came from and why it won.
-  auto stored = (*store)->ReadProfileRecords(detail->id);
+  auto stored = store->ReadProfileRecords(detail->id);
   if (!stored.ok()) {
     std::cerr << "journeyd explain: " << stored.error().message << "\n";
     return 1;
   }
-  std::vector<std::pair<int64_t, CanonicalRecord>> records;
-  for (const storage::StoredRecord& r : *stored) {
-    boost::system::error_code ec;
-    auto json = boost::json::parse(r.json, ec);
-    if (ec) continue;
-    auto record = CanonicalRecordFromJson(json);
-    if (record.ok()) records.emplace_back(r.id, std::move(*record));
-  }
-  const auto golden = identity::GoldenRecordOf(
-      records, identity::MakeSurvivorshipPolicy(config->identity.survivorship));
+  const auto golden = identity::GoldenRecordOfStored(
+      *stored, identity::MakeSurvivorshipPolicy(config->identity.survivorship));
   out << "\ngolden record (" << golden.size() << " fields)\n";
   for (const auto& [field, value] : golden) {
     out << "  " << field << " = " << value.value << "  <- " << identity::Explain(value) << "\n";

@@ -4,7 +4,6 @@
 #include <boost/json.hpp>
 #include <iostream>
 
-#include "connectors/builtin.h"
 #include "daemon/commands/commands.h"
 #include "engine/base/time_format.h"
 #include "engine/storage/store.h"
@@ -36,22 +35,14 @@ int Export(const GlobalOptions& global, const ExportOptions& options) {
     std::cerr << "journeyd export: --format must be csv or json\n";
     return 2;
   }
-  Registry registry;
-  RegisterBuiltinConnectors(registry);
-  SystemClock clock;
-  config::ConfigOverrides overrides;
-  if (global.data_dir) overrides.data_dir = global.data_dir;
-  auto config = LoadForCommand(global, overrides, registry, clock);
+  auto config = LoadWithBuiltins(global);
   if (!config) return 1;
-  auto store = storage::OpenStore(*config);
-  if (!store.ok()) {
-    std::cerr << "journeyd export: cannot open storage: " << store.error().message << "\n";
-    return 1;
-  }
+  storage::StorePtr store = OpenStoreFor(*config, "export");
+  if (!store) return 1;
   std::ios::sync_with_stdio(false);
   const bool csv = options.format == "csv";
   if (csv) std::cout << "profile_id,source,record_id\n";
-  Status s = (*store)->ScanProfileRecords([&](const storage::ProfileRecordRow& row) {
+  Status s = store->ScanProfileRecords([&](const storage::ProfileRecordRow& row) {
     const std::string record_id =
         row.external_id.empty() ? std::to_string(row.record_id) : row.external_id;
     if (csv) {

@@ -9,7 +9,6 @@
 #include <sstream>
 #include <thread>
 
-#include "connectors/builtin.h"
 #include "daemon/commands/commands.h"
 #include "engine/pipeline/identity_stage.h"
 #include "engine/pipeline/mapping_stage.h"
@@ -29,12 +28,8 @@ struct ImportCounts {
 }  // namespace
 
 int Import(const GlobalOptions& global, const ImportOptions& options) {
-  Registry registry;
-  RegisterBuiltinConnectors(registry);
   SystemClock clock;
-  config::ConfigOverrides overrides;
-  if (global.data_dir) overrides.data_dir = global.data_dir;
-  auto config = LoadForCommand(global, overrides, registry, clock);
+  auto config = LoadWithBuiltins(global);
   if (!config) return 1;
   // One source for every file, or one source per file, in order.
   if (options.sources.empty() || options.files.empty() ||
@@ -64,13 +59,10 @@ int Import(const GlobalOptions& global, const ImportOptions& options) {
     std::cerr << "journeyd import: " << lock.error().message << "\n";
     return 1;
   }
-  auto store = storage::OpenStore(*config);
-  if (!store.ok()) {
-    std::cerr << "journeyd import: cannot open storage: " << store.error().message << "\n";
-    return 1;
-  }
+  storage::StorePtr store = OpenStoreFor(*config, "import");
+  if (!store) return 1;
   pipeline::MappingStage mapping(
-      **store,
+      *store,
       [&config](std::string_view name) {
         pipeline::SourceMapping found;
         if (const config::SourceEntry* entry = config->FindSource(name)) {
@@ -80,7 +72,7 @@ int Import(const GlobalOptions& global, const ImportOptions& options) {
         return found;
       },
       clock, {.batch = 2048});
-  pipeline::IdentityStage identity(**store, config->identity, clock, {.batch = 2048});
+  pipeline::IdentityStage identity(*store, config->identity, clock, {.batch = 2048});
   if (Status s = identity.Load(); !s.ok()) {
     std::cerr << "journeyd import: cannot load the identity graph: " << s.error().message << "\n";
     return 1;
@@ -99,7 +91,7 @@ int Import(const GlobalOptions& global, const ImportOptions& options) {
   identity.Start();
   const auto drain = [&]() -> Status {
     while (true) {
-      auto pending = (*store)->CountPendingInbox();
+      auto pending = store->CountPendingInbox();
       if (!pending.ok()) return pending.error();
       const auto mapped = mapping.counters();
       if (*pending == 0 && identity.counters().records >= mapped.records) return OkStatus();
@@ -110,7 +102,7 @@ int Import(const GlobalOptions& global, const ImportOptions& options) {
   // memory and the WAL are not unbounded.
   const auto throttle = [&]() -> Status {
     while (true) {
-      auto pending = (*store)->CountPendingInbox();
+      auto pending = store->CountPendingInbox();
       if (!pending.ok()) return pending.error();
       if (*pending < static_cast<int64_t>(4 * kRowsPerBatch)) return OkStatus();
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -127,7 +119,7 @@ int Import(const GlobalOptions& global, const ImportOptions& options) {
       batch.records.push_back(std::move(record));
     }
     batch.received = {{source->name, static_cast<int64_t>(events.size() + batch.rejections.size())}};
-    auto results = (*store)->CommitIntake(batch);
+    auto results = store->CommitIntake(batch);
     if (!results.ok()) return results.error();
     for (storage::AppendResult r : *results) {
       (r == storage::AppendResult::kStored ? counts.stored : counts.duplicates)++;

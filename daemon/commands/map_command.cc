@@ -5,7 +5,6 @@
 #include <iterator>
 #include <sstream>
 
-#include "connectors/builtin.h"
 #include "daemon/commands/commands.h"
 #include "engine/base/json_text.h"
 #include "engine/mapping/mapping.h"
@@ -40,15 +39,10 @@ std::string GuessContentType(const std::string& path, const std::string& body) {
 }  // namespace
 
 int Map(const GlobalOptions& global, const MapOptions& options) {
-  Registry registry;
-  RegisterBuiltinConnectors(registry);
   SystemClock clock;
-  auto config = LoadForCommand(global, {}, registry, clock);
+  auto config = LoadWithBuiltins(global);
   if (!config) return 1;
-  const config::SourceEntry* source = nullptr;
-  for (const auto& s : config->sources) {
-    if (s.name == options.source) source = &s;
-  }
+  const config::SourceEntry* source = config->FindSource(options.source);
   if (!source) {
     std::cerr << "journeyd map: no source named '" << options.source << "' in "
               << global.config_file.string() << "\n";

@@ -4,9 +4,7 @@
 // daemon's identity stage to do so. Either way one process owns the graph.
 #include <chrono>
 #include <iostream>
-#include <thread>
 
-#include "connectors/builtin.h"
 #include "daemon/commands/commands.h"
 #include "engine/base/time_format.h"
 #include "engine/pipeline/identity_stage.h"
@@ -23,20 +21,11 @@ struct Opened {
 };
 
 std::optional<Opened> Open(const GlobalOptions& global, const char* command) {
-  Registry registry;
-  RegisterBuiltinConnectors(registry);
-  SystemClock clock;
-  config::ConfigOverrides overrides;
-  if (global.data_dir) overrides.data_dir = global.data_dir;
-  auto config = LoadForCommand(global, overrides, registry, clock);
+  auto config = LoadWithBuiltins(global);
   if (!config) return std::nullopt;
-  auto store = storage::OpenStore(*config);
-  if (!store.ok()) {
-    std::cerr << "journeyd " << command << ": cannot open storage: " << store.error().message
-              << "\n";
-    return std::nullopt;
-  }
-  return Opened{config, std::move(*store)};
+  storage::StorePtr store = OpenStoreFor(*config, command);
+  if (!store) return std::nullopt;
+  return Opened{config, std::move(store)};
 }
 
 // Queues the action and sees it carried out; prints the outcome. Exit 0 done, 1 refused or
@@ -60,29 +49,23 @@ int Carry(const char* command, Opened& opened, const storage::IdentityAction& ac
       return 1;
     }
   }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (true) {
-    auto current = opened.store->ReadIdentityAction(*id);
-    if (!current.ok()) {
-      std::cerr << "journeyd " << command << ": " << current.error().message << "\n";
-      return 1;
-    }
-    if (current->status == "done") {
-      std::cout << current->result << "\n";
-      return 0;
-    }
-    if (current->status == "failed") {
-      std::cerr << "journeyd " << command << ": refused: " << current->result << "\n";
-      return 1;
-    }
-    if (std::chrono::steady_clock::now() >= deadline) {
-      std::cerr << "journeyd " << command << ": queued as action " << *id
-                << "; the daemon has not carried it out yet (GET /api/v1/identity-actions/" << *id
-                << ")\n";
-      return 4;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto current = pipeline::AwaitIdentityAction(*opened.store, *id, std::chrono::seconds(10));
+  if (!current.ok()) {
+    std::cerr << "journeyd " << command << ": " << current.error().message << "\n";
+    return 1;
   }
+  if (current->status == "done") {
+    std::cout << current->result << "\n";
+    return 0;
+  }
+  if (current->status == "failed") {
+    std::cerr << "journeyd " << command << ": refused: " << current->result << "\n";
+    return 1;
+  }
+  std::cerr << "journeyd " << command << ": queued as action " << *id
+            << "; the daemon has not carried it out yet (GET /api/v1/identity-actions/" << *id
+            << ")\n";
+  return 4;
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "engine/base/time_format.h"
 #include "engine/identity/golden_record.h"
 #include "engine/mapping/normalize.h"
+#include "engine/pipeline/identity_stage.h"
 
 namespace journeyd::routes {
 
@@ -37,16 +38,8 @@ json::object GoldenJson(storage::Store& store, const config::Config& config, int
   json::object golden;
   auto stored = store.ReadProfileRecords(profile);
   if (!stored.ok()) return golden;
-  std::vector<std::pair<int64_t, CanonicalRecord>> records;
-  for (const storage::StoredRecord& r : *stored) {
-    boost::system::error_code ec;
-    auto parsed = json::parse(r.json, ec);
-    if (ec) continue;
-    auto record = CanonicalRecordFromJson(parsed);
-    if (record.ok()) records.emplace_back(r.id, std::move(*record));
-  }
-  for (const auto& [field, value] :
-       identity::GoldenRecordOf(records, identity::MakeSurvivorshipPolicy(config.identity.survivorship))) {
+  for (const auto& [field, value] : identity::GoldenRecordOfStored(
+           *stored, identity::MakeSurvivorshipPolicy(config.identity.survivorship))) {
     golden[field] = {{"value", value.value},
                      {"source", value.source},
                      {"record_id", value.record_id},
@@ -137,22 +130,15 @@ void QueueAndWait(server::RequestContext& ctx, server::Respond respond, storage:
     struct Done {
       ~Done() { --g_waiting; }
     } done;
-    const auto deadline = std::chrono::steady_clock::now() + kActionWait;
-    while (true) {
-      auto current = store.ReadIdentityAction(action_id);
-      if (!current.ok()) {
-        respond(server::ErrorResponse(*request, current.error()));
-        return;
-      }
-      if (current->status != "pending" || std::chrono::steady_clock::now() >= deadline) {
-        const http::status status = current->status == "done"     ? http::status::ok
-                                    : current->status == "failed" ? http::status::conflict
-                                                                  : http::status::accepted;
-        respond(server::JsonResponse(*request, status, {{"action", ActionJson(*current)}}));
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    auto current = pipeline::AwaitIdentityAction(store, action_id, kActionWait);
+    if (!current.ok()) {
+      respond(server::ErrorResponse(*request, current.error()));
+      return;
     }
+    const http::status status = current->status == "done"     ? http::status::ok
+                                : current->status == "failed" ? http::status::conflict
+                                                              : http::status::accepted;
+    respond(server::JsonResponse(*request, status, {{"action", ActionJson(*current)}}));
   }).detach();
 }
 

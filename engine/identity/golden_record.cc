@@ -1,5 +1,7 @@
 #include "engine/identity/golden_record.h"
 
+#include <boost/json/parse.hpp>
+
 #include "engine/config/config.h"
 
 namespace journeyd::identity {
@@ -28,6 +30,20 @@ std::map<std::string, GoldenField> GoldenRecordOf(
                          std::make_move_iterator(of.end()));
   }
   return ComputeGoldenRecord(contributions, policy);
+}
+
+std::map<std::string, GoldenField> GoldenRecordOfStored(
+    const std::vector<storage::StoredRecord>& records, const SurvivorshipPolicy& policy) {
+  std::vector<std::pair<int64_t, CanonicalRecord>> parsed;
+  parsed.reserve(records.size());
+  for (const storage::StoredRecord& r : records) {
+    boost::system::error_code ec;
+    const boost::json::value json = boost::json::parse(r.json, ec);
+    if (ec) continue;
+    auto record = CanonicalRecordFromJson(json);
+    if (record.ok()) parsed.emplace_back(r.id, std::move(*record));
+  }
+  return GoldenRecordOf(parsed, policy);
 }
 
 }  // namespace journeyd::identity

@@ -12,6 +12,7 @@
 
 #include "engine/identity/survivorship.h"
 #include "engine/record/canonical_record.h"
+#include "engine/storage/store.h"
 
 namespace journeyd::config {
 struct SurvivorshipSettings;
@@ -25,5 +26,10 @@ SurvivorshipPolicy MakeSurvivorshipPolicy(const config::SurvivorshipSettings& se
 std::map<std::string, GoldenField> GoldenRecordOf(
     const std::vector<std::pair<int64_t, CanonicalRecord>>& records,
     const SurvivorshipPolicy& policy);
+
+// The same over records as the store keeps them (canonical JSON); a record that does not parse
+// contributes nothing.
+std::map<std::string, GoldenField> GoldenRecordOfStored(
+    const std::vector<storage::StoredRecord>& records, const SurvivorshipPolicy& policy);
 
 }  // namespace journeyd::identity

@@ -69,17 +69,18 @@ uint32_t IdentityGraph::CountOf(const Profile& profile, int32_t constrained_type
   return 0;
 }
 
-uint32_t IdentityGraph::AddRecordState(const RecordInput& record, ProfileId profile) {
+uint32_t IdentityGraph::AddRecordState(RecordId id, const std::vector<Identity>& identities,
+                                       MatchValues match, ProfileId profile) {
   const auto index = static_cast<uint32_t>(records_.size());
   RecordState state;
-  state.id = record.id;
+  state.id = id;
   state.profile = profile;
-  state.match = record.match;
-  for (const Identity& identity : record.identities) {
+  state.match = std::move(match);
+  for (const Identity& identity : identities) {
     state.identifiers.push_back(InternIdentifier(identity));
   }
   records_.push_back(std::move(state));
-  record_index_.emplace(record.id, index);
+  record_index_.emplace(id, index);
   Get(profile).records.push_back(index);
   return index;
 }
@@ -217,8 +218,7 @@ Resolution IdentityGraph::Add(const RecordInput& input) {
     resolution.created = true;
     resolution.created_profile = anchor;
   }
-  RecordInput usable{input.id, identities, input.match};
-  const uint32_t record = AddRecordState(usable, anchor);
+  const uint32_t record = AddRecordState(input.id, identities, input.match, anchor);
 
   for (uint32_t identifier : records_[record].identifiers) {
     const IdentifierState& state = identifiers_[identifier];
@@ -340,7 +340,7 @@ void IdentityGraph::Restore(const RecordInput& record, ProfileId profile) {
     ++live_profiles_;
   }
   next_profile_ = std::max(next_profile_, profile + 1);
-  const uint32_t index = AddRecordState(record, profile);
+  const uint32_t index = AddRecordState(record.id, record.identities, record.match, profile);
   if (model_ != nullptr && !records_[index].match.empty()) {
     Index(index);
     model_->Observe(records_[index].match);

@@ -142,7 +142,8 @@ class IdentityGraph {
   static uint32_t CountOf(const Profile& profile, int32_t constrained_type);
   ProfileId NewProfile();
   uint32_t InternIdentifier(const Identity& identity);
-  uint32_t AddRecordState(const RecordInput& record, ProfileId profile);
+  uint32_t AddRecordState(RecordId id, const std::vector<Identity>& identities, MatchValues match,
+                          ProfileId profile);
   // Why `a` and `b` may not become one profile, or nullopt when they may.
   std::optional<std::string> MergeConflict(ProfileId a, ProfileId b) const;
   // Why `profile` may not take `identifier`, or nullopt.

@@ -243,4 +243,17 @@ Result<int> IdentityStage::RunOnce() {
   return static_cast<int>(records->size());
 }
 
+Result<storage::IdentityAction> AwaitIdentityAction(storage::Store& store, int64_t action_id,
+                                                    std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    auto current = store.ReadIdentityAction(action_id);
+    if (!current.ok() || current->status != "pending" ||
+        std::chrono::steady_clock::now() >= deadline) {
+      return current;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
 }  // namespace journeyd::pipeline

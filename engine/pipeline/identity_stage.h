@@ -74,4 +74,10 @@ class IdentityStage {
   std::atomic<int64_t> records_{0}, merges_{0}, reviews_{0}, issues_{0}, profiles_{0};
 };
 
+// Waits until the identity stage (of this process or another) has carried out a queued action,
+// polling the store, or until `timeout` passes: the action as it then stands, still "pending"
+// on a timeout. For the API and the CLI, which queue actions and report their outcome.
+Result<storage::IdentityAction> AwaitIdentityAction(storage::Store& store, int64_t action_id,
+                                                    std::chrono::milliseconds timeout);
+
 }  // namespace journeyd::pipeline

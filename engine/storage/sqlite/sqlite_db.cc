@@ -53,6 +53,15 @@ SqliteStatement& SqliteStatement::BindDouble(int index, double value) {
   return *this;
 }
 
+Status SqliteStatement::ForEachRow(const std::function<void()>& visit) {
+  while (true) {
+    auto row = Step();
+    if (!row.ok()) return row.error();
+    if (!*row) return OkStatus();
+    visit();
+  }
+}
+
 double SqliteStatement::ColumnDouble(int index) const {
   return sqlite3_column_double(stmt_, index);
 }

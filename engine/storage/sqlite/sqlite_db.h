@@ -37,6 +37,8 @@ class SqliteStatement {
   Result<bool> Step();
   // Runs to completion, for statements that return no rows.
   Status Run();
+  // Steps through every row, calling `visit` while the statement stands on it.
+  Status ForEachRow(const std::function<void()>& visit);
   // Clears bindings and rewinds, ready for the next Bind/Step.
   void Reset();
 

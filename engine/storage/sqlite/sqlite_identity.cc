@@ -337,15 +337,15 @@ Result<std::vector<IdentityAction>> SqliteStore::ReadPendingIdentityActions() {
   std::lock_guard lock(mu_);
   auto rows = db_->Prepare(std::string(kActionColumns) + " WHERE status = 'pending' ORDER BY id");
   if (!rows.ok()) return rows.error();
+  std::vector<Result<IdentityAction>> read;
+  Status stepped = rows->ForEachRow([&] { read.push_back(ActionFromRow(*rows)); });
+  if (!stepped.ok()) return stepped.error();
   std::vector<IdentityAction> out;
-  while (true) {
-    auto row = rows->Step();
-    if (!row.ok()) return row.error();
-    if (!*row) return out;
-    auto action = ActionFromRow(*rows);
+  for (auto& action : read) {
     if (!action.ok()) return action.error();
     out.push_back(std::move(*action));
   }
+  return out;
 }
 
 Result<IdentityAction> SqliteStore::ReadIdentityAction(int64_t id) {
@@ -381,12 +381,11 @@ Result<std::vector<ReviewRow>> SqliteStore::ListReviews(std::string_view status,
   if (!rows.ok()) return rows.error();
   rows->Bind(1, status).Bind(2, before_id).Bind(3, int64_t{limit});
   std::vector<ReviewRow> out;
-  while (true) {
-    auto row = rows->Step();
-    if (!row.ok()) return row.error();
-    if (!*row) return out;
+  Status stepped = rows->ForEachRow([&] {
     out.push_back(ReviewFromRow(*rows));
-  }
+  });
+  if (!stepped.ok()) return stepped.error();
+  return out;
 }
 
 Result<ReviewRow> SqliteStore::ReadReview(int64_t review_id) {
@@ -406,12 +405,9 @@ Status SqliteStore::ScanPlacedRecords(const std::function<void(PlacedRecord&&)>&
       "SELECT p.record_id, p.profile_id, r.record FROM profile_records p"
       " JOIN records r ON r.id = p.record_id ORDER BY p.record_id");
   if (!rows.ok()) return rows.error();
-  while (true) {
-    auto row = rows->Step();
-    if (!row.ok()) return row.error();
-    if (!*row) return OkStatus();
+  return rows->ForEachRow([&] {
     visit(PlacedRecord{rows->ColumnInt(0), rows->ColumnInt(1), rows->ColumnText(2)});
-  }
+  });
 }
 
 Status SqliteStore::ScanIdentifiers(
@@ -419,24 +415,18 @@ Status SqliteStore::ScanIdentifiers(
   std::lock_guard lock(mu_);
   auto rows = db_->Prepare("SELECT type, value, profile_id FROM identifiers");
   if (!rows.ok()) return rows.error();
-  while (true) {
-    auto row = rows->Step();
-    if (!row.ok()) return row.error();
-    if (!*row) return OkStatus();
+  return rows->ForEachRow([&] {
     visit(rows->ColumnText(0), rows->ColumnText(1), rows->ColumnInt(2));
-  }
+  });
 }
 
 Status SqliteStore::ScanSeparations(const std::function<void(int64_t, int64_t)>& visit) {
   std::lock_guard lock(mu_);
   auto rows = db_->Prepare("SELECT profile_a, profile_b FROM separations");
   if (!rows.ok()) return rows.error();
-  while (true) {
-    auto row = rows->Step();
-    if (!row.ok()) return row.error();
-    if (!*row) return OkStatus();
+  return rows->ForEachRow([&] {
     visit(rows->ColumnInt(0), rows->ColumnInt(1));
-  }
+  });
 }
 
 Result<int64_t> SqliteStore::MaxProfileId() {
@@ -457,10 +447,7 @@ Status SqliteStore::ScanProfileRecords(
       " ORDER BY p.profile_id, p.record_id");
   if (!rows.ok()) return rows.error();
   ProfileRecordRow out;
-  while (true) {
-    auto row = rows->Step();
-    if (!row.ok()) return row.error();
-    if (!*row) return OkStatus();
+  return rows->ForEachRow([&] {
     out.profile_id = rows->ColumnInt(0);
     out.record_id = rows->ColumnInt(1);
     out.source = rows->ColumnText(2);
@@ -468,7 +455,7 @@ Status SqliteStore::ScanProfileRecords(
     out.event_type = rows->ColumnText(4);
     out.occurred_at = FromMillis(rows->ColumnInt(5));
     visit(out);
-  }
+  });
 }
 
 Result<int64_t> SqliteStore::ResolveProfile(int64_t profile_id) {
@@ -525,24 +512,20 @@ Result<ProfileDetail> SqliteStore::ReadProfile(int64_t profile_id) {
         " SELECT id FROM absorbed ORDER BY id");
     if (!select.ok()) return select.error();
     select->Bind(1, profile_id);
-    while (true) {
-      auto row = select->Step();
-      if (!row.ok()) return row.error();
-      if (!*row) break;
+    Status stepped = select->ForEachRow([&] {
       detail.absorbed.push_back(select->ColumnInt(0));
-    }
+    });
+    if (!stepped.ok()) return stepped.error();
   }
   {
     auto select = db_->Prepare(
         "SELECT type, value FROM identifiers WHERE profile_id = ?1 ORDER BY type, value");
     if (!select.ok()) return select.error();
     select->Bind(1, profile_id);
-    while (true) {
-      auto row = select->Step();
-      if (!row.ok()) return row.error();
-      if (!*row) break;
+    Status stepped = select->ForEachRow([&] {
       detail.identifiers.emplace_back(select->ColumnText(0), select->ColumnText(1));
-    }
+    });
+    if (!stepped.ok()) return stepped.error();
   }
   {
     auto select = db_->Prepare(
@@ -551,14 +534,12 @@ Result<ProfileDetail> SqliteStore::ReadProfile(int64_t profile_id) {
         " WHERE p.profile_id = ?1 ORDER BY p.record_id");
     if (!select.ok()) return select.error();
     select->Bind(1, profile_id);
-    while (true) {
-      auto row = select->Step();
-      if (!row.ok()) return row.error();
-      if (!*row) break;
+    Status stepped = select->ForEachRow([&] {
       detail.records.push_back({profile_id, select->ColumnInt(0), select->ColumnText(1),
                                 select->ColumnText(2), select->ColumnText(3),
                                 FromMillis(select->ColumnInt(4))});
-    }
+    });
+    if (!stepped.ok()) return stepped.error();
   }
   std::vector<int64_t> ids = detail.absorbed;
   ids.push_back(profile_id);
@@ -570,16 +551,14 @@ Result<ProfileDetail> SqliteStore::ReadProfile(int64_t profile_id) {
     if (!select.ok()) return select.error();
     for (int64_t id : ids) {
       select->Bind(1, id);
-      while (true) {
-        auto row = select->Step();
-        if (!row.ok()) return row.error();
-        if (!*row) break;
+      Status stepped = select->ForEachRow([&] {
         detail.merges.push_back({select->ColumnInt(0), select->ColumnInt(1), select->ColumnInt(2),
                                  select->ColumnText(3), select->ColumnText(4),
                                  select->ColumnText(5), select->ColumnInt(6),
                                  select->ColumnDouble(7), select->ColumnText(8),
                                  FromMillis(select->ColumnInt(9))});
-      }
+      });
+      if (!stepped.ok()) return stepped.error();
       select->Reset();
     }
     std::sort(detail.merges.begin(), detail.merges.end(),
@@ -591,15 +570,13 @@ Result<ProfileDetail> SqliteStore::ReadProfile(int64_t profile_id) {
         " created_at FROM reviews WHERE profile_a = ?1 OR profile_b = ?1 ORDER BY id");
     if (!select.ok()) return select.error();
     select->Bind(1, profile_id);
-    while (true) {
-      auto row = select->Step();
-      if (!row.ok()) return row.error();
-      if (!*row) break;
+    Status stepped = select->ForEachRow([&] {
       detail.reviews.push_back({select->ColumnInt(0), select->ColumnInt(1), select->ColumnInt(2),
                                 select->ColumnInt(3), select->ColumnDouble(4),
                                 select->ColumnText(5), select->ColumnText(6),
                                 FromMillis(select->ColumnInt(7))});
-    }
+    });
+    if (!stepped.ok()) return stepped.error();
   }
   return detail;
 }
@@ -612,13 +589,12 @@ Result<std::vector<StoredRecord>> SqliteStore::ReadProfileRecords(int64_t profil
   if (!rows.ok()) return rows.error();
   rows->Bind(1, profile_id);
   std::vector<StoredRecord> out;
-  while (true) {
-    auto row = rows->Step();
-    if (!row.ok()) return row.error();
-    if (!*row) return out;
+  Status stepped = rows->ForEachRow([&] {
     out.push_back({rows->ColumnInt(0), rows->ColumnInt(1), rows->ColumnText(2),
                    rows->ColumnText(3), rows->ColumnText(4)});
-  }
+  });
+  if (!stepped.ok()) return stepped.error();
+  return out;
 }
 
 }  // namespace journeyd::storage
