@@ -28,7 +28,8 @@ events:
       birth_date: born
 )yaml";
 
-constexpr const char* kConfig = R"yaml(
+// One csv source with the mapping above; each test adds its identity section.
+constexpr const char* kPeopleSource = R"yaml(
 data_dir: data
 server:
   listen: 127.0.0.1:0
@@ -40,7 +41,16 @@ sources:
     mapping: people.yaml
     token: ${env:JOURNEYD_ADMIN_TOKEN}
     id_column: id
-identity:
+)yaml";
+constexpr const char* kFuzzyFields = R"yaml(
+    blocking: [[last_name]]
+    fields:
+      - {field: first_name, compare: name}
+      - {field: last_name, compare: name}
+      - {field: birth_date, compare: date}
+)yaml";
+
+const std::string kConfig = std::string(kPeopleSource) + R"yaml(identity:
   identifiers:
     - type: email
       max_per_profile: 3
@@ -48,13 +58,7 @@ identity:
       max_per_profile: 1
   blocked_values: [test@test.com]
   fuzzy:
-    enabled: true
-    blocking: [[last_name]]
-    fields:
-      - {field: first_name, compare: name}
-      - {field: last_name, compare: name}
-      - {field: birth_date, compare: date}
-)yaml";
+    enabled: true)yaml" + kFuzzyFields;
 
 // r2 starts a profile of its own; r3 shares r1's email and r2's crm id, so the two merge; r4 is
 // r1 with a typo and no identifiers (fuzzy); r5 has a blocked email; line 7 lacks a column.
@@ -142,35 +146,11 @@ TEST_CASE("journeyd import refuses a data dir a running daemon holds", "[identit
   CHECK(daemon.Wait(10s) == 0);
 }
 
-}  // namespace
-}  // namespace journeyd::testing
-
-namespace journeyd::testing {
-namespace {
-
-constexpr const char* kReviewConfig = R"yaml(
-data_dir: data
-server:
-  listen: 127.0.0.1:0
-  admin_token: ${env:JOURNEYD_ADMIN_TOKEN}
-  read_token: ${env:JOURNEYD_READ_TOKEN}
-sources:
-  - name: people
-    type: csv
-    mapping: people.yaml
-    token: ${env:JOURNEYD_ADMIN_TOKEN}
-    id_column: id
-identity:
+const std::string kReviewConfig = std::string(kPeopleSource) + R"yaml(identity:
   fuzzy:
     enabled: true
     auto_merge: 0.999999
-    review: 0.5
-    blocking: [[last_name]]
-    fields:
-      - {field: first_name, compare: name}
-      - {field: last_name, compare: name}
-      - {field: birth_date, compare: date}
-)yaml";
+    review: 0.5)yaml" + kFuzzyFields;
 
 // Two records close enough to ask, not close enough to merge.
 constexpr const char* kReviewCsv =
@@ -281,12 +261,6 @@ TEST_CASE("the profiles and reviews API read and decide through the running daem
   CHECK(daemon.Wait(10s) == 0);
 }
 
-}  // namespace
-}  // namespace journeyd::testing
-
-namespace journeyd::testing {
-namespace {
-
 TEST_CASE("journeyd import takes several files in one process, one source each", "[identity]") {
   TempDir dir;
   dir.Write("people.yaml", kMapping);
@@ -311,12 +285,6 @@ TEST_CASE("journeyd import takes several files in one process, one source each",
                                   Catch::Contains("b.csv: 1 rows, 1 new") &&
                                   Catch::Contains("2 resolved into 1 profiles"));
 }
-
-}  // namespace
-}  // namespace journeyd::testing
-
-namespace journeyd::testing {
-namespace {
 
 TEST_CASE("an open review closes itself when a later record links its two profiles",
           "[identity]") {
