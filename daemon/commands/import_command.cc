@@ -89,13 +89,17 @@ int Import(const GlobalOptions& global, const ImportOptions& options) {
   // both have taken everything.
   mapping.Start();
   identity.Start();
+  // Waits until everything imported so far is mapped and resolved. A stage's RunOnce takes the
+  // lock its thread holds for a batch, so a call of our own waits for the batch in flight (and
+  // its counters) and takes whatever is left; when both stages then find nothing, in this
+  // order, nothing is left. (Watching counters instead races with their increments.)
   const auto drain = [&]() -> Status {
     while (true) {
-      auto pending = store->CountPendingInbox();
-      if (!pending.ok()) return pending.error();
-      const auto mapped = mapping.counters();
-      if (*pending == 0 && identity.counters().records >= mapped.records) return OkStatus();
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      auto mapped = mapping.RunOnce();
+      if (!mapped.ok()) return mapped.error();
+      auto resolved = identity.RunOnce();
+      if (!resolved.ok()) return resolved.error();
+      if (*mapped == 0 && *resolved == 0) return OkStatus();
     }
   };
   // Intake may run ahead of mapping, but not by more than a few batches: the inbox is durable,
