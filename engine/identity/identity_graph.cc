@@ -138,9 +138,13 @@ bool IdentityGraph::Verified(ProfileId profile, const Identity& identity,
   // cheap (its records agree with each other, or they would not be one profile).
   constexpr size_t kLook = 32;
   const auto& records = it->second.records;
+  const MatchModel::Probe probe = model_->ProbeOf(values);
+  MatchScore score;
   for (size_t i = 0; i < records.size() && i < kLook; ++i) {
     const MatchValues& other = records_[records[records.size() - 1 - i]].match;
-    if (other.empty() || model_->Vetoed(model_->Score(values, other)) == nullptr) return true;
+    if (other.empty()) return true;
+    model_->Score(probe, other, score);
+    if (model_->Vetoed(score) == nullptr) return true;
   }
   return false;
 }
@@ -255,19 +259,29 @@ Resolution IdentityGraph::Add(const RecordInput& input) {
   }
 
   if (model_ != nullptr && !records_[record].match.empty()) {
-    MatchFuzzy(record, resolution);
-    Index(record);
+    const std::vector<uint64_t> blocks = BlocksOf(records_[record].match);
+    MatchFuzzy(record, blocks, resolution);
+    Index(record, blocks);
     model_->Observe(records_[record].match);
   }
   resolution.profile = records_[record].profile;
   return resolution;
 }
 
-void IdentityGraph::MatchFuzzy(uint32_t record, Resolution& resolution) {
+std::vector<uint64_t> IdentityGraph::BlocksOf(const MatchValues& values) const {
+  std::vector<uint64_t> blocks;
+  for (const std::string& key : model_->BlockingKeys(values)) {
+    blocks.push_back(std::hash<std::string>{}(key));
+  }
+  return blocks;
+}
+
+void IdentityGraph::MatchFuzzy(uint32_t record, const std::vector<uint64_t>& blocks,
+                               Resolution& resolution) {
   const MatchValues& values = records_[record].match;
   std::vector<uint32_t> candidates;
-  for (const std::string& key : model_->BlockingKeys(values)) {
-    const auto it = blocks_.find(std::hash<std::string>{}(key));
+  for (uint64_t key : blocks) {
+    const auto it = blocks_.find(key);
     if (it == blocks_.end() || it->second.full) continue;
     candidates.insert(candidates.end(), it->second.records.begin(), it->second.records.end());
   }
@@ -282,14 +296,16 @@ void IdentityGraph::MatchFuzzy(uint32_t record, Resolution& resolution) {
   };
   std::map<ProfileId, Best> best;
   const ProfileId own = records_[record].profile;
+  const MatchModel::Probe probe = model_->ProbeOf(values);
+  MatchScore score;
   for (uint32_t candidate : candidates) {
     const ProfileId profile = records_[candidate].profile;
     if (profile == own) continue;
-    MatchScore score = model_->Score(values, records_[candidate].match);
+    model_->Score(probe, records_[candidate].match, score);
     if (score.probability < model_->review()) continue;
     auto& slot = best[profile];
     if (slot.score.levels.empty() || score.weight > slot.score.weight) {
-      slot = Best{std::move(score), candidate};
+      slot = Best{score, candidate};
     }
   }
   std::vector<std::pair<ProfileId, Best>> ranked(best.begin(), best.end());
@@ -320,10 +336,10 @@ void IdentityGraph::MatchFuzzy(uint32_t record, Resolution& resolution) {
   }
 }
 
-void IdentityGraph::Index(uint32_t record) {
+void IdentityGraph::Index(uint32_t record, const std::vector<uint64_t>& blocks) {
   const size_t limit = static_cast<size_t>(model_->max_block());
-  for (const std::string& key : model_->BlockingKeys(records_[record].match)) {
-    Block& block = blocks_[std::hash<std::string>{}(key)];
+  for (uint64_t key : blocks) {
+    Block& block = blocks_[key];
     if (block.full) continue;
     if (block.records.size() >= limit) {
       block.full = true;
@@ -342,7 +358,7 @@ void IdentityGraph::Restore(const RecordInput& record, ProfileId profile) {
   next_profile_ = std::max(next_profile_, profile + 1);
   const uint32_t index = AddRecordState(record.id, record.identities, record.match, profile);
   if (model_ != nullptr && !records_[index].match.empty()) {
-    Index(index);
+    Index(index, BlocksOf(records_[index].match));
     model_->Observe(records_[index].match);
   }
 }

@@ -153,8 +153,11 @@ class IdentityGraph {
   bool Verified(ProfileId profile, const Identity& identity, const MatchValues& values) const;
   // Moves everything of `from` into `into` and retires `from`.
   void Absorb(ProfileId into, ProfileId from);
-  void Index(uint32_t record_index);
-  void MatchFuzzy(uint32_t record_index, Resolution& resolution);
+  // The hashes of the blocking keys of `values` (see blocks_).
+  std::vector<uint64_t> BlocksOf(const MatchValues& values) const;
+  void Index(uint32_t record_index, const std::vector<uint64_t>& blocks);
+  void MatchFuzzy(uint32_t record_index, const std::vector<uint64_t>& blocks,
+                  Resolution& resolution);
 
   const IdentityRules& rules_;
   MatchModel* model_;

@@ -174,21 +174,36 @@ double MatchModel::ExactWeight(const Field& field, const std::string& value) con
   return std::log2(field.m.back() / u);
 }
 
+MatchModel::Probe MatchModel::ProbeOf(const MatchValues& values) const {
+  Probe probe;
+  probe.values = &values;
+  probe.exact_weight.resize(fields_.size(), 0);
+  for (size_t i = 0; i < fields_.size() && i < values.size(); ++i) {
+    if (!values[i].empty()) probe.exact_weight[i] = ExactWeight(fields_[i], values[i]);
+  }
+  return probe;
+}
+
 MatchScore MatchModel::Score(const MatchValues& a, const MatchValues& b) const {
   MatchScore score;
-  score.levels.resize(fields_.size(), kMissing);
+  Score(ProbeOf(a), b, score);
+  return score;
+}
+
+void MatchModel::Score(const Probe& probe, const MatchValues& b, MatchScore& out) const {
+  const MatchValues& a = *probe.values;
+  out.levels.assign(fields_.size(), kMissing);
   double weight = prior_log_odds_;
   for (size_t i = 0; i < fields_.size(); ++i) {
     const Field& field = fields_[i];
     const int level = Compare(field.kind, a[i], b[i]);
-    score.levels[i] = level;
+    out.levels[i] = level;
     if (level == kMissing) continue;
     const int top = static_cast<int>(field.m.size()) - 1;
-    weight += level >= top ? ExactWeight(field, a[i]) : field.weight[static_cast<size_t>(level)];
+    weight += level >= top ? probe.exact_weight[i] : field.weight[static_cast<size_t>(level)];
   }
-  score.weight = weight;
-  score.probability = 1.0 / (1.0 + std::exp2(-weight));
-  return score;
+  out.weight = weight;
+  out.probability = 1.0 / (1.0 + std::exp2(-weight));
 }
 
 const std::string* MatchModel::Vetoed(const MatchScore& score) const {

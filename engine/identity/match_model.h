@@ -54,7 +54,18 @@ class MatchModel {
   // Counts the values for the term frequencies of exact agreement.
   void Observe(const MatchValues& values);
 
+  // One side of many comparisons: a record's values with the weight of agreeing exactly on
+  // each, looked up once. Exact agreement means equal values, so that weight depends on this
+  // side alone; a record compared with a block of candidates pays for the lookups once.
+  struct Probe {
+    const MatchValues* values = nullptr;
+    std::vector<double> exact_weight;  // per field
+  };
+  Probe ProbeOf(const MatchValues& values) const;
+
   MatchScore Score(const MatchValues& a, const MatchValues& b) const;
+  // The same score, into `out` so a loop over candidates reuses its storage.
+  void Score(const Probe& a, const MatchValues& b, MatchScore& out) const;
   // When every veto field that both sides have disagrees outright (level 0), the first of them;
   // else nullptr. A vetoed pair is never merged automatically.
   const std::string* Vetoed(const MatchScore& score) const;

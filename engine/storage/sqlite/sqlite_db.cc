@@ -129,7 +129,7 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::filesystem::path& pa
   // WAL lets readers proceed during the inbox's group commits; synchronous=FULL makes a commit
   // survive power loss, which is what "durable before acknowledged" promises.
   for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
-                             "PRAGMA foreign_keys=ON"}) {
+                             "PRAGMA foreign_keys=ON", "PRAGMA cache_size=-65536"}) {
     if (Status s = db->Exec(pragma); !s.ok()) return s.error();
   }
   return db;
