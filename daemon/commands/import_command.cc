@@ -69,13 +69,8 @@ int Import(const GlobalOptions& global, const ImportOptions& options) {
   std::atomic<int64_t> mapped_total{0};
   pipeline::MappingStage mapping(
       *store,
-      [&config](std::string_view name) {
-        pipeline::SourceMapping found;
-        if (const config::SourceEntry* entry = config->FindSource(name)) {
-          found.source_known = true;
-          found.mapping = entry->mapping;
-        }
-        return found;
+      [&config](std::string_view source) {
+        return pipeline::SourceMappingIn(*config, source);
       },
       // Big batches: every commit rewrites the index pages its rows land on, and random keys
       // (external ids, identifiers) land on most of them, so a commit of 16k rows writes

@@ -114,14 +114,7 @@ int Run(const GlobalOptions& global, const RunOptions& options) {
   pipeline::MappingStage mapping_stage(
       **store,
       [&config](std::string_view source) {
-        pipeline::SourceMapping found;
-        for (const auto& entry : config.Get()->sources) {
-          if (entry.name == source) {
-            found.source_known = true;
-            found.mapping = entry.mapping;
-          }
-        }
-        return found;
+        return pipeline::SourceMappingIn(*config.Get(), source);
       },
       clock, {}, [&inbox](int64_t taken) { inbox.Processed(taken); });
   mapping_stage.Start();

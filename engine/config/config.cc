@@ -1,5 +1,8 @@
 #include "engine/config/config.h"
 
+#include "engine/governance/pii_classifier.h"
+#include "engine/governance/record_rules.h"
+
 #include <boost/regex.hpp>
 
 #include "engine/identity/blocking_key.h"
@@ -339,11 +342,99 @@ const StructSpec<IdentitySettings>& IdentitySettings::Spec() {
   return *spec;
 }
 
+const StructSpec<ValidationRule>& ValidationRule::Spec() {
+  static const auto* spec = [] {
+    auto* s = new StructSpec<ValidationRule>();
+    s->Required("name", &ValidationRule::name,
+                "A unique name: data-quality issues and the quarantine filter use it.",
+                [](const std::string& name) -> std::optional<std::string> {
+                  if (name.empty()) return "must not be empty";
+                  return std::nullopt;
+                })
+        .Required("field", &ValidationRule::field,
+                  "email, phone, an identity type (<namespace>.<name>), a trait, custom.<name>, "
+                  "occurred_at or touchpoint.<type|channel|value|currency|reference|"
+                  "occurred_at>.",
+                  governance::CheckRuleField)
+        .Optional("sources", &ValidationRule::sources, "Sources it applies to; default all.")
+        .Required("check", &ValidationRule::check,
+                  "required, type, regex, enum, range, max_length, email, phone or not_future.")
+        .Optional("action", &ValidationRule::action,
+                  "reject (quarantine the record), drop_field (remove the value) or warn.")
+        .Optional("type", &ValidationRule::type,
+                  "For check: type: string, number, integer, boolean or date.")
+        .Optional("pattern", &ValidationRule::pattern,
+                  "For check: regex: an ECMAScript regex the whole value must match.")
+        .Optional("values", &ValidationRule::values, "For check: enum: the allowed values.")
+        .Optional("min", &ValidationRule::min, "For check: range: the least allowed number.")
+        .Optional("max", &ValidationRule::max, "For check: range: the greatest allowed number.")
+        .Optional("max_length", &ValidationRule::max_length,
+                  "For check: max_length: the most characters (code points) allowed.")
+        .Optional("tolerance", &ValidationRule::tolerance,
+                  "For check: not_future: how far ahead of this machine's clock a time may be.")
+        .Validate(governance::CheckRuleSpec);
+    return s;
+  }();
+  return *spec;
+}
+
+const StructSpec<PiiSettings>& PiiSettings::Spec() {
+  static const auto* spec = [] {
+    auto* s = new StructSpec<PiiSettings>();
+    s->Optional("fields", &PiiSettings::fields,
+                "Field -> class (pii.email, pii.phone, pii.address, pii.name, sensitive, your "
+                "own, or none), over the defaults (docs/governance.md).",
+                [](const std::map<std::string, std::string>& fields)
+                    -> std::optional<std::string> {
+                  for (const auto& [field, cls] : fields) {
+                    if (auto bad = governance::CheckRuleField(field)) return bad;
+                    if (!governance::PiiClassifier::IsValidClassName(cls)) {
+                      return "'" + cls + "' is not a class name (lower-case letters, digits, "
+                             "'.', '_'; or none)";
+                    }
+                  }
+                  return std::nullopt;
+                });
+    return s;
+  }();
+  return *spec;
+}
+
+const StructSpec<ConsentSettings>& ConsentSettings::Spec() {
+  static const auto* spec = [] {
+    auto* s = new StructSpec<ConsentSettings>();
+    s->Optional("enforce", &ConsentSettings::enforce,
+                "Marketing touchpoints of a profile without consent for their purpose are not "
+                "delivered.")
+        .Optional("deliver_changes", &ConsentSettings::deliver_changes,
+                  "Consent changes are delivered to CRM targets.")
+        .Optional("purposes", &ConsentSettings::purposes,
+                  "Touchpoint type -> the consent purpose it needs (email_marketing, "
+                  "sms_marketing, tracking...).");
+    return s;
+  }();
+  return *spec;
+}
+
 const StructSpec<GovernanceSettings>& GovernanceSettings::Spec() {
   static const auto* spec = [] {
     auto* s = new StructSpec<GovernanceSettings>();
     s->Optional("raw_retention", &GovernanceSettings::raw_retention,
-                "How long raw payloads are kept after processing.", Positive());
+                "How long raw payloads are kept after processing.", Positive())
+        .Optional("rules", &GovernanceSettings::rules,
+                  "Validation rules on canonical fields (docs/governance.md).",
+                  [](const std::vector<ValidationRule>& rules) -> std::optional<std::string> {
+                    for (size_t i = 0; i < rules.size(); ++i) {
+                      for (size_t j = 0; j < i; ++j) {
+                        if (rules[i].name == rules[j].name) {
+                          return "rule name '" + rules[i].name + "' is used twice";
+                        }
+                      }
+                    }
+                    return std::nullopt;
+                  })
+        .Optional("pii", &GovernanceSettings::pii, "Classification of personal fields.")
+        .Optional("consent", &GovernanceSettings::consent, "Consent enforcement.");
     return s;
   }();
   return *spec;

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,11 +14,15 @@
 #include "engine/config/value_types.h"
 #include "engine/connector/target.h"
 #include "engine/connector/webhook_source.h"
+#include "engine/governance/rule_kinds.h"
 #include "engine/identity/comparators.h"
 #include "engine/identity/survivorship.h"
 
 namespace journeyd::mapping {
 class Mapping;
+}
+namespace journeyd::governance {
+class RecordRules;
 }
 
 namespace journeyd::config {
@@ -39,6 +45,36 @@ struct EnumNames<identity::SurvivorshipRule> {
        {"most_frequent", identity::SurvivorshipRule::kMostFrequent},
        {"first_seen", identity::SurvivorshipRule::kFirstSeen},
        {"longest", identity::SurvivorshipRule::kLongest}}};
+};
+
+template <>
+struct EnumNames<governance::RuleCheck> {
+  static constexpr std::array<std::pair<std::string_view, governance::RuleCheck>, 9> kValues{
+      {{"required", governance::RuleCheck::kRequired},
+       {"type", governance::RuleCheck::kType},
+       {"regex", governance::RuleCheck::kRegex},
+       {"enum", governance::RuleCheck::kEnum},
+       {"range", governance::RuleCheck::kRange},
+       {"max_length", governance::RuleCheck::kMaxLength},
+       {"email", governance::RuleCheck::kEmail},
+       {"phone", governance::RuleCheck::kPhone},
+       {"not_future", governance::RuleCheck::kNotFuture}}};
+};
+template <>
+struct EnumNames<governance::RuleAction> {
+  static constexpr std::array<std::pair<std::string_view, governance::RuleAction>, 3> kValues{
+      {{"reject", governance::RuleAction::kReject},
+       {"drop_field", governance::RuleAction::kDropField},
+       {"warn", governance::RuleAction::kWarn}}};
+};
+template <>
+struct EnumNames<governance::ValueType> {
+  static constexpr std::array<std::pair<std::string_view, governance::ValueType>, 5> kValues{
+      {{"string", governance::ValueType::kString},
+       {"number", governance::ValueType::kNumber},
+       {"integer", governance::ValueType::kInteger},
+       {"boolean", governance::ValueType::kBoolean},
+       {"date", governance::ValueType::kDate}}};
 };
 
 enum class LogFormat { kAuto, kText, kLogfmt, kJson };
@@ -187,9 +223,52 @@ struct IdentitySettings {
   friend bool operator==(const IdentitySettings&, const IdentitySettings&) = default;
 };
 
+// One validation rule (engine/governance/record_rules.h says what each check means).
+struct ValidationRule {
+  std::string name;                  // unique: issues and quarantine filters name it
+  std::string field;                 // email, phone, <ns>.<name>, a trait, custom.<name>,
+                                     // occurred_at, touchpoint.<field>
+  std::vector<std::string> sources;  // empty: every source
+  governance::RuleCheck check = governance::RuleCheck::kRequired;
+  governance::RuleAction action = governance::RuleAction::kReject;
+  governance::ValueType type = governance::ValueType::kString;  // for check: type
+  std::string pattern;                                          // for check: regex
+  std::vector<std::string> values;                              // for check: enum
+  std::optional<double> min, max;                               // for check: range
+  int max_length = 0;                                           // for check: max_length
+  Duration tolerance{std::chrono::minutes(5)};                  // for check: not_future
+  static const StructSpec<ValidationRule>& Spec();
+  friend bool operator==(const ValidationRule&, const ValidationRule&) = default;
+};
+
+struct PiiSettings {
+  // Field -> class ("pii.email", "pii.phone", "pii.address", "pii.name", "sensitive", a class
+  // of your own, or "none"), over the defaults in docs/governance.md.
+  std::map<std::string, std::string> fields;
+  static const StructSpec<PiiSettings>& Spec();
+  friend bool operator==(const PiiSettings&, const PiiSettings&) = default;
+};
+
+struct ConsentSettings {
+  // Marketing touchpoints of a profile without consent for their purpose are not delivered.
+  bool enforce = true;
+  // Consent changes are delivered to CRM targets as profile updates.
+  bool deliver_changes = true;
+  // Touchpoint type -> the consent purpose it needs ("email_sent" -> "email_marketing").
+  std::map<std::string, std::string> purposes{{"email_sent", "email_marketing"},
+                                              {"email_opened", "email_marketing"},
+                                              {"email_clicked", "email_marketing"},
+                                              {"sms_sent", "sms_marketing"}};
+  static const StructSpec<ConsentSettings>& Spec();
+  friend bool operator==(const ConsentSettings&, const ConsentSettings&) = default;
+};
+
 struct GovernanceSettings {
   // How long raw payloads stay in the inbox after they were processed.
   Duration raw_retention{std::chrono::hours(24 * 30)};
+  std::vector<ValidationRule> rules;
+  PiiSettings pii;
+  ConsentSettings consent;
   static const StructSpec<GovernanceSettings>& Spec();
 };
 
@@ -227,6 +306,8 @@ struct Config {
   JourneySettings journey;
   std::vector<SourceEntry> sources;
   std::vector<TargetEntry> targets;
+  // governance.rules, compiled by the loader (never null).
+  std::shared_ptr<const governance::RecordRules> record_rules;
 
   const SourceEntry* FindSource(std::string_view name) const;
   const TargetEntry* FindTarget(std::string_view name) const;

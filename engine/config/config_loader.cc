@@ -1,5 +1,7 @@
 #include "engine/config/config_loader.h"
 
+#include "engine/governance/record_rules.h"
+
 #include <map>
 
 #include "engine/mapping/mapping.h"
@@ -219,6 +221,15 @@ std::shared_ptr<const Config> LoadConfig(const std::filesystem::path& file,
   config->ingest = top.ingest;
   config->identity = std::move(top.identity);
   config->governance = top.governance;
+  // Compiled even when some rules failed their checks (they were reported): a rule that failed
+  // CheckRuleSpec is left out, so a broken regex never reaches the compiler.
+  {
+    std::vector<ValidationRule> valid;
+    for (const ValidationRule& rule : config->governance.rules) {
+      if (!governance::CheckRuleSpec(rule)) valid.push_back(rule);
+    }
+    config->record_rules = std::make_shared<const governance::RecordRules>(valid);
+  }
   config->journey = std::move(top.journey);
 
   ConnectorContext context;

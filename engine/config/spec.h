@@ -41,6 +41,12 @@ class StructSpec {
                        std::type_identity_t<Check<M>> check = {}) {
     return Add(std::move(key), member, false, std::move(doc), std::move(check));
   }
+  // A check of the whole struct once its keys parsed (for rules that tie keys together),
+  // reported at the map's own position.
+  StructSpec& Validate(Check<T> check) {
+    whole_checks_.push_back(std::move(check));
+    return *this;
+  }
   // Keys that are valid in this map but read by someone else (e.g. `name` and `type` of a
   // connector entry, read by the loader before the connector's own spec runs).
   StructSpec& Ignore(std::initializer_list<std::string> keys) {
@@ -72,7 +78,14 @@ class StructSpec {
       field->parse(entry.value, out, diag);
     }
     ReportMissing(node.position(), present, diag);
-    return diag.error_count() == errors_before;
+    if (diag.error_count() != errors_before) return false;
+    for (const Check<T>& check : whole_checks_) {
+      if (auto problem = check(out)) {
+        diag.Error(node.position(), DiagnosticKind::kInvalidValue, *problem);
+        return false;
+      }
+    }
+    return true;
   }
 
   std::vector<std::string> keys() const {
@@ -134,6 +147,7 @@ class StructSpec {
   }
 
   std::vector<Field> fields_;
+  std::vector<Check<T>> whole_checks_;
   std::set<std::string, std::less<>> ignored_;
 };
 

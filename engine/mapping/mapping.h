@@ -21,6 +21,8 @@ namespace journeyd::mapping {
 inline constexpr std::string_view kIssueMissingField = "mapping_missing_field";
 inline constexpr std::string_view kIssueUnmappedEvent = "mapping_unmapped_event";
 inline constexpr std::string_view kIssueBadPayload = "mapping_bad_payload";
+// A value the mapping left out of an otherwise good record (an email that is not one).
+inline constexpr std::string_view kIssueValueLeftOut = "mapping_value_left_out";
 
 struct MappingIssue {
   std::string kind;     // one of the kIssue* names

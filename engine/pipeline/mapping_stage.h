@@ -1,8 +1,10 @@
 // MappingStage is the step after the inbox: it takes events that are durable but not yet
-// mapped, maps each with its source's mapping, and stores the canonical records, the issues
-// and the "taken" mark of every event in one transaction, so that after a crash each event is
-// mapped exactly once. It runs on its own thread, apart from the request path: intake never
-// waits for mapping.
+// mapped, maps each with its source's mapping, and governs the result: the validation rules
+// run (a rejected record, like one whose mapping failed, goes to quarantine), and an event of
+// an erased person is dropped. Records, issues, quarantine entries and the "taken" mark of
+// every event are stored in one transaction, so that after a crash each event is mapped exactly
+// once and every event ends somewhere: a record, quarantine, or counted as suppressed. It runs
+// on its own thread, apart from the request path: intake never waits for mapping.
 #pragma once
 
 #include <atomic>
@@ -15,6 +17,9 @@
 
 #include "engine/base/clock.h"
 #include "engine/base/result.h"
+#include "engine/config/config.h"
+#include "engine/governance/record_rules.h"
+#include "engine/governance/suppression.h"
 #include "engine/mapping/mapping.h"
 #include "engine/storage/store.h"
 
@@ -30,8 +35,12 @@ struct MappingStageOptions {
 struct SourceMapping {
   bool source_known = false;
   std::shared_ptr<const mapping::Mapping> mapping;  // null: the source has no mapping
+  std::shared_ptr<const governance::RecordRules> rules;  // null: none
 };
 using MappingLookup = std::function<SourceMapping(std::string_view source)>;
+
+// The mapping and rules `config` has for `source`.
+SourceMapping SourceMappingIn(const config::Config& config, std::string_view source);
 
 class MappingStage {
  public:
@@ -47,12 +56,14 @@ class MappingStage {
   Result<int> RunOnce();
 
   struct Counters {
-    int64_t records = 0, issues = 0, ignored = 0;
+    int64_t records = 0, issues = 0, ignored = 0, quarantined = 0, suppressed = 0;
   };
   Counters counters() const;
 
  private:
   void Loop();
+  // Reloads the suppression list when an erasure added to it. REQUIRES: run_mu_ held.
+  Status RefreshSuppressions();
 
   storage::Store& store_;
   MappingLookup lookup_;
@@ -65,7 +76,9 @@ class MappingStage {
   bool stopping_ = false;  // GUARDED_BY(mu_)
   std::thread thread_;
   std::mutex run_mu_;  // one batch at a time, whether from the thread or RunOnce
-  std::atomic<int64_t> records_{0}, issues_{0}, ignored_{0};
+  std::atomic<int64_t> records_{0}, issues_{0}, ignored_{0}, quarantined_{0}, suppressed_{0};
+  governance::SuppressionList suppressions_;  // GUARDED_BY(run_mu_)
+  int64_t suppressions_seen_ = -1;            // GUARDED_BY(run_mu_); -1: never loaded
 };
 
 }  // namespace journeyd::pipeline

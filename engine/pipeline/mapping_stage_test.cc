@@ -75,8 +75,8 @@ TEST_CASE("the mapping stage turns inbox events into records and issues, each on
   MappingStage stage(
       **store,
       [&](std::string_view source) {
-        if (source == "shop") return SourceMapping{true, shop};
-        if (source == "bare") return SourceMapping{true, nullptr};
+        if (source == "shop") return SourceMapping{true, shop, nullptr};
+        if (source == "bare") return SourceMapping{true, nullptr, nullptr};
         return SourceMapping{};
       },
       clock, {.batch = 4}, [&](int64_t n) { processed_total += n; });
@@ -117,6 +117,161 @@ TEST_CASE("the mapping stage turns inbox events into records and issues, each on
   CHECK(stage.counters().records == 1);
   CHECK(stage.counters().issues == 4);
   CHECK(stage.counters().ignored == 1);
+
+  // Every event that did not become a record (and was not deliberately ignored) waits in
+  // quarantine with its reason, so a mapping fix and a release can bring it back.
+  CHECK(stage.counters().quarantined == 4);
+  auto quarantined = (*store)->ListQuarantine({});
+  REQUIRE(quarantined.ok());
+  std::multiset<std::string> reasons;
+  for (const auto& q : *quarantined) {
+    REQUIRE(q.rules.size() == 1);
+    reasons.insert(q.source + "/" + q.rules[0]);
+    CHECK(q.inbox_id != 0);
+    CHECK(q.record_json.empty());
+    CHECK_THAT(q.reasons_json, !Catch::Contains("no-id@example.com"));
+  }
+  CHECK(reasons == std::multiset<std::string>{"shop/mapping", "shop/mapping", "gone/unmapped",
+                                               "bare/unmapped"});
+}
+
+std::shared_ptr<const governance::RecordRules> Rules() {
+  std::vector<config::ValidationRule> rules(3);
+  rules[0].name = "id_numeric";
+  rules[0].field = "shop.customer_id";
+  rules[0].check = governance::RuleCheck::kRegex;
+  rules[0].pattern = "[0-9]+";
+  rules[0].action = governance::RuleAction::kReject;
+  rules[1].name = "id_short";
+  rules[1].field = "shop.customer_id";
+  rules[1].check = governance::RuleCheck::kMaxLength;
+  rules[1].max_length = 3;
+  rules[1].action = governance::RuleAction::kDropField;
+  rules[2].name = "city_known";
+  rules[2].field = "city";
+  rules[2].check = governance::RuleCheck::kRequired;
+  rules[2].action = governance::RuleAction::kWarn;
+  for (const auto& rule : rules) REQUIRE_FALSE(governance::CheckRuleSpec(rule));
+  return std::make_shared<const governance::RecordRules>(rules);
+}
+
+std::shared_ptr<const mapping::Mapping> LaxShopMapping() {
+  config::Diagnostics diag;
+  auto root = config::ConfigNode::LoadString(R"(
+mapping: shop
+events:
+  - on: customers/create
+    identities:
+      email: lower(email)
+      shop.customer_id: id
+)",
+                                             "shop.yaml", diag);
+  REQUIRE(root);
+  auto m = mapping::Mapping::Load(*root, {}, diag);
+  REQUIRE(m);
+  return m;
+}
+
+TEST_CASE("rules quarantine, drop or warn; a release maps the event again", "[pipeline][governance]") {
+  testing::TempDir dir;
+  auto store = storage::SqliteStore::Open(dir.path() / "j.db", std::chrono::seconds(1));
+  REQUIRE(store.ok());
+  Ingest(**store, {
+      Event("shop", "customers/create", "1", R"({"id": 7, "email": "good@example.com"})"),
+      Event("shop", "customers/create", "2", R"({"id": 123456, "email": "also@example.com"})"),
+      Event("shop", "customers/create", "3", R"({"id": "x9", "email": "bad@example.com"})"),
+      Event("shop", "customers/create", "4", R"({"id": 10, "email": "not-an-email"})"),
+  });
+  auto shop = LaxShopMapping();
+  auto rules = Rules();
+  ManualClock clock(system_clock::time_point(std::chrono::seconds(1'800'000'000)));
+  MappingStage stage(
+      **store, [&](std::string_view) { return SourceMapping{true, shop, rules}; }, clock, {});
+  REQUIRE(stage.RunOnce().ok());
+
+  auto records = (*store)->ReadRecords(0, 100);
+  REQUIRE(records.ok());
+  REQUIRE(records->size() == 3);
+  // drop_field: the over-long id is gone, the record stays.
+  const auto second = boost::json::parse((*records)[1].json);
+  CHECK(second.at("identities").as_array().size() == 1);
+  CHECK(second.at("identities").at(0).at("type") == "email");
+  // The mapping left out an email that is not one: said, not silent.
+  const auto fourth = boost::json::parse((*records)[2].json);
+  CHECK(fourth.at("identities").as_array().size() == 1);
+
+  auto quarantined = (*store)->ListQuarantine({});
+  REQUIRE(quarantined.ok());
+  REQUIRE(quarantined->size() == 1);
+  const storage::QuarantineRow q = (*quarantined)[0];
+  // Every rule it broke is listed, the warnings too: the admin sees the whole picture.
+  CHECK(q.rules == std::vector<std::string>{"city_known", "id_numeric"});
+  CHECK(q.external_id == "3");
+  CHECK_THAT(q.reasons_json, Catch::Contains("shop.customer_id does not match the rule's pattern"));
+  CHECK_THAT(q.reasons_json, !Catch::Contains("x9"));
+  CHECK_THAT(q.record_json, Catch::Contains("x9"));  // for the admin to inspect
+
+  std::multiset<std::string> kinds;
+  auto issues = (*store)->ListIssues({});
+  REQUIRE(issues.ok());
+  for (const auto& issue : *issues) kinds.insert(issue.kind);
+  CHECK(kinds.count("quarantined") == 1);
+  CHECK(kinds.count("rule_dropped_field") == 1);
+  CHECK(kinds.count("rule_warning") == 3);  // no city on the three that went on
+  CHECK(kinds.count("mapping_value_left_out") == 1);
+  for (const auto& issue : *issues) CHECK_THAT(issue.message, !Catch::Contains("not-an-email"));
+
+  // Filters: by rule and source; a decided entry leaves the default (quarantined) view.
+  storage::QuarantineFilter by_rule;
+  by_rule.rule = "id_short";
+  CHECK((*store)->ListQuarantine(by_rule)->empty());
+  by_rule.rule = "id_numeric";
+  CHECK((*store)->ListQuarantine(by_rule)->size() == 1);
+
+  // The admin relaxes the rules and releases: the event is mapped again and becomes a record.
+  auto relaxed = std::make_shared<const governance::RecordRules>();
+  MappingStage fixed(
+      **store, [&](std::string_view) { return SourceMapping{true, shop, relaxed}; }, clock, {});
+  REQUIRE((*store)->DecideQuarantine(q.id, storage::QuarantineStatus::kReleased, "cli",
+                                     clock.Now()).ok());
+  auto again = (*store)->DecideQuarantine(q.id, storage::QuarantineStatus::kDiscarded, "cli",
+                                          clock.Now());
+  REQUIRE_FALSE(again.ok());
+  CHECK(again.error().code == ErrorCode::kConflict);
+  auto taken = fixed.RunOnce();
+  REQUIRE(taken.ok());
+  CHECK(*taken == 1);
+  CHECK((*store)->ReadRecords(0, 100)->size() == 4);
+  CHECK((*store)->ListQuarantine({})->empty());
+  CHECK((*store)->ReadQuarantine(q.id)->status == storage::QuarantineStatus::kReleased);
+}
+
+TEST_CASE("a discarded entry keeps no payload and cannot be released", "[pipeline][governance]") {
+  testing::TempDir dir;
+  auto store = storage::SqliteStore::Open(dir.path() / "j.db", std::chrono::seconds(1));
+  REQUIRE(store.ok());
+  Ingest(**store, {Event("shop", "customers/create", "3", R"({"id": "x", "email": "a@b.co"})")});
+  auto shop = LaxShopMapping();
+  auto rules = Rules();
+  ManualClock clock(system_clock::time_point(std::chrono::seconds(1'800'000'000)));
+  MappingStage stage(
+      **store, [&](std::string_view) { return SourceMapping{true, shop, rules}; }, clock, {});
+  REQUIRE(stage.RunOnce().ok());
+  auto quarantined = (*store)->ListQuarantine({});
+  REQUIRE(quarantined->size() == 1);
+  const int64_t id = (*quarantined)[0].id;
+  REQUIRE((*store)->DecideQuarantine(id, storage::QuarantineStatus::kDiscarded, "admin api",
+                                     clock.Now()).ok());
+  auto discarded = (*store)->ReadQuarantine(id);
+  REQUIRE(discarded.ok());
+  CHECK(discarded->status == storage::QuarantineStatus::kDiscarded);
+  CHECK(discarded->decided_by == "admin api");
+  CHECK(discarded->record_json.empty());
+  auto inbox = (*store)->ReadInbox(0, 10);
+  REQUIRE(inbox->size() == 1);
+  CHECK((*inbox)[0].event.body.empty());
+  CHECK_FALSE((*store)->DecideQuarantine(id, storage::QuarantineStatus::kReleased, "cli",
+                                         clock.Now()).ok());
 }
 
 TEST_CASE("the stage thread maps events that arrive while it runs", "[pipeline]") {
@@ -126,7 +281,7 @@ TEST_CASE("the stage thread maps events that arrive while it runs", "[pipeline]"
   auto shop = ShopMapping();
   SystemClock clock;
   MappingStage stage(
-      **store, [&](std::string_view) { return SourceMapping{true, shop}; }, clock,
+      **store, [&](std::string_view) { return SourceMapping{true, shop, nullptr}; }, clock,
       {.batch = 16, .idle_poll = std::chrono::milliseconds(5)});
   stage.Start();
   for (int i = 0; i < 40; ++i) {

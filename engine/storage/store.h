@@ -70,6 +70,7 @@ struct SourceStats {
   int64_t duplicates = 0;
   int64_t rejected = 0;
   int64_t signature_failures = 0;
+  int64_t suppressed = 0;  // events of erased people, dropped
   std::optional<TimePoint> last_event_at;
 };
 
@@ -118,10 +119,53 @@ struct MappedBatch {
     std::string source;
     std::string message;
   };
+  // An event that failed its mapping or a reject rule: it waits for an admin.
+  struct Quarantined {
+    int64_t inbox_id = 0;
+    std::string source;
+    std::string event_type;
+    std::string external_id;
+    std::string reasons_json;        // [{rule, field, check, message}]
+    std::vector<std::string> rules;  // the rules broken, for filtering
+    std::string record_json;         // empty when mapping failed
+  };
+  // An event for an erased person: dropped, counted, and its raw payload blanked.
+  struct Suppressed {
+    int64_t inbox_id = 0;
+    std::string source;
+  };
   std::vector<Record> records;
   std::vector<Issue> issues;
+  std::vector<Quarantined> quarantined;
+  std::vector<Suppressed> suppressed;
   std::vector<int64_t> processed;  // inbox ids
   TimePoint at;
+};
+
+enum class QuarantineStatus { kQuarantined, kReleased, kDiscarded };
+std::string_view QuarantineStatusName(QuarantineStatus status);
+std::optional<QuarantineStatus> ParseQuarantineStatus(std::string_view name);
+
+struct QuarantineFilter {
+  std::optional<QuarantineStatus> status = QuarantineStatus::kQuarantined;  // nullopt: any
+  std::string rule;                 // empty: any
+  std::string source;               // empty: any
+  std::optional<TimePoint> since, until;
+  int64_t before_id = 0;  // 0: newest first from the top; else only ids below (pagination)
+  int limit = 100;
+};
+
+struct QuarantineRow {
+  int64_t id = 0;
+  int64_t inbox_id = 0;  // 0 when the raw payload is gone
+  std::string source, event_type, external_id;
+  std::string reasons_json;
+  std::vector<std::string> rules;
+  std::string record_json;  // empty when mapping failed
+  QuarantineStatus status = QuarantineStatus::kQuarantined;
+  TimePoint created_at;
+  std::optional<TimePoint> decided_at;
+  std::string decided_by;
 };
 
 struct StoredRecord {
@@ -216,7 +260,7 @@ struct ProfileDetail {
   std::vector<ReviewRow> reviews;
 };
 
-enum class IdentityActionKind { kAcceptReview, kRejectReview, kSplit };
+enum class IdentityActionKind { kAcceptReview, kRejectReview, kSplit, kErase };
 
 struct IdentityAction {
   int64_t id = 0;
@@ -224,6 +268,10 @@ struct IdentityAction {
   int64_t review_id = 0;             // accept / reject
   int64_t profile_id = 0;            // split
   std::vector<int64_t> records;      // split: the records that leave
+  // erase: the identifiers named by the request (profile_id may be 0); cleared once applied,
+  // so that the queue keeps no personal data.
+  std::vector<std::pair<std::string, std::string>> identifiers;
+  std::string requested_by;          // erase: "admin api", "cli"
   std::string status = "pending";    // pending | done | failed
   std::string result;
 };
@@ -241,7 +289,27 @@ struct IdentityActionOutcome {
   int64_t new_profile = 0, old_profile = 0;
   std::vector<int64_t> moved_records;
   std::vector<std::pair<std::string, std::string>> moved_identifiers;
+  // erase: everything of one person goes; salted hashes of their identifiers stay behind.
+  struct Erasure {
+    std::vector<int64_t> profiles;  // the live profile and every retired id merged into it
+    std::vector<int64_t> records;
+    std::vector<std::pair<std::string, std::string>> identifiers;  // all to suppress
+    std::string requested_by;
+    std::vector<std::string> targets;  // CRM targets still to be told
+  };
+  std::optional<Erasure> erasure;
   TimePoint at;
+};
+
+// What an erasure removed, for its audit entry and the caller.
+struct ErasureRow {
+  int64_t id = 0;
+  std::string requested_by;
+  TimePoint requested_at;
+  int64_t profile_id = 0;
+  std::vector<std::string> identifier_hashes;
+  std::string removed_json;  // counts per kind
+  std::vector<std::string> pending_targets;
 };
 
 class Store {
@@ -302,6 +370,24 @@ class Store {
   virtual Result<std::vector<IdentityAction>> ReadPendingIdentityActions() = 0;
   virtual Result<IdentityAction> ReadIdentityAction(int64_t id) = 0;
   virtual Status CommitIdentityAction(const IdentityActionOutcome& outcome) = 0;
+
+  // Quarantine, newest first.
+  virtual Result<std::vector<QuarantineRow>> ListQuarantine(const QuarantineFilter& filter) = 0;
+  virtual Result<QuarantineRow> ReadQuarantine(int64_t id) = 0;
+  // Release: the entry becomes released and its inbox event pending again, so the mapping stage
+  // maps it afresh with today's mappings and rules (and quarantines it anew if it fails again).
+  // Discard: the entry becomes discarded and its record and raw payload are blanked.
+  // kConflict when the entry is no longer quarantined, or (release) its raw payload
+  // is gone; kNotFound when there is no such entry.
+  virtual Status DecideQuarantine(int64_t id, QuarantineStatus decision, std::string_view by,
+                                  TimePoint now) = 0;
+
+  // Suppression of erased people: the install's salt (made on first use) and the hashes.
+  virtual Result<std::string> SuppressionSalt() = 0;
+  virtual Result<std::vector<std::string>> ListSuppressions() = 0;
+  virtual Result<int64_t> CountSuppressions() = 0;
+  // Erasure audit entries, newest first.
+  virtual Result<std::vector<ErasureRow>> ListErasures(int limit) = 0;
 
   // Data-quality issues, newest first, and their counts by kind and source.
   virtual Result<std::vector<DataQualityIssue>> ListIssues(const IssueFilter& filter) = 0;

@@ -129,7 +129,10 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::filesystem::path& pa
   // WAL lets readers proceed during the inbox's group commits; synchronous=FULL makes a commit
   // survive power loss, which is what "durable before acknowledged" promises.
   for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
-                             "PRAGMA foreign_keys=ON", "PRAGMA cache_size=-65536"}) {
+                             "PRAGMA foreign_keys=ON", "PRAGMA cache_size=-65536",
+                             // Deleted rows are overwritten with zeros: an erased person
+                             // must not linger in free pages.
+                             "PRAGMA secure_delete=ON"}) {
     if (Status s = db->Exec(pragma); !s.ok()) return s.error();
   }
   return db;

@@ -86,4 +86,20 @@ class SqliteDb {
   std::function<void(int)> wal_hook_;
 };
 
+// Runs `write` in one IMMEDIATE transaction: committed when it returns OK, rolled back
+// otherwise. REQUIRES: no transaction open on `db` (and the owner's lock held).
+template <class F>
+Status InTransaction(SqliteDb& db, F&& write) {
+  if (Status s = db.Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  if (Status s = write(); !s.ok()) {
+    (void)db.Exec("ROLLBACK");
+    return s;
+  }
+  if (Status s = db.Exec("COMMIT"); !s.ok()) {
+    (void)db.Exec("ROLLBACK");
+    return s;
+  }
+  return OkStatus();
+}
+
 }  // namespace journeyd::storage

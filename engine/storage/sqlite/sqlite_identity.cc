@@ -129,21 +129,6 @@ class IdentityWriter {
       own_identifier_, place_record_, close_reviews_, separate_;
 };
 
-// REQUIRES: the store's mutex held; runs `write` in one IMMEDIATE transaction.
-template <class F>
-Status InTransaction(SqliteDb& db, F&& write) {
-  if (Status s = db.Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
-  if (Status s = write(); !s.ok()) {
-    (void)db.Exec("ROLLBACK");
-    return s;
-  }
-  if (Status s = db.Exec("COMMIT"); !s.ok()) {
-    (void)db.Exec("ROLLBACK");
-    return s;
-  }
-  return OkStatus();
-}
-
 }  // namespace
 
 Status SqliteStore::WriteIdentity(const IdentityBatch& batch) {
@@ -248,6 +233,9 @@ Status SqliteStore::WriteIdentityAction(const IdentityActionOutcome& o) {
         return s;
       }
     }
+    if (o.erasure) {
+      if (Status s = WriteErasure(*o.erasure, now); !s.ok()) return s;
+    }
     if (o.review_id != 0) {
       auto review = db_->Prepare("UPDATE reviews SET status = ?2, decided_at = ?3 WHERE id = ?1");
       if (!review.ok()) return review.error();
@@ -256,7 +244,8 @@ Status SqliteStore::WriteIdentityAction(const IdentityActionOutcome& o) {
     }
   }
   auto action = db_->Prepare(
-      "UPDATE identity_actions SET status = ?2, result = ?3, applied_at = ?4 WHERE id = ?1");
+      "UPDATE identity_actions SET status = ?2, result = ?3, applied_at = ?4, payload = NULL"
+      " WHERE id = ?1");
   if (!action.ok()) return action.error();
   action->Bind(1, o.action_id).Bind(2, o.done ? "done" : "failed").Bind(3, o.result).Bind(4, now);
   return action->Run();
@@ -269,6 +258,7 @@ std::string_view ActionKindName(IdentityActionKind kind) {
     case IdentityActionKind::kAcceptReview: return "accept_review";
     case IdentityActionKind::kRejectReview: return "reject_review";
     case IdentityActionKind::kSplit: return "split";
+    case IdentityActionKind::kErase: return "erase";
   }
   return "?";
 }
@@ -277,6 +267,7 @@ std::optional<IdentityActionKind> ParseActionKind(std::string_view name) {
   if (name == "accept_review") return IdentityActionKind::kAcceptReview;
   if (name == "reject_review") return IdentityActionKind::kRejectReview;
   if (name == "split") return IdentityActionKind::kSplit;
+  if (name == "erase") return IdentityActionKind::kErase;
   return std::nullopt;
 }
 
@@ -300,10 +291,38 @@ std::vector<int64_t> ParseRecordsJson(const std::string& text) {
   return out;
 }
 
-// id, kind, review_id, profile_id, records, status, result
+// id, kind, review_id, profile_id, records, status, result, payload
 constexpr std::string_view kActionColumns =
     "SELECT id, kind, COALESCE(review_id, 0), COALESCE(profile_id, 0), COALESCE(records, '[]'),"
-    " status, COALESCE(result, '') FROM identity_actions";
+    " status, COALESCE(result, ''), COALESCE(payload, '') FROM identity_actions";
+
+// An erase action's request: {"identifiers": [[type, value]...], "requested_by": "..."}.
+std::string PayloadJson(const IdentityAction& action) {
+  if (action.kind != IdentityActionKind::kErase) return "";
+  boost::json::array identifiers;
+  for (const auto& [type, value] : action.identifiers) identifiers.push_back({type, value});
+  return boost::json::serialize(boost::json::object{{"identifiers", std::move(identifiers)},
+                                                    {"requested_by", action.requested_by}});
+}
+
+void ReadPayload(const std::string& text, IdentityAction& action) {
+  if (text.empty()) return;
+  boost::system::error_code ec;
+  const boost::json::value v = boost::json::parse(text, ec);
+  if (ec || !v.is_object()) return;
+  if (const auto* by = v.as_object().if_contains("requested_by"); by && by->is_string()) {
+    action.requested_by = std::string(by->get_string());
+  }
+  if (const auto* ids = v.as_object().if_contains("identifiers"); ids && ids->is_array()) {
+    for (const auto& pair : ids->get_array()) {
+      if (!pair.is_array() || pair.get_array().size() != 2) continue;
+      const auto& a = pair.get_array();
+      if (!a[0].is_string() || !a[1].is_string()) continue;
+      action.identifiers.emplace_back(std::string(a[0].get_string()),
+                                      std::string(a[1].get_string()));
+    }
+  }
+}
 
 Result<IdentityAction> ActionFromRow(const SqliteStatement& row) {
   IdentityAction a;
@@ -316,6 +335,7 @@ Result<IdentityAction> ActionFromRow(const SqliteStatement& row) {
   a.records = ParseRecordsJson(row.ColumnText(4));
   a.status = row.ColumnText(5);
   a.result = row.ColumnText(6);
+  ReadPayload(row.ColumnText(7), a);
   return a;
 }
 
@@ -324,11 +344,12 @@ Result<IdentityAction> ActionFromRow(const SqliteStatement& row) {
 Result<int64_t> SqliteStore::QueueIdentityAction(const IdentityAction& action, TimePoint now) {
   std::lock_guard lock(mu_);
   auto insert = db_->Prepare(
-      "INSERT INTO identity_actions(kind, review_id, profile_id, records, created_at)"
-      " VALUES (?1, NULLIF(?2, 0), NULLIF(?3, 0), ?4, ?5)");
+      "INSERT INTO identity_actions(kind, review_id, profile_id, records, created_at, payload)"
+      " VALUES (?1, NULLIF(?2, 0), NULLIF(?3, 0), ?4, ?5, NULLIF(?6, ''))");
   if (!insert.ok()) return insert.error();
   insert->Bind(1, ActionKindName(action.kind)).Bind(2, action.review_id)
-      .Bind(3, action.profile_id).Bind(4, RecordsJson(action.records)).Bind(5, Millis(now));
+      .Bind(3, action.profile_id).Bind(4, RecordsJson(action.records)).Bind(5, Millis(now))
+      .Bind(6, PayloadJson(action));
   if (Status s = insert->Run(); !s.ok()) return s.error();
   return db_->LastInsertRowId();
 }
@@ -460,7 +481,7 @@ Status SqliteStore::ScanProfileRecords(
 
 Result<int64_t> SqliteStore::ResolveProfile(int64_t profile_id) {
   std::lock_guard lock(mu_);
-  auto select = db_->Prepare("SELECT merged_into FROM profiles WHERE id = ?1");
+  auto select = db_->Prepare("SELECT merged_into, erased_at FROM profiles WHERE id = ?1");
   if (!select.ok()) return select.error();
   // Merges only ever point to older ids, so the chain ends; the bound guards a corrupt cycle.
   int64_t id = profile_id;
@@ -469,6 +490,9 @@ Result<int64_t> SqliteStore::ResolveProfile(int64_t profile_id) {
     auto row = select->Step();
     if (!row.ok()) return row.error();
     if (!*row) return NotFound("profile " + std::to_string(profile_id) + " does not exist");
+    if (!select->ColumnIsNull(1)) {
+      return NotFound("profile " + std::to_string(profile_id) + " was erased");
+    }
     const bool merged = !select->ColumnIsNull(0);
     const int64_t next = merged ? select->ColumnInt(0) : id;
     select->Reset();

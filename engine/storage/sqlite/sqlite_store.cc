@@ -233,7 +233,7 @@ Result<std::vector<SourceStats>> SqliteStore::ListSourceStats() {
   std::lock_guard lock(mu_);
   auto rows = db_->Prepare(
       "SELECT source, received, accepted, duplicates, rejected, signature_failures,"
-      " last_event_at FROM source_stats ORDER BY source");
+      " last_event_at, suppressed FROM source_stats ORDER BY source");
   if (!rows.ok()) return rows.error();
   std::vector<SourceStats> out;
   while (true) {
@@ -250,6 +250,7 @@ Result<std::vector<SourceStats>> SqliteStore::ListSourceStats() {
     if (!rows->ColumnIsNull(6)) {
       s.last_event_at = TimePoint(std::chrono::milliseconds(rows->ColumnInt(6)));
     }
+    s.suppressed = rows->ColumnInt(7);
     out.push_back(std::move(s));
   }
   return out;
@@ -329,6 +330,22 @@ Status SqliteStore::CommitMapped(const MappedBatch& batch) {
   if (!insert_issue.ok()) return insert_issue.error();
   auto mark = db_->Prepare("UPDATE inbox SET processed_at = ?2 WHERE id = ?1");
   if (!mark.ok()) return mark.error();
+  auto quarantine = db_->Prepare(
+      "INSERT INTO quarantine(inbox_id, source, event_type, external_id, reasons, record,"
+      " created_at) VALUES (?1, ?2, ?3, ?4, ?5, NULLIF(?6, ''), ?7)");
+  if (!quarantine.ok()) return quarantine.error();
+  auto quarantine_rule = db_->Prepare(
+      "INSERT OR IGNORE INTO quarantine_rules(quarantine_id, rule) VALUES (?1, ?2)");
+  if (!quarantine_rule.ok()) return quarantine_rule.error();
+  // An erased person's event keeps nothing of them: the payload and headers are blanked.
+  auto blank = db_->Prepare(
+      "UPDATE inbox SET body = x'', body_size = 0, body_encoding = 'identity', headers = '[]'"
+      " WHERE id = ?1");
+  if (!blank.ok()) return blank.error();
+  auto count_suppressed = db_->Prepare(
+      "INSERT INTO source_stats(source, suppressed) VALUES (?1, 1)"
+      " ON CONFLICT(source) DO UPDATE SET suppressed = suppressed + 1");
+  if (!count_suppressed.ok()) return count_suppressed.error();
   const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                           batch.at.time_since_epoch()).count();
   if (Status s = db_->Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
@@ -346,6 +363,26 @@ Status SqliteStore::CommitMapped(const MappedBatch& batch) {
           .Bind(5, now);
       if (Status s = insert_issue->Run(); !s.ok()) return s;
       insert_issue->Reset();
+    }
+    for (const auto& q : batch.quarantined) {
+      quarantine->Bind(1, q.inbox_id).Bind(2, q.source).Bind(3, q.event_type)
+          .Bind(4, q.external_id).Bind(5, q.reasons_json).Bind(6, q.record_json).Bind(7, now);
+      if (Status s = quarantine->Run(); !s.ok()) return s;
+      quarantine->Reset();
+      const int64_t id = db_->LastInsertRowId();
+      for (const std::string& rule : q.rules) {
+        quarantine_rule->Bind(1, id).Bind(2, rule);
+        if (Status s = quarantine_rule->Run(); !s.ok()) return s;
+        quarantine_rule->Reset();
+      }
+    }
+    for (const auto& suppressed : batch.suppressed) {
+      blank->Bind(1, suppressed.inbox_id);
+      if (Status s = blank->Run(); !s.ok()) return s;
+      blank->Reset();
+      count_suppressed->Bind(1, suppressed.source);
+      if (Status s = count_suppressed->Run(); !s.ok()) return s;
+      count_suppressed->Reset();
     }
     for (int64_t id : batch.processed) {
       mark->Bind(1, id).Bind(2, now);

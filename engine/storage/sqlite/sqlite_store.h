@@ -48,6 +48,14 @@ class SqliteStore final : public Store {
   Result<std::vector<IdentityAction>> ReadPendingIdentityActions() override;
   Result<IdentityAction> ReadIdentityAction(int64_t id) override;
   Status CommitIdentityAction(const IdentityActionOutcome& outcome) override;
+  Result<std::vector<QuarantineRow>> ListQuarantine(const QuarantineFilter& filter) override;
+  Result<QuarantineRow> ReadQuarantine(int64_t id) override;
+  Status DecideQuarantine(int64_t id, QuarantineStatus decision, std::string_view by,
+                          TimePoint now) override;
+  Result<std::string> SuppressionSalt() override;
+  Result<std::vector<std::string>> ListSuppressions() override;
+  Result<int64_t> CountSuppressions() override;
+  Result<std::vector<ErasureRow>> ListErasures(int limit) override;
   Result<std::vector<DataQualityIssue>> ListIssues(const IssueFilter& filter) override;
   Result<std::vector<IssueCount>> CountIssues(const IssueFilter& filter) override;
 
@@ -60,6 +68,9 @@ class SqliteStore final : public Store {
   // REQUIRES: mu_ held, inside a transaction.
   Status WriteIdentity(const IdentityBatch& batch);
   Status WriteIdentityAction(const IdentityActionOutcome& outcome);
+  Status WriteErasure(const IdentityActionOutcome::Erasure& erasure, int64_t now);
+  // REQUIRES: mu_ held.
+  Result<std::string> ReadOrCreateSalt();
 
   struct IntakeStatements {
     SqliteStatement insert_event;
