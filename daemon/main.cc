@@ -89,6 +89,29 @@ int main(int argc, char** argv) {
   split->add_option("profile", split_options.profile_id, "The profile id")->required();
   split->add_option("records", split_options.records, "Record ids that leave")->required();
 
+  journeyd::commands::EraseOptions erase_options;
+  CLI::App* erase = app.add_subcommand(
+      "erase", "Erase a person: profile, identifiers, records, raw payloads, quarantined events; "
+               "later events for them are dropped");
+  add_globals(erase);
+  erase->add_option("--email", erase_options.email, "The person's email address");
+  erase->add_option("--phone", erase_options.phone, "The person's phone number");
+  erase->add_option("--region", erase_options.region, "Region for --phone without +CC (e.g. US)");
+  erase->add_option("--profile", erase_options.profile_id, "The profile id");
+
+  journeyd::commands::QuarantineOptions quarantine_options;
+  CLI::App* quarantine = app.add_subcommand(
+      "quarantine", "List or show quarantined events; release (map again) or discard one");
+  add_globals(quarantine);
+  quarantine->add_option("action", quarantine_options.action, "list, show, release or discard")
+      ->capture_default_str();
+  quarantine->add_option("id", quarantine_options.id, "The entry id (show, release, discard)");
+  quarantine->add_option("--status", quarantine_options.status,
+                         "For list: quarantined, released, discarded or all")
+      ->capture_default_str();
+  quarantine->add_option("--rule", quarantine_options.rule, "For list: only this rule");
+  quarantine->add_option("--source", quarantine_options.source, "For list: only this source");
+
   CLI::App* version = app.add_subcommand("version", "Print version and build information");
   CLI::App* describe = app.add_subcommand(
       "describe", "Print the config reference (Markdown) for every section and connector type");
@@ -119,6 +142,10 @@ int main(int argc, char** argv) {
     if (explain->parsed()) return journeyd::commands::Explain(global, explain_options);
     if (review->parsed()) return journeyd::commands::Review(global, review_options);
     if (split->parsed()) return journeyd::commands::Split(global, split_options);
+    if (erase->parsed()) return journeyd::commands::Erase(global, erase_options);
+    if (quarantine->parsed()) {
+      return journeyd::commands::Quarantine(global, quarantine_options);
+    }
     if (version->parsed()) return journeyd::commands::Version();
     if (describe->parsed()) return journeyd::commands::Describe();
   } catch (const std::exception& e) {

@@ -51,7 +51,21 @@ struct SplitOptions {
   std::vector<int64_t> records;  // the records that leave for a new profile
 };
 
+struct EraseOptions {
+  std::string email, phone, region;  // one of email, phone, profile
+  int64_t profile_id = 0;
+};
+
+struct QuarantineOptions {
+  std::string action = "list";         // list | show | release | discard
+  int64_t id = 0;                      // show, release, discard
+  std::string status = "quarantined";  // for list: quarantined | released | discarded | all
+  std::string rule, source;            // for list
+};
+
 int Run(const GlobalOptions& global, const RunOptions& options);
+int Erase(const GlobalOptions& global, const EraseOptions& options);
+int Quarantine(const GlobalOptions& global, const QuarantineOptions& options);
 int Review(const GlobalOptions& global, const ReviewOptions& options);
 int Split(const GlobalOptions& global, const SplitOptions& options);
 int Import(const GlobalOptions& global, const ImportOptions& options);

@@ -1,5 +1,6 @@
-// `journeyd review list|accept ID|reject ID` and `journeyd split PROFILE RECORD...`: the admin's
-// identity decisions from the shell. Each is queued in the store like an API call; when no
+// `journeyd review list|accept ID|reject ID`, `journeyd split PROFILE RECORD...` and
+// `journeyd erase --email X|--phone X|--profile ID`: the admin's identity decisions from the
+// shell. Each is queued in the store like an API call; when no
 // daemon holds the data dir the command carries it out itself, otherwise it waits for the
 // daemon's identity stage to do so. Either way one process owns the graph.
 #include <chrono>
@@ -7,6 +8,7 @@
 
 #include "daemon/commands/commands.h"
 #include "engine/base/time_format.h"
+#include "engine/mapping/normalize.h"
 #include "engine/pipeline/identity_stage.h"
 #include "engine/storage/data_dir_lock.h"
 #include "engine/storage/store.h"
@@ -111,6 +113,42 @@ int Split(const GlobalOptions& global, const SplitOptions& options) {
   action.profile_id = options.profile_id;
   action.records = options.records;
   return Carry("split", *opened, action);
+}
+
+int Erase(const GlobalOptions& global, const EraseOptions& options) {
+  const int given = (options.email.empty() ? 0 : 1) + (options.phone.empty() ? 0 : 1) +
+                    (options.profile_id > 0 ? 1 : 0);
+  if (given != 1) {
+    std::cerr << "journeyd erase: give exactly one of --email, --phone or --profile\n";
+    return 2;
+  }
+  storage::IdentityAction action;
+  action.kind = storage::IdentityActionKind::kErase;
+  action.requested_by = "cli";
+  if (!options.email.empty()) {
+    auto email = mapping::NormalizeEmail(options.email);
+    if (!email) {
+      std::cerr << "journeyd erase: --email: not an email address\n";
+      return 2;
+    }
+    action.identifiers.emplace_back("email", *email);
+  } else if (!options.phone.empty()) {
+    auto phone = mapping::NormalizePhone(options.phone, options.region);
+    if (!phone) {
+      std::cerr << "journeyd erase: --phone: not a valid phone number (without +CC, add "
+                   "--region)\n";
+      return 2;
+    }
+    action.identifiers.emplace_back("phone", *phone);
+  } else {
+    action.profile_id = options.profile_id;
+  }
+  auto opened = Open(global, "erase");
+  if (!opened) return 1;
+  for (const config::TargetEntry& target : opened->config->targets) {
+    action.targets.push_back(target.name);
+  }
+  return Carry("erase", *opened, action);
 }
 
 }  // namespace journeyd::commands

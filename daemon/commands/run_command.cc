@@ -16,6 +16,7 @@
 #include "daemon/routes/intake_routes.h"
 #include "daemon/routes/issues_api.h"
 #include "daemon/routes/profiles_api.h"
+#include "daemon/routes/quarantine_api.h"
 #include "daemon/server/http_server.h"
 #include "daemon/systemd_notifier.h"
 #include "engine/ingest/inbox_writer.h"
@@ -136,6 +137,7 @@ int Run(const GlobalOptions& global, const RunOptions& options) {
   routes::AddSourcesApi(router, config, **store);
   routes::AddIssuesApi(router, config, **store);
   routes::AddProfilesApi(router, config, **store);
+  routes::AddQuarantineApi(router, config, **store);
 
   auto http = std::make_shared<server::HttpServer>(io, router, initial->server.limits);
   auto bound = http->Listen(initial->server.listen);

@@ -10,6 +10,8 @@
 #include "daemon/routes/query_params.h"
 #include "daemon/server/http_errors.h"
 #include "engine/base/time_format.h"
+#include "engine/governance/masking.h"
+#include "engine/governance/pii_classifier.h"
 #include "engine/identity/golden_record.h"
 #include "engine/mapping/normalize.h"
 #include "engine/pipeline/identity_stage.h"
@@ -62,8 +64,14 @@ json::object ReviewJson(const storage::ReviewRow& r) {
           {"created_at", FormatIso8601(r.created_at)}};
 }
 
+// Read-only callers see personal values masked ("j***@e***.com"); admins see them whole.
 void RespondProfile(server::RequestContext& ctx, const server::Respond& respond,
                     storage::Store& store, const config::Config& config, Result<int64_t> found) {
+  const bool mask = Authenticate(ctx.request, config) != Role::kAdmin;
+  const governance::PiiClassifier classifier(config.governance.pii.fields);
+  const auto shown = [&](const std::string& field, const std::string& value) {
+    return mask ? governance::Mask(classifier.ClassOf(field), value) : value;
+  };
   if (found.ok()) found = store.ResolveProfile(*found);
   if (!found.ok()) {
     respond(server::ErrorResponse(ctx.request, found.error()));
@@ -76,7 +84,7 @@ void RespondProfile(server::RequestContext& ctx, const server::Respond& respond,
   }
   json::array identifiers, records, merges, reviews, absorbed;
   for (const auto& [type, value] : detail->identifiers) {
-    identifiers.push_back({{"type", type}, {"value", value}});
+    identifiers.push_back({{"type", type}, {"value", shown(type, value)}});
   }
   for (const auto& r : detail->records) {
     records.push_back({{"record_id", r.record_id},
@@ -89,7 +97,8 @@ void RespondProfile(server::RequestContext& ctx, const server::Respond& respond,
     json::object o{{"id", m.id},       {"into", m.into},       {"from", m.from},
                    {"rule", m.rule},   {"details", m.details}, {"at", FormatIso8601(m.at)}};
     if (!m.identifier_type.empty()) {
-      o["identifier"] = {{"type", m.identifier_type}, {"value", m.identifier_value}};
+      o["identifier"] = {{"type", m.identifier_type},
+                         {"value", shown(m.identifier_type, m.identifier_value)}};
     }
     if (m.record_id != 0) o["record_id"] = m.record_id;
     if (m.rule == "fuzzy" || m.rule == "review") o["probability"] = m.probability;
@@ -97,6 +106,8 @@ void RespondProfile(server::RequestContext& ctx, const server::Respond& respond,
   }
   for (const auto& r : detail->reviews) reviews.push_back(ReviewJson(r));
   for (int64_t id : detail->absorbed) absorbed.push_back(id);
+  json::object golden = GoldenJson(store, config, detail->id);
+  if (mask) governance::MaskFields(classifier, golden);
   respond(server::JsonResponse(
       ctx.request, http::status::ok,
       {{"id", detail->id},
@@ -104,10 +115,27 @@ void RespondProfile(server::RequestContext& ctx, const server::Respond& respond,
        {"updated_at", FormatIso8601(detail->updated_at)},
        {"absorbed", std::move(absorbed)},
        {"identifiers", std::move(identifiers)},
-       {"golden", GoldenJson(store, config, detail->id)},
+       {"golden", std::move(golden)},
        {"records", std::move(records)},
        {"merges", std::move(merges)},
        {"reviews", std::move(reviews)}}));
+}
+
+// email= or phone= (with region= for numbers without +CC), normalised as mappings do.
+Result<Identity> IdentifierInQuery(std::string_view query) {
+  if (auto email = QueryParam(query, "email")) {
+    auto normalized = mapping::NormalizeEmail(*email);
+    if (!normalized) return InvalidArgument("not an email address");
+    return Identity{"email", *normalized};
+  }
+  if (auto phone = QueryParam(query, "phone")) {
+    auto normalized = mapping::NormalizePhone(*phone, QueryParam(query, "region").value_or(""));
+    if (!normalized) {
+      return InvalidArgument("not a valid phone number (without +CC, add region=)");
+    }
+    return Identity{"phone", *normalized};
+  }
+  return InvalidArgument("give email= or phone=");
 }
 
 json::object ActionJson(const storage::IdentityAction& a) {
@@ -169,20 +197,44 @@ void AddProfilesApi(server::Router& router, const ConfigHolder& config, storage:
              [&config, &store](server::RequestContext& ctx, server::Respond respond) {
                auto current = config.Get();
                if (!Authorize(ctx.request, *current, Role::kRead, respond)) return;
-               Result<int64_t> found = InvalidArgument("give email= or phone=");
-               if (auto email = QueryParam(ctx.query, "email")) {
-                 auto normalized = mapping::NormalizeEmail(*email);
-                 found = normalized ? store.FindProfileByIdentifier("email", *normalized)
-                                    : Result<int64_t>(InvalidArgument("not an email address"));
-               } else if (auto phone = QueryParam(ctx.query, "phone")) {
-                 auto normalized =
-                     mapping::NormalizePhone(*phone, QueryParam(ctx.query, "region").value_or(""));
-                 found = normalized ? store.FindProfileByIdentifier("phone", *normalized)
-                                    : Result<int64_t>(InvalidArgument(
-                                          "not a valid phone number (without +CC, add region=)"));
-               }
+               auto identifier = IdentifierInQuery(ctx.query);
+               Result<int64_t> found =
+                   identifier.ok()
+                       ? store.FindProfileByIdentifier(identifier->type, identifier->value)
+                       : Result<int64_t>(identifier.error());
                RespondProfile(ctx, respond, store, *current, std::move(found));
              });
+
+  // Erasure, by profile id or by identifier (which also erases what never reached a profile,
+  // such as quarantined events). Carried out by the identity stage like other decisions.
+  const auto erase = [&config, &store](server::RequestContext& ctx, server::Respond respond) {
+    auto current = config.Get();
+    if (!Authorize(ctx.request, *current, Role::kAdmin, respond)) return;
+    storage::IdentityAction action;
+    action.kind = storage::IdentityActionKind::kErase;
+    action.requested_by = "admin api";
+    for (const config::TargetEntry& target : current->targets) {
+      action.targets.push_back(target.name);
+    }
+    if (auto param = ctx.params.find("id"); param != ctx.params.end()) {
+      auto id = ParseId(param->second);
+      if (!id) {
+        respond(server::ErrorResponse(ctx.request, InvalidArgument("a profile id is a number")));
+        return;
+      }
+      action.profile_id = *id;
+    } else {
+      auto identifier = IdentifierInQuery(ctx.query);
+      if (!identifier.ok()) {
+        respond(server::ErrorResponse(ctx.request, identifier.error()));
+        return;
+      }
+      action.identifiers.emplace_back(identifier->type, identifier->value);
+    }
+    QueueAndWait(ctx, std::move(respond), store, action);
+  };
+  router.Add(http::verb::delete_, "/api/v1/profiles/{id}", erase);
+  router.Add(http::verb::delete_, "/api/v1/profiles", erase);
 
   router.Add(http::verb::post, "/api/v1/profiles/{id}/split",
              [&config, &store](server::RequestContext& ctx, server::Respond respond) {

@@ -300,7 +300,7 @@ void IdentityGraph::MatchFuzzy(uint32_t record, const std::vector<uint64_t>& blo
   MatchScore score;
   for (uint32_t candidate : candidates) {
     const ProfileId profile = records_[candidate].profile;
-    if (profile == own) continue;
+    if (profile == own || profile == 0) continue;  // 0: erased
     model_->Score(probe, records_[candidate].match, score);
     if (score.probability < model_->review()) continue;
     auto& slot = best[profile];
@@ -461,6 +461,33 @@ std::optional<IdentityGraph::Split> IdentityGraph::SplitProfile(
   old_profile.identifiers = std::move(kept);
   Separate(profile, fresh);
   return split;
+}
+
+std::optional<IdentityGraph::Erased> IdentityGraph::Erase(ProfileId profile) {
+  const auto it = profiles_.find(profile);
+  if (it == profiles_.end()) return std::nullopt;
+  Erased erased;
+  for (uint32_t r : it->second.records) {
+    RecordState& state = records_[r];
+    erased.records.push_back(state.id);
+    record_index_.erase(state.id);
+    if (model_ != nullptr && !state.match.empty()) model_->Forget(state.match);
+    // The slot stays (blocks refer to it by index) but holds nothing of the person; a
+    // candidate with profile 0 is skipped.
+    state.profile = 0;
+    MatchValues().swap(state.match);
+    std::vector<uint32_t>().swap(state.identifiers);
+  }
+  for (uint32_t i : it->second.identifiers) {
+    IdentifierState& state = identifiers_[i];
+    erased.identifiers.push_back(state.identity);
+    identifier_index_.erase(IdentifierKey(state.identity));
+    state.owner = 0;
+    std::string().swap(state.identity.value);
+  }
+  profiles_.erase(it);
+  --live_profiles_;
+  return erased;
 }
 
 ProfileId IdentityGraph::ProfileOf(RecordId record) const {

@@ -104,6 +104,14 @@ class IdentityGraph {
   // An admin rejected a review: the two profiles are kept apart.
   void Separate(ProfileId a, ProfileId b);
 
+  // Erasure: the profile, its records and its identifiers leave the graph and the model's term
+  // frequencies, and their values leave memory. nullopt when there is no such live profile.
+  struct Erased {
+    std::vector<RecordId> records;
+    std::vector<Identity> identifiers;
+  };
+  std::optional<Erased> Erase(ProfileId profile);
+
   // The profile a record belongs to; 0 when unknown.
   ProfileId ProfileOf(RecordId record) const;
   // The profile owning an identifier; 0 when none.

@@ -163,6 +163,16 @@ void MatchModel::Observe(const MatchValues& values) {
   }
 }
 
+void MatchModel::Forget(const MatchValues& values) {
+  for (size_t i = 0; i < fields_.size(); ++i) {
+    if (values[i].empty()) continue;
+    auto it = fields_[i].frequency.find(values[i]);
+    if (it == fields_[i].frequency.end()) continue;
+    if (--it->second == 0) fields_[i].frequency.erase(it);
+    if (fields_[i].observed > 0) --fields_[i].observed;
+  }
+}
+
 double MatchModel::ExactWeight(const Field& field, const std::string& value) const {
   double u = field.u.back();
   if (field.observed >= 100) {

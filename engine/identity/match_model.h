@@ -53,6 +53,8 @@ class MatchModel {
 
   // Counts the values for the term frequencies of exact agreement.
   void Observe(const MatchValues& values);
+  // Takes back an Observe (an erased record).
+  void Forget(const MatchValues& values);
 
   // One side of many comparisons: a record's values with the weight of agreeing exactly on
   // each, looked up once. Exact agreement means equal values, so that weight depends on this

@@ -1,5 +1,7 @@
 #include "engine/pipeline/identity_stage.h"
 
+#include <set>
+
 #include <boost/json/parse.hpp>
 #include <spdlog/spdlog.h>
 
@@ -121,6 +123,7 @@ storage::IdentityActionOutcome IdentityStage::Apply(const storage::IdentityActio
     outcome.result = std::move(why);
     return outcome;
   };
+  if (action.kind == storage::IdentityActionKind::kErase) return Erase(action);
   if (action.kind == storage::IdentityActionKind::kSplit) {
     auto profile = store_.ResolveProfile(action.profile_id);
     if (!profile.ok()) return fail(profile.error().message);
@@ -173,6 +176,54 @@ storage::IdentityActionOutcome IdentityStage::Apply(const storage::IdentityActio
                                 review->details});
   outcome.result = "profile " + std::to_string(merge.from) + " merged into " +
                    std::to_string(merge.into);
+  return outcome;
+}
+
+storage::IdentityActionOutcome IdentityStage::Erase(const storage::IdentityAction& action) {
+  storage::IdentityActionOutcome outcome;
+  int64_t profile = 0;
+  if (action.profile_id != 0) {
+    auto resolved = store_.ResolveProfile(action.profile_id);
+    if (!resolved.ok()) {
+      outcome.result = resolved.error().message;
+      return outcome;
+    }
+    profile = *resolved;
+  } else {
+    for (const auto& [type, value] : action.identifiers) {
+      profile = graph_->OwnerOf(Identity{type, value});
+      if (profile != 0) break;
+    }
+  }
+  storage::IdentityActionOutcome::Erasure erasure;
+  erasure.requested_by = action.requested_by;
+  erasure.targets = action.targets;
+  std::set<std::pair<std::string, std::string>> identifiers(action.identifiers.begin(),
+                                                           action.identifiers.end());
+  if (profile != 0) {
+    auto erased = graph_->Erase(profile);
+    if (!erased) {
+      outcome.result = "profile " + std::to_string(profile) + " is not in the identity graph";
+      return outcome;
+    }
+    erasure.profiles.push_back(profile);
+    erasure.records = std::move(erased->records);
+    for (const Identity& identity : erased->identifiers) {
+      identifiers.emplace(identity.type, identity.value);
+    }
+  }
+  if (profile == 0 && identifiers.empty()) {
+    outcome.result = "nothing to erase: no profile and no identifiers";
+    return outcome;
+  }
+  erasure.identifiers.assign(identifiers.begin(), identifiers.end());
+  outcome.done = true;
+  outcome.result =
+      (profile != 0 ? "erased profile " + std::to_string(profile) + " (" +
+                          std::to_string(erasure.records.size()) + " records)"
+                    : std::string("no profile held these identifiers")) +
+      "; " + std::to_string(erasure.identifiers.size()) + " identifiers suppressed";
+  outcome.erasure = std::move(erasure);
   return outcome;
 }
 

@@ -55,6 +55,8 @@ class IdentityStage {
  private:
   void Loop();
   storage::IdentityActionOutcome Apply(const storage::IdentityAction& action);
+  // Everything of one person leaves the graph; the outcome tells the store what to delete.
+  storage::IdentityActionOutcome Erase(const storage::IdentityAction& action);
 
   storage::Store& store_;
   const Clock& clock_;

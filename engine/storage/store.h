@@ -272,6 +272,7 @@ struct IdentityAction {
   // so that the queue keeps no personal data.
   std::vector<std::pair<std::string, std::string>> identifiers;
   std::string requested_by;          // erase: "admin api", "cli"
+  std::vector<std::string> targets;  // erase: the CRM targets to tell
   std::string status = "pending";    // pending | done | failed
   std::string result;
 };

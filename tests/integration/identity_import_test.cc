@@ -243,13 +243,23 @@ TEST_CASE("the profiles and reviews API read and decide through the running daem
   CHECK(again->status == 409);
 
   auto profile = HttpGet(daemon.host(), daemon.port(), "/api/v1/profiles?email=ANN@example.com",
-                         read);
+                         admin);
   REQUIRE(profile.ok());
   INFO(profile->body);
   CHECK(profile->status == 200);
   CHECK_THAT(profile->body, Catch::Contains(R"("id":1)") &&
                                 Catch::Contains(R"("first_name":{"value":"Ann")") &&
+                                Catch::Contains(R"("value":"ann@example.com")") &&
                                 Catch::Contains(R"("rule":"most_recent")"));
+  // The read token sees the same profile with its personal values masked, provenance intact.
+  auto masked = HttpGet(daemon.host(), daemon.port(), "/api/v1/profiles/1", read);
+  REQUIRE(masked.ok());
+  INFO(masked->body);
+  CHECK(masked->status == 200);
+  CHECK_THAT(masked->body, Catch::Contains(R"("first_name":{"value":"A***")") &&
+                               Catch::Contains(R"("value":"a***@e***.com")") &&
+                               Catch::Contains(R"("rule":"most_recent")") &&
+                               !Catch::Contains("ann@example.com") && !Catch::Contains("Ann\""));
   auto missing = HttpGet(daemon.host(), daemon.port(), "/api/v1/profiles/999", read);
   REQUIRE(missing.ok());
   CHECK(missing->status == 404);

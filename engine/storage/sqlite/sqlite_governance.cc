@@ -262,7 +262,20 @@ Status SqliteStore::WriteErasure(const IdentityActionOutcome::Erasure& erasure, 
     if (!left.ok()) return left.error();
     records += 1;
   }
-  for (int64_t profile : erasure.profiles) {
+  // The live profile and every retired id that was merged into it (their merges name the
+  // person's identifiers too).
+  std::vector<int64_t> profiles;
+  for (int64_t live : erasure.profiles) {
+    auto absorbed = db_->Prepare(
+        "WITH RECURSIVE absorbed(id) AS (SELECT ?1 UNION"
+        " SELECT p.id FROM profiles p JOIN absorbed a ON p.merged_into = a.id)"
+        " SELECT id FROM absorbed");
+    if (!absorbed.ok()) return absorbed.error();
+    absorbed->Bind(1, live);
+    Status stepped = absorbed->ForEachRow([&] { profiles.push_back(absorbed->ColumnInt(0)); });
+    if (!stepped.ok()) return stepped;
+  }
+  for (int64_t profile : profiles) {
     auto n = run("DELETE FROM identifiers WHERE profile_id = ?1", profile);
     if (!n.ok()) return n.error();
     identifiers += *n;

@@ -200,7 +200,13 @@ Status SqliteStore::CommitIdentity(const IdentityBatch& batch) {
 
 Status SqliteStore::CommitIdentityAction(const IdentityActionOutcome& outcome) {
   std::lock_guard lock(mu_);
-  return InTransaction(*db_, [&] { return WriteIdentityAction(outcome); });
+  Status written = InTransaction(*db_, [&] { return WriteIdentityAction(outcome); });
+  if (written.ok() && outcome.erasure) {
+    // The WAL still holds the pages as they were before the erasure: copy it back and empty
+    // it now rather than whenever the next checkpoint comes.
+    (void)db_->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
+  return written;
 }
 
 Status SqliteStore::WriteIdentityAction(const IdentityActionOutcome& o) {
@@ -299,10 +305,12 @@ constexpr std::string_view kActionColumns =
 // An erase action's request: {"identifiers": [[type, value]...], "requested_by": "..."}.
 std::string PayloadJson(const IdentityAction& action) {
   if (action.kind != IdentityActionKind::kErase) return "";
-  boost::json::array identifiers;
+  boost::json::array identifiers, targets;
   for (const auto& [type, value] : action.identifiers) identifiers.push_back({type, value});
+  for (const std::string& target : action.targets) targets.push_back(boost::json::string(target));
   return boost::json::serialize(boost::json::object{{"identifiers", std::move(identifiers)},
-                                                    {"requested_by", action.requested_by}});
+                                                    {"requested_by", action.requested_by},
+                                                    {"targets", std::move(targets)}});
 }
 
 void ReadPayload(const std::string& text, IdentityAction& action) {
@@ -312,6 +320,11 @@ void ReadPayload(const std::string& text, IdentityAction& action) {
   if (ec || !v.is_object()) return;
   if (const auto* by = v.as_object().if_contains("requested_by"); by && by->is_string()) {
     action.requested_by = std::string(by->get_string());
+  }
+  if (const auto* targets = v.as_object().if_contains("targets"); targets && targets->is_array()) {
+    for (const auto& t : targets->get_array()) {
+      if (t.is_string()) action.targets.emplace_back(t.get_string());
+    }
   }
   if (const auto* ids = v.as_object().if_contains("identifiers"); ids && ids->is_array()) {
     for (const auto& pair : ids->get_array()) {
