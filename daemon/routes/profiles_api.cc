@@ -10,6 +10,7 @@
 #include "daemon/routes/query_params.h"
 #include "daemon/server/http_errors.h"
 #include "engine/base/time_format.h"
+#include "engine/governance/consent_policy.h"
 #include "engine/governance/masking.h"
 #include "engine/governance/pii_classifier.h"
 #include "engine/identity/golden_record.h"
@@ -51,6 +52,26 @@ json::object GoldenJson(storage::Store& store, const config::Config& config, int
                      {"supporting", value.supporting}};
   }
   return golden;
+}
+
+// Per purpose, the consent that stands (the latest statement of any source).
+json::object ConsentJson(storage::Store& store, int64_t profile) {
+  json::object out;
+  auto stored = store.ReadProfileRecords(profile);
+  if (!stored.ok()) return out;
+  std::vector<CanonicalRecord> records;
+  for (const storage::StoredRecord& r : *stored) {
+    boost::system::error_code ec;
+    const json::value v = json::parse(r.json, ec);
+    if (ec) continue;
+    if (auto record = CanonicalRecordFromJson(v); record.ok()) records.push_back(std::move(*record));
+  }
+  for (const auto& [purpose, consent] : governance::ConsentOf(records)) {
+    out[purpose] = {{"granted", consent.granted},
+                    {"at", FormatIso8601(consent.at)},
+                    {"source", consent.source}};
+  }
+  return out;
 }
 
 json::object ReviewJson(const storage::ReviewRow& r) {
@@ -116,6 +137,7 @@ void RespondProfile(server::RequestContext& ctx, const server::Respond& respond,
        {"absorbed", std::move(absorbed)},
        {"identifiers", std::move(identifiers)},
        {"golden", std::move(golden)},
+       {"consent", ConsentJson(store, detail->id)},
        {"records", std::move(records)},
        {"merges", std::move(merges)},
        {"reviews", std::move(reviews)}}));
