@@ -136,6 +136,13 @@ bool Passes(const config::ValidationRule& rule, const std::optional<boost::regex
   return false;
 }
 
+// The shortest text that reads back as `value`: 18, 0.5, 1e+21.
+std::string NumberText(double value) {
+  char buffer[32];
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return ec == std::errc() ? std::string(buffer, end) : std::string("?");
+}
+
 std::string Describe(const config::ValidationRule& rule) {
   switch (rule.check) {
     case RuleCheck::kRequired: return "is missing";
@@ -149,12 +156,11 @@ std::string Describe(const config::ValidationRule& rule) {
     case RuleCheck::kRange: {
       std::string out = "is not a number";
       if (rule.min && rule.max) {
-        out += " from " + json::serialize(json::value(*rule.min)) + " to " +
-               json::serialize(json::value(*rule.max));
+        out += " from " + NumberText(*rule.min) + " to " + NumberText(*rule.max);
       } else if (rule.min) {
-        out += " of at least " + json::serialize(json::value(*rule.min));
+        out += " of at least " + NumberText(*rule.min);
       } else if (rule.max) {
-        out += " of at most " + json::serialize(json::value(*rule.max));
+        out += " of at most " + NumberText(*rule.max);
       }
       return out;
     }
@@ -256,8 +262,16 @@ std::vector<Violation> RecordRules::Apply(CanonicalRecord& record, TimePoint now
     const bool required = rule.check == RuleCheck::kRequired;
     const std::string& field = rule.field;
 
+    // A time compared with a time needs no text; other checks on a time see epoch milliseconds.
+    const auto check_time = [&](TimePoint t) {
+      if (rule.check == RuleCheck::kNotFuture) {
+        failed |= t > now + rule.tolerance;
+      } else {
+        check({TimeText(t), nullptr, true});
+      }
+    };
     if (field == "occurred_at") {
-      check({TimeText(record.occurred_at), nullptr, true});
+      check_time(record.occurred_at);
     } else if (IsIdentityType(field)) {
       bool any = false;
       for (auto it = record.identities.begin(); it != record.identities.end();) {
@@ -294,7 +308,7 @@ std::vector<Violation> RecordRules::Apply(CanonicalRecord& record, TimePoint now
                             : which == "reference" ? &t.reference
                                                    : nullptr;
         if (text == nullptr) {  // occurred_at
-          check({TimeText(t.occurred_at), nullptr, true});
+          check_time(t.occurred_at);
           continue;
         }
         if (text->empty()) {
