@@ -93,19 +93,6 @@ int Import(const GlobalOptions& global, const ImportOptions& options) {
   // both have taken everything.
   mapping.Start();
   identity.Start();
-  // Waits until everything imported so far is mapped and resolved. A stage's RunOnce takes the
-  // lock its thread holds for a batch, so a call of our own waits for the batch in flight (and
-  // its counters) and takes whatever is left; when both stages then find nothing, in this
-  // order, nothing is left. (Watching counters instead races with their increments.)
-  const auto drain = [&]() -> Status {
-    while (true) {
-      auto mapped = mapping.RunOnce();
-      if (!mapped.ok()) return mapped.error();
-      auto resolved = identity.RunOnce();
-      if (!resolved.ok()) return resolved.error();
-      if (*mapped == 0 && *resolved == 0) return OkStatus();
-    }
-  };
   // Intake may run ahead of mapping, but not by more than a couple of mapping batches: the
   // inbox is durable, memory and the WAL are not unbounded.
   const auto throttle = [&]() {
@@ -171,7 +158,7 @@ int Import(const GlobalOptions& global, const ImportOptions& options) {
           return OkStatus();
         });
     Status flushed = flush();
-    if (flushed.ok()) flushed = drain();
+    if (flushed.ok()) flushed = pipeline::RunUntilIdle(mapping, identity);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     for (const std::string& line : issue_lines) std::cerr << file << ": " << line << "\n";

@@ -47,13 +47,7 @@ Status Drain(storage::Store& store, const config::Config& config) {
       clock, {});
   pipeline::IdentityStage identity(store, config.identity, clock, {});
   if (Status s = identity.Load(); !s.ok()) return s;
-  while (true) {
-    auto mapped = mapping.RunOnce();
-    if (!mapped.ok()) return mapped.error();
-    auto resolved = identity.RunOnce();
-    if (!resolved.ok()) return resolved.error();
-    if (*mapped == 0 && *resolved == 0) return OkStatus();
-  }
+  return pipeline::RunUntilIdle(mapping, identity);
 }
 
 }  // namespace

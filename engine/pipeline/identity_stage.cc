@@ -294,6 +294,16 @@ Result<int> IdentityStage::RunOnce() {
   return static_cast<int>(records->size());
 }
 
+Status RunUntilIdle(MappingStage& mapping, IdentityStage& identity) {
+  while (true) {
+    auto mapped = mapping.RunOnce();
+    if (!mapped.ok()) return mapped.error();
+    auto resolved = identity.RunOnce();
+    if (!resolved.ok()) return resolved.error();
+    if (*mapped == 0 && *resolved == 0) return OkStatus();
+  }
+}
+
 Result<storage::IdentityAction> AwaitIdentityAction(storage::Store& store, int64_t action_id,
                                                     std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -18,6 +18,7 @@
 #include "engine/identity/identity_graph.h"
 #include "engine/identity/identity_rules.h"
 #include "engine/identity/match_model.h"
+#include "engine/pipeline/mapping_stage.h"
 #include "engine/storage/store.h"
 
 namespace journeyd::config {
@@ -79,6 +80,12 @@ class IdentityStage {
 // Waits until the identity stage (of this process or another) has carried out a queued action,
 // polling the store, or until `timeout` passes: the action as it then stands, still "pending"
 // on a timeout. For the API and the CLI, which queue actions and report their outcome.
+// Runs both stages on the caller's thread until neither finds anything: everything in the
+// inbox is then mapped and resolved. A stage's RunOnce waits for the batch its own thread has in
+// flight, so this is safe while the threads run too (and, unlike watching their counters, does
+// not race with their increments).
+Status RunUntilIdle(MappingStage& mapping, IdentityStage& identity);
+
 Result<storage::IdentityAction> AwaitIdentityAction(storage::Store& store, int64_t action_id,
                                                     std::chrono::milliseconds timeout);
 

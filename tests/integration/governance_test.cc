@@ -4,8 +4,6 @@
 // data and secrets.
 #include <catch2/catch.hpp>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <signal.h>
 
 #include <boost/json.hpp>
@@ -16,6 +14,7 @@
 #include "engine/storage/sqlite/sqlite_store.h"
 #include "tests/support/daemon_process.h"
 #include "tests/support/http_client.h"
+#include "tests/support/signing.h"
 #include "tests/support/temp_dir.h"
 
 namespace journeyd::testing {
@@ -218,17 +217,6 @@ TEST_CASE("the quarantine API lists masked entries for readers, releases and dis
   CHECK(daemon.Wait(10s) == 0);
 }
 
-std::string ShopifySignature(const std::string& body, const std::string& secret) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int mac_len = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, &mac_len);
-  std::string out(4 * ((mac_len + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), mac, mac_len);
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
 TEST_CASE("the logs of a full run hold no personal data and no secrets", "[governance]") {
   TempDir dir;
   // The shipped config, logging at debug, with the shipped mappings.
@@ -254,7 +242,7 @@ TEST_CASE("the logs of a full run hold no personal data and no secrets", "[gover
                         {"X-Shopify-Topic", topic},
                         {"X-Shopify-Shop-Domain", "example.myshopify.com"},
                         {"X-Shopify-Webhook-Id", id},
-                        {"X-Shopify-Hmac-Sha256", ShopifySignature(body, secret)}});
+                        {"X-Shopify-Hmac-Sha256", HmacSha256Base64(secret, body)}});
   };
   const std::string secret = env.at("JOURNEYD_SHOPIFY_SECRET");
   auto order = post_shopify("orders/create", "orders_create.json", "w-1", secret);
@@ -270,15 +258,7 @@ TEST_CASE("the logs of a full run hold no personal data and no secrets", "[gover
       daemon.host(), daemon.port(), "POST", "/v1/identify",
       R"({"userId":"u-55","messageId":"m-55","traits":{"email":"peggy.track@example.com","phone":"+14155550177","firstName":"Peggy"}})",
       {{"Content-Type", "application/json"},
-       {"Authorization", "Basic " + [&] {
-          const std::string user = env.at("JOURNEYD_SEGMENT_WRITE_KEY") + ":";
-          std::string out(4 * ((user.size() + 2) / 3) + 1, '\0');
-          const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                        reinterpret_cast<const unsigned char*>(user.data()),
-                                        static_cast<int>(user.size()));
-          out.resize(static_cast<size_t>(n));
-          return out;
-        }()}});
+       {"Authorization", "Basic " + Base64(env.at("JOURNEYD_SEGMENT_WRITE_KEY") + ":")}});
   REQUIRE(tracked.ok());
   CHECK(tracked->status == 200);
   // Lookups by personal values and wrong tokens.

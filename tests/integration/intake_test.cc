@@ -2,8 +2,6 @@
 // the per-source counters of /api/v1/sources, across restarts and kill -9.
 #include <catch2/catch.hpp>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <signal.h>
 
 #include <atomic>
@@ -16,6 +14,7 @@
 #include "engine/storage/sqlite/sqlite_db.h"
 #include "tests/support/daemon_process.h"
 #include "tests/support/http_client.h"
+#include "tests/support/signing.h"
 #include "tests/support/temp_dir.h"
 
 namespace journeyd::testing {
@@ -40,15 +39,7 @@ targets:
 )";
 
 std::string ShopifySignature(const std::string& body) {
-  const std::string secret = DefaultTestEnvironment().at("JOURNEYD_SHOPIFY_SECRET");
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int mac_len = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, &mac_len);
-  std::string out(4 * ((mac_len + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), mac, mac_len);
-  out.resize(static_cast<size_t>(n));
-  return out;
+  return HmacSha256Base64(DefaultTestEnvironment().at("JOURNEYD_SHOPIFY_SECRET"), body);
 }
 
 Headers ShopifyHeaders(const std::string& body, const std::string& webhook_id) {

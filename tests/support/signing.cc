@@ -1,0 +1,25 @@
+#include "tests/support/signing.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+namespace journeyd::testing {
+
+std::string Base64(std::string_view bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(bytes.data()),
+                                static_cast<int>(bytes.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+std::string HmacSha256Base64(std::string_view secret, std::string_view body) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int mac_len = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, &mac_len);
+  return Base64(std::string_view(reinterpret_cast<const char*>(mac), mac_len));
+}
+
+}  // namespace journeyd::testing

@@ -1,0 +1,14 @@
+// Signing for tests, written against OpenSSL directly rather than the product's own helpers, so
+// that a test of signature verification does not check the code with itself.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace journeyd::testing {
+
+std::string Base64(std::string_view bytes);
+// base64(HMAC-SHA256(secret, body)): Shopify's X-Shopify-Hmac-Sha256.
+std::string HmacSha256Base64(std::string_view secret, std::string_view body);
+
+}  // namespace journeyd::testing
