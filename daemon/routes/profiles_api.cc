@@ -37,12 +37,11 @@ std::optional<int64_t> ParseId(std::string_view text) {
   return value;
 }
 
-json::object GoldenJson(storage::Store& store, const config::Config& config, int64_t profile) {
+json::object GoldenJson(const std::vector<storage::StoredRecord>& stored,
+                        const config::Config& config) {
   json::object golden;
-  auto stored = store.ReadProfileRecords(profile);
-  if (!stored.ok()) return golden;
   for (const auto& [field, value] : identity::GoldenRecordOfStored(
-           *stored, identity::MakeSurvivorshipPolicy(config.identity.survivorship))) {
+           stored, identity::MakeSurvivorshipPolicy(config.identity.survivorship))) {
     golden[field] = {{"value", value.value},
                      {"source", value.source},
                      {"record_id", value.record_id},
@@ -55,12 +54,10 @@ json::object GoldenJson(storage::Store& store, const config::Config& config, int
 }
 
 // Per purpose, the consent that stands (the latest statement of any source).
-json::object ConsentJson(storage::Store& store, int64_t profile) {
+json::object ConsentJson(const std::vector<storage::StoredRecord>& stored) {
   json::object out;
-  auto stored = store.ReadProfileRecords(profile);
-  if (!stored.ok()) return out;
   std::vector<CanonicalRecord> records;
-  for (const storage::StoredRecord& r : *stored) {
+  for (const storage::StoredRecord& r : stored) {
     boost::system::error_code ec;
     const json::value v = json::parse(r.json, ec);
     if (ec) continue;
@@ -127,7 +124,13 @@ void RespondProfile(server::RequestContext& ctx, const server::Respond& respond,
   }
   for (const auto& r : detail->reviews) reviews.push_back(ReviewJson(r));
   for (int64_t id : detail->absorbed) absorbed.push_back(id);
-  json::object golden = GoldenJson(store, config, detail->id);
+  // The profile's records, read once for the golden record and the consent.
+  auto stored = store.ReadProfileRecords(detail->id);
+  if (!stored.ok()) {
+    respond(server::ErrorResponse(ctx.request, stored.error()));
+    return;
+  }
+  json::object golden = GoldenJson(*stored, config);
   if (mask) governance::MaskFields(classifier, golden);
   respond(server::JsonResponse(
       ctx.request, http::status::ok,
@@ -137,7 +140,7 @@ void RespondProfile(server::RequestContext& ctx, const server::Respond& respond,
        {"absorbed", std::move(absorbed)},
        {"identifiers", std::move(identifiers)},
        {"golden", std::move(golden)},
-       {"consent", ConsentJson(store, detail->id)},
+       {"consent", ConsentJson(*stored)},
        {"records", std::move(records)},
        {"merges", std::move(merges)},
        {"reviews", std::move(reviews)}}));

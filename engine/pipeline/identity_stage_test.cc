@@ -6,6 +6,7 @@
 
 #include "engine/config/config.h"
 #include "engine/storage/sqlite/sqlite_store.h"
+#include "tests/support/inbox.h"
 #include "tests/support/temp_dir.h"
 
 namespace journeyd::pipeline {
@@ -27,15 +28,7 @@ void AddRecords(storage::Store& store, const std::vector<CanonicalRecord>& recor
     e.received_at = system_clock::time_point(std::chrono::seconds(1'700'000'000));
     events.push_back(std::move(e));
   }
-  storage::IntakeBatch intake;
-  for (const RawEvent& e : events) {
-    storage::InboxRecord record;
-    record.event = &e;
-    record.stored_body = e.body;
-    record.headers = storage::EncodeInboxHeaders(e.headers);
-    intake.records.push_back(std::move(record));
-  }
-  REQUIRE(store.CommitIntake(intake).ok());
+  testing::CommitToInbox(store, events);
   storage::MappedBatch mapped;
   mapped.at = system_clock::time_point(std::chrono::seconds(1'700'000'001));
   for (const CanonicalRecord& r : records) {

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "engine/storage/sqlite/sqlite_store.h"
+#include "tests/support/inbox.h"
 #include "tests/support/temp_dir.h"
 
 namespace journeyd::pipeline {
@@ -24,9 +25,17 @@ RawEvent Event(std::string source, std::string type, std::string id, std::string
   return e;
 }
 
-std::shared_ptr<const mapping::Mapping> ShopMapping() {
+std::shared_ptr<const mapping::Mapping> MappingFrom(const char* yaml) {
   config::Diagnostics diag;
-  auto root = config::ConfigNode::LoadString(R"(
+  auto root = config::ConfigNode::LoadString(yaml, "shop.yaml", diag);
+  REQUIRE(root);
+  auto m = mapping::Mapping::Load(*root, {}, diag);
+  REQUIRE(m);
+  return m;
+}
+
+std::shared_ptr<const mapping::Mapping> ShopMapping() {
+  return MappingFrom(R"(
 mapping: shop
 ignore: [app/*]
 events:
@@ -35,25 +44,7 @@ events:
     identities:
       email: email
       shop.customer_id: id
-)",
-                                             "shop.yaml", diag);
-  REQUIRE(root);
-  auto m = mapping::Mapping::Load(*root, {}, diag);
-  REQUIRE(m);
-  return m;
-}
-
-// Commits events to a real SQLite inbox the way intake does.
-void Ingest(storage::Store& store, std::vector<RawEvent> events) {
-  storage::IntakeBatch batch;
-  for (const RawEvent& e : events) {
-    storage::InboxRecord r;
-    r.event = &e;
-    r.stored_body = e.body;
-    r.headers = storage::EncodeInboxHeaders(e.headers);
-    batch.records.push_back(std::move(r));
-  }
-  REQUIRE(store.CommitIntake(batch).ok());
+)");
 }
 
 TEST_CASE("the mapping stage turns inbox events into records and issues, each once",
@@ -61,7 +52,7 @@ TEST_CASE("the mapping stage turns inbox events into records and issues, each on
   testing::TempDir dir;
   auto store = storage::SqliteStore::Open(dir.path() / "j.db", std::chrono::seconds(1));
   REQUIRE(store.ok());
-  Ingest(**store, {
+  testing::CommitToInbox(**store, {
       Event("shop", "customers/create", "1", R"({"id": 7, "email": "A@Example.com"})"),
       Event("shop", "customers/create", "2", R"({"email": "no-id@example.com"})"),
       Event("shop", "orders/create", "3", "{}"),
@@ -156,27 +147,21 @@ std::shared_ptr<const governance::RecordRules> Rules() {
 }
 
 std::shared_ptr<const mapping::Mapping> LaxShopMapping() {
-  config::Diagnostics diag;
-  auto root = config::ConfigNode::LoadString(R"(
+  return MappingFrom(R"(
 mapping: shop
 events:
   - on: customers/create
     identities:
       email: lower(email)
       shop.customer_id: id
-)",
-                                             "shop.yaml", diag);
-  REQUIRE(root);
-  auto m = mapping::Mapping::Load(*root, {}, diag);
-  REQUIRE(m);
-  return m;
+)");
 }
 
 TEST_CASE("rules quarantine, drop or warn; a release maps the event again", "[pipeline][governance]") {
   testing::TempDir dir;
   auto store = storage::SqliteStore::Open(dir.path() / "j.db", std::chrono::seconds(1));
   REQUIRE(store.ok());
-  Ingest(**store, {
+  testing::CommitToInbox(**store, {
       Event("shop", "customers/create", "1", R"({"id": 7, "email": "good@example.com"})"),
       Event("shop", "customers/create", "2", R"({"id": 123456, "email": "also@example.com"})"),
       Event("shop", "customers/create", "3", R"({"id": "x9", "email": "bad@example.com"})"),
@@ -250,7 +235,7 @@ TEST_CASE("a discarded entry keeps no payload and cannot be released", "[pipelin
   testing::TempDir dir;
   auto store = storage::SqliteStore::Open(dir.path() / "j.db", std::chrono::seconds(1));
   REQUIRE(store.ok());
-  Ingest(**store, {Event("shop", "customers/create", "3", R"({"id": "x", "email": "a@b.co"})")});
+  testing::CommitToInbox(**store, {Event("shop", "customers/create", "3", R"({"id": "x", "email": "a@b.co"})")});
   auto shop = LaxShopMapping();
   auto rules = Rules();
   ManualClock clock(system_clock::time_point(std::chrono::seconds(1'800'000'000)));
@@ -285,7 +270,7 @@ TEST_CASE("the stage thread maps events that arrive while it runs", "[pipeline]"
       {.batch = 16, .idle_poll = std::chrono::milliseconds(5)});
   stage.Start();
   for (int i = 0; i < 40; ++i) {
-    Ingest(**store, {Event("shop", "customers/create", std::to_string(i),
+    testing::CommitToInbox(**store, {Event("shop", "customers/create", std::to_string(i),
                            R"({"id": )" + std::to_string(i) + "}")});
   }
   for (int i = 0; i < 400 && *(*store)->CountPendingInbox() > 0; ++i) {

@@ -12,6 +12,7 @@
 
 #include "engine/storage/sqlite/sqlite_db.h"
 #include "engine/storage/sqlite/sqlite_store.h"
+#include "tests/integration/people_source.h"
 #include "tests/support/daemon_process.h"
 #include "tests/support/http_client.h"
 #include "tests/support/signing.h"
@@ -38,19 +39,7 @@ events:
 )yaml";
 
 // A reject rule on the CRM id puts malformed rows in quarantine.
-constexpr const char* kConfig = R"yaml(
-data_dir: data
-server:
-  listen: 127.0.0.1:0
-  admin_token: ${env:JOURNEYD_ADMIN_TOKEN}
-  read_token: ${env:JOURNEYD_READ_TOKEN}
-sources:
-  - name: people
-    type: csv
-    mapping: people.yaml
-    token: ${env:JOURNEYD_ADMIN_TOKEN}
-    id_column: id
-identity:
+const std::string kConfig = std::string(kPeopleSource) + R"yaml(identity:
   identifiers:
     - type: email
     - type: phone

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <signal.h>
 
+#include "tests/integration/people_source.h"
 #include "tests/support/daemon_process.h"
 #include "tests/support/http_client.h"
 #include "tests/support/temp_dir.h"
@@ -28,20 +29,6 @@ events:
       birth_date: born
 )yaml";
 
-// One csv source with the mapping above; each test adds its identity section.
-constexpr const char* kPeopleSource = R"yaml(
-data_dir: data
-server:
-  listen: 127.0.0.1:0
-  admin_token: ${env:JOURNEYD_ADMIN_TOKEN}
-  read_token: ${env:JOURNEYD_READ_TOKEN}
-sources:
-  - name: people
-    type: csv
-    mapping: people.yaml
-    token: ${env:JOURNEYD_ADMIN_TOKEN}
-    id_column: id
-)yaml";
 constexpr const char* kFuzzyFields = R"yaml(
     blocking: [[last_name]]
     fields:

@@ -165,18 +165,23 @@ Result<std::string> SqliteStore::SuppressionSalt() {
 }
 
 Result<std::string> SqliteStore::ReadOrCreateSalt() {
+  // Read first: the salt exists after the first erasure, and reading needs no write.
+  auto read = db_->Prepare("SELECT value FROM settings WHERE name = 'suppression_salt'");
+  if (!read.ok()) return read.error();
+  auto found = read->Step();
+  if (!found.ok()) return found.error();
+  if (*found) return read->ColumnText(0);
+  read->Reset();
   auto insert = db_->Prepare(
       "INSERT INTO settings(name, value) VALUES ('suppression_salt', ?1)"
       " ON CONFLICT(name) DO NOTHING");
   if (!insert.ok()) return insert.error();
   insert->Bind(1, governance::NewSuppressionSalt());
   if (Status s = insert->Run(); !s.ok()) return s.error();
-  auto select = db_->Prepare("SELECT value FROM settings WHERE name = 'suppression_salt'");
-  if (!select.ok()) return select.error();
-  auto row = select->Step();
+  auto row = read->Step();
   if (!row.ok()) return row.error();
   if (!*row) return Corruption("the suppression salt is missing");
-  return select->ColumnText(0);
+  return read->ColumnText(0);
 }
 
 Result<std::vector<std::string>> SqliteStore::ListSuppressions() {
@@ -245,15 +250,18 @@ Status SqliteStore::WriteErasure(const IdentityActionOutcome::Erasure& erasure, 
     return int64_t{db_->Changes()};
   };
   int64_t inbox = 0, records = 0, identifiers = 0, merges = 0, reviews = 0, quarantined = 0;
+  auto inbox_of = db_->Prepare("SELECT inbox_id FROM records WHERE id = ?1");
+  if (!inbox_of.ok()) return inbox_of.error();
   for (int64_t record : erasure.records) {
-    auto inbox_id = db_->Prepare("SELECT inbox_id FROM records WHERE id = ?1");
-    if (!inbox_id.ok()) return inbox_id.error();
-    inbox_id->Bind(1, record);
-    auto row = inbox_id->Step();
+    inbox_of->Bind(1, record);
+    auto row = inbox_of->Step();
     if (!row.ok()) return row.error();
-    if (!*row) continue;
-    const int64_t id = inbox_id->ColumnInt(0);
-    inbox_id->Reset();
+    if (!*row) {
+      inbox_of->Reset();
+      continue;
+    }
+    const int64_t id = inbox_of->ColumnInt(0);
+    inbox_of->Reset();
     // The record (and its place in the profile) cascade from the inbox row.
     auto deleted = run("DELETE FROM inbox WHERE id = ?1", id);
     if (!deleted.ok()) return deleted.error();
