@@ -112,6 +112,16 @@ int main(int argc, char** argv) {
   quarantine->add_option("--rule", quarantine_options.rule, "For list: only this rule");
   quarantine->add_option("--source", quarantine_options.source, "For list: only this source");
 
+  journeyd::commands::ReportOptions report_options;
+  CLI::App* report = app.add_subcommand("report", "Print a report: journey KPIs");
+  add_globals(report);
+  report->add_option("what", report_options.what, "journey")->capture_default_str();
+  report->add_option("--format", report_options.format, "table or json")->capture_default_str();
+  report->add_option("--since", report_options.since, "Start of the range (RFC 3339)");
+  report->add_option("--until", report_options.until, "End of the range (RFC 3339, exclusive)");
+  report->add_option("--source", report_options.source,
+                     "Only profiles whose first touch came from this source");
+
   CLI::App* version = app.add_subcommand("version", "Print version and build information");
   CLI::App* describe = app.add_subcommand(
       "describe", "Print the config reference (Markdown) for every section and connector type");
@@ -146,6 +156,7 @@ int main(int argc, char** argv) {
     if (quarantine->parsed()) {
       return journeyd::commands::Quarantine(global, quarantine_options);
     }
+    if (report->parsed()) return journeyd::commands::Report(global, report_options);
     if (version->parsed()) return journeyd::commands::Version();
     if (describe->parsed()) return journeyd::commands::Describe();
   } catch (const std::exception& e) {

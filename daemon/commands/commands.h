@@ -63,7 +63,15 @@ struct QuarantineOptions {
   std::string rule, source;            // for list
 };
 
+struct ReportOptions {
+  std::string what = "journey";
+  std::string format = "table";  // table | json
+  std::string since, until;      // RFC 3339; empty: unbounded
+  std::string source;            // first-touch source; empty: all
+};
+
 int Run(const GlobalOptions& global, const RunOptions& options);
+int Report(const GlobalOptions& global, const ReportOptions& options);
 int Erase(const GlobalOptions& global, const EraseOptions& options);
 int Quarantine(const GlobalOptions& global, const QuarantineOptions& options);
 int Review(const GlobalOptions& global, const ReviewOptions& options);

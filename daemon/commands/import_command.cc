@@ -1,4 +1,4 @@
-// `journeyd import`: a CSV file through the whole pipeline (inbox, mapping, identity), as if a
+// `journeyd import`: a CSV file through the whole pipeline (inbox, mapping, identity, journey), as if a
 // `csv` source had received it, for back-fills and record-linkage runs. Rows go to the inbox in
 // batches, each batch durable before mapping and identity resolution run on it; a bad row is a
 // data-quality issue naming its line, and the import goes on. Importing a file twice stores
@@ -13,6 +13,7 @@
 
 #include "daemon/commands/commands.h"
 #include "engine/pipeline/identity_stage.h"
+#include "engine/pipeline/journey_stage.h"
 #include "engine/pipeline/mapping_stage.h"
 #include "engine/storage/data_dir_lock.h"
 #include "engine/storage/store.h"
@@ -82,17 +83,20 @@ int Import(const GlobalOptions& global, const ImportOptions& options) {
     return 1;
   }
 
+  pipeline::JourneyStage journey(*store, config->journey_definition, clock, {.batch = 16384});
+
   ImportCounts counts;
   storage::IntakeBatch batch;
   std::vector<RawEvent> events;  // owned here; batch.records point into it
   std::vector<std::string> issue_lines;
   const config::SourceEntry* source = nullptr;
   std::string file;
-  // Mapping and identity run on their own threads, as in the daemon, so parsing and writing
-  // the next rows overlaps with resolving the last ones; at the end the import waits until
-  // both have taken everything.
+  // Mapping, identity and journey run on their own threads, as in the daemon, so parsing and
+  // writing the next rows overlaps with resolving the last ones; at the end the import waits
+  // until all three have taken everything.
   mapping.Start();
   identity.Start();
+  journey.Start();
   // Intake may run ahead of mapping, but not by more than a couple of mapping batches: the
   // inbox is durable, memory and the WAL are not unbounded.
   const auto throttle = [&]() {
@@ -158,7 +162,7 @@ int Import(const GlobalOptions& global, const ImportOptions& options) {
           return OkStatus();
         });
     Status flushed = flush();
-    if (flushed.ok()) flushed = pipeline::RunUntilIdle(mapping, identity);
+    if (flushed.ok()) flushed = pipeline::RunUntilIdle(mapping, identity, journey);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     for (const std::string& line : issue_lines) std::cerr << file << ": " << line << "\n";
@@ -174,7 +178,7 @@ int Import(const GlobalOptions& global, const ImportOptions& options) {
               << " mapping issues); " << resolved.records << " resolved into "
               << resolved.profiles << " profiles, " << resolved.merges << " merges, "
               << resolved.reviews << " reviews, " << resolved.issues << " identity issues; "
-              << seconds << " s\n";
+              << journey.counters().touchpoints << " touchpoints; " << seconds << " s\n";
     if (!imported.ok()) {
       std::cerr << "journeyd import: " << file << ": " << imported.error().message
                 << " (the rows before it were imported)\n";
@@ -186,6 +190,7 @@ int Import(const GlobalOptions& global, const ImportOptions& options) {
   }
   mapping.Stop();
   identity.Stop();
+  journey.Stop();
   // The identity graph of a big import is millions of small allocations: freeing them one by
   // one takes seconds (4% of a million-record import) that the OS does at once. So close the
   // store properly (its last checkpoint) and leave without running the destructors.

@@ -9,6 +9,7 @@
 #include "daemon/commands/commands.h"
 #include "engine/base/time_format.h"
 #include "engine/pipeline/identity_stage.h"
+#include "engine/pipeline/journey_stage.h"
 #include "engine/pipeline/mapping_stage.h"
 #include "engine/storage/data_dir_lock.h"
 #include "engine/storage/store.h"
@@ -39,7 +40,7 @@ void Print(const storage::QuarantineRow& q, bool with_record) {
   if (with_record && !q.record_json.empty()) std::cout << "    record: " << q.record_json << "\n";
 }
 
-// Maps and resolves whatever is pending, in this process. REQUIRES: the data dir lock held.
+// Maps, resolves and places on the journey whatever is pending, in this process. REQUIRES: the data dir lock held.
 Status Drain(storage::Store& store, const config::Config& config) {
   SystemClock clock;
   pipeline::MappingStage mapping(
@@ -47,7 +48,8 @@ Status Drain(storage::Store& store, const config::Config& config) {
       clock, {});
   pipeline::IdentityStage identity(store, config.identity, clock, {});
   if (Status s = identity.Load(); !s.ok()) return s;
-  return pipeline::RunUntilIdle(mapping, identity);
+  pipeline::JourneyStage journey(store, config.journey_definition, clock, {});
+  return pipeline::RunUntilIdle(mapping, identity, journey);
 }
 
 }  // namespace

@@ -15,12 +15,14 @@
 #include "daemon/routes/health_routes.h"
 #include "daemon/routes/intake_routes.h"
 #include "daemon/routes/issues_api.h"
+#include "daemon/routes/journey_api.h"
 #include "daemon/routes/profiles_api.h"
 #include "daemon/routes/quarantine_api.h"
 #include "daemon/server/http_server.h"
 #include "daemon/systemd_notifier.h"
 #include "engine/ingest/inbox_writer.h"
 #include "engine/pipeline/identity_stage.h"
+#include "engine/pipeline/journey_stage.h"
 #include "engine/pipeline/mapping_stage.h"
 #include "engine/storage/data_dir_lock.h"
 #include "engine/storage/store.h"
@@ -52,6 +54,9 @@ void WarnAboutRestartOnlyChanges(const config::Config& old_config,
   if (!(old_config.identity == new_config.identity)) {
     spdlog::warn("reload: identity rules changed; restart journeyd to apply them (they will "
                  "judge new records only)");
+  }
+  if (!(old_config.journey == new_config.journey)) {
+    spdlog::warn("reload: the journey definition changed; restart journeyd to apply it");
   }
 }
 
@@ -130,6 +135,10 @@ int Run(const GlobalOptions& global, const RunOptions& options) {
   }
   identity_stage.Start();
 
+  // The journey behind identity, under the definition in force at start (like identity).
+  pipeline::JourneyStage journey_stage(**store, initial->journey_definition, clock, {});
+  journey_stage.Start();
+
   boost::asio::io_context io(initial->server.threads);
   server::Router router;
   routes::AddHealthRoutes(router, **store, config);
@@ -138,6 +147,7 @@ int Run(const GlobalOptions& global, const RunOptions& options) {
   routes::AddIssuesApi(router, config, **store);
   routes::AddProfilesApi(router, config, **store);
   routes::AddQuarantineApi(router, config, **store);
+  routes::AddJourneyApi(router, config, **store);
 
   auto http = std::make_shared<server::HttpServer>(io, router, initial->server.limits);
   auto bound = http->Listen(initial->server.listen);
@@ -182,6 +192,7 @@ int Run(const GlobalOptions& global, const RunOptions& options) {
     routes::DrainProfilesApi();
     mapping_stage.Stop();
     identity_stage.Stop();
+    journey_stage.Stop();
     if (Status s = (*store)->RecordStop(run->run_id, clock.Now()); !s.ok()) {
       spdlog::error("cannot record stop: {}", s.error().message);
     }

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "daemon/routes/auth.h"
+#include "daemon/routes/journey_api.h"
 #include "daemon/routes/query_params.h"
 #include "daemon/server/http_errors.h"
 #include "engine/base/time_format.h"
@@ -132,18 +133,21 @@ void RespondProfile(server::RequestContext& ctx, const server::Respond& respond,
   }
   json::object golden = GoldenJson(*stored, config);
   if (mask) governance::MaskFields(classifier, golden);
-  respond(server::JsonResponse(
-      ctx.request, http::status::ok,
-      {{"id", detail->id},
-       {"created_at", FormatIso8601(detail->created_at)},
-       {"updated_at", FormatIso8601(detail->updated_at)},
-       {"absorbed", std::move(absorbed)},
-       {"identifiers", std::move(identifiers)},
-       {"golden", std::move(golden)},
-       {"consent", ConsentJson(*stored)},
-       {"records", std::move(records)},
-       {"merges", std::move(merges)},
-       {"reviews", std::move(reviews)}}));
+  json::object body{{"id", detail->id},
+                    {"created_at", FormatIso8601(detail->created_at)},
+                    {"updated_at", FormatIso8601(detail->updated_at)},
+                    {"absorbed", std::move(absorbed)},
+                    {"identifiers", std::move(identifiers)},
+                    {"golden", std::move(golden)},
+                    {"consent", ConsentJson(*stored)},
+                    {"records", std::move(records)},
+                    {"merges", std::move(merges)},
+                    {"reviews", std::move(reviews)}};
+  if (Status s = AddProfileJourney(store, config, detail->id, mask, body); !s.ok()) {
+    respond(server::ErrorResponse(ctx.request, s.error()));
+    return;
+  }
+  respond(server::JsonResponse(ctx.request, http::status::ok, body));
 }
 
 // email= or phone= (with region= for numbers without +CC), normalised as mappings do.

@@ -440,25 +440,6 @@ const StructSpec<GovernanceSettings>& GovernanceSettings::Spec() {
   return *spec;
 }
 
-const StructSpec<JourneySettings>& JourneySettings::Spec() {
-  static const auto* spec = [] {
-    auto* s = new StructSpec<JourneySettings>();
-    s->Optional("stages", &JourneySettings::stages, "Journey stages, in order.",
-                [](const std::vector<std::string>& stages) -> std::optional<std::string> {
-                  if (stages.empty()) return "needs at least one stage";
-                  for (size_t i = 0; i < stages.size(); ++i) {
-                    if (stages[i].empty()) return "stage names must not be empty";
-                    for (size_t j = 0; j < i; ++j) {
-                      if (stages[i] == stages[j]) return "stage '" + stages[i] + "' is listed twice";
-                    }
-                  }
-                  return std::nullopt;
-                });
-    return s;
-  }();
-  return *spec;
-}
-
 const SourceEntry* Config::FindSource(std::string_view name) const {
   for (const auto& s : sources) {
     if (s.name == name) return &s;

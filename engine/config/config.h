@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/base/secret.h"
+#include "engine/config/journey_settings.h"
 #include "engine/config/spec.h"
 #include "engine/config/value_types.h"
 #include "engine/connector/target.h"
@@ -23,6 +24,9 @@ class Mapping;
 }
 namespace journeyd::governance {
 class RecordRules;
+}
+namespace journeyd::journey {
+class JourneyDefinition;
 }
 
 namespace journeyd::config {
@@ -272,12 +276,6 @@ struct GovernanceSettings {
   static const StructSpec<GovernanceSettings>& Spec();
 };
 
-struct JourneySettings {
-  std::vector<std::string> stages{"awareness", "consideration", "decision", "purchase",
-                                  "onboarding", "retention",    "advocacy"};
-  static const StructSpec<JourneySettings>& Spec();
-};
-
 struct SourceEntry {
   std::string name;
   std::string type;
@@ -308,6 +306,8 @@ struct Config {
   std::vector<TargetEntry> targets;
   // governance.rules, compiled by the loader (never null).
   std::shared_ptr<const governance::RecordRules> record_rules;
+  // The journey section, compiled by the loader (never null in a loaded config).
+  std::shared_ptr<const journey::JourneyDefinition> journey_definition;
 
   const SourceEntry* FindSource(std::string_view name) const;
   const TargetEntry* FindTarget(std::string_view name) const;

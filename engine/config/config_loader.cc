@@ -1,6 +1,7 @@
 #include "engine/config/config_loader.h"
 
 #include "engine/governance/record_rules.h"
+#include "engine/journey/journey_definition.h"
 
 #include <map>
 
@@ -171,6 +172,17 @@ std::string DescribeConfig(const Registry& registry) {
   section("identity.identifiers[]", IdentifierRule::Spec().docs());
   section("governance", GovernanceSettings::Spec().docs());
   section("journey", JourneySettings::Spec().docs());
+  section("journey.rules[]", StageRule::Spec().docs());
+  section("journey.inactivity", InactivitySettings::Spec().docs());
+  section("journey.engagement", EngagementSettings::Spec().docs());
+  section("journey.health", HealthSettings::Spec().docs());
+  section("journey.health.weights", HealthWeights::Spec().docs());
+  section("journey.satisfaction", SatisfactionSettings::Spec().docs());
+  section("journey.thresholds[]", ScoreThreshold::Spec().docs());
+  section("journey.dedupe[]", DedupeRule::Spec().docs());
+  section("journey.actions[]", JourneyAction::Spec().docs());
+  section("journey.actions[].create_task", TaskSpec::Spec().docs());
+  section("journey.actions[].create_task.owner_rules[]", OwnerRule::Spec().docs());
   out += "## `sources[]` and `targets[]`\n\nEvery entry has these keys, then the keys of its "
          "`type`.\n\n";
   AppendTable(out, EntryHeader::Spec().docs());
@@ -258,6 +270,13 @@ std::shared_ptr<const Config> LoadConfig(const std::filesystem::path& file,
         config->targets.push_back(
             {std::move(header.name), std::move(header.type), std::move(target)});
       });
+
+  {
+    std::vector<std::string> target_names;
+    for (const TargetEntry& t : config->targets) target_names.push_back(t.name);
+    config->journey_definition =
+        journey::JourneyDefinition::Compile(config->journey, target_names, diag);
+  }
 
   if (diag.error_count() != errors_before) return nullptr;
   return config;

@@ -65,6 +65,18 @@ struct ValueParser<std::string> {
     return ParseString(n, out, d);
   }
 };
+// Text that something later compiles or resolves (an expression, the name of a stage or target):
+// it keeps where it was written so that errors found after parsing still name file:line:col.
+template <>
+struct ValueParser<SourceText> {
+  static constexpr std::string_view kTypeName = "string";
+  static bool Parse(const ConfigNode& n, SourceText& out, Diagnostics& d) {
+    if (!ParseString(n, out.text, d)) return false;
+    out.at = n.position();
+    out.quoted = n.IsQuoted();
+    return true;
+  }
+};
 template <>
 struct ValueParser<bool> {
   static constexpr std::string_view kTypeName = "bool";

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "engine/base/result.h"
+#include "engine/config/diagnostics.h"
 
 namespace journeyd::config {
 
@@ -33,5 +34,18 @@ struct HostPort {
 };
 // "127.0.0.1:8080", "[::1]:8080", "localhost:0".
 Result<HostPort> ParseHostPort(std::string_view text);
+
+// A string and where it was written, for values checked after parsing (config/value_parser.h).
+// Equality ignores the position: two configs that say the same thing are equal.
+struct SourceText {
+  SourceText() = default;
+  SourceText(std::string t) : text(std::move(t)) {}  // NOLINT: implicit, for defaults
+  SourceText(const char* t) : text(t) {}             // NOLINT
+  std::string text;
+  Position at;
+  bool quoted = false;  // the YAML scalar was quoted: its text starts one column later
+  bool empty() const { return text.empty(); }
+  friend bool operator==(const SourceText& a, const SourceText& b) { return a.text == b.text; }
+};
 
 }  // namespace journeyd::config

@@ -313,6 +313,105 @@ struct ErasureRow {
   std::vector<std::string> pending_targets;
 };
 
+// A touchpoint as stored. Its profile is its record's; profile_id is filled when read.
+struct TouchpointRow {
+  int64_t id = 0;
+  int64_t record_id = 0;
+  int64_t profile_id = 0;
+  std::string source, type, channel;
+  TimePoint occurred_at;
+  std::string value, currency, reference;
+  std::string campaign_json = "{}", attributes_json = "{}";
+};
+
+// An idempotency key: the touchpoint's own (rule empty) or a duplicate's merged into it.
+struct TouchpointKeyRow {
+  std::string key;
+  int64_t touchpoint_id = 0;
+  std::string source, type, reference;
+  int64_t record_id = 0;
+  std::string rule;
+};
+
+// A cross-source de-duplication key of a touchpoint, held from occurred_at.
+struct MatchKeyRow {
+  std::string rule, key;
+  int64_t touchpoint_id = 0;
+  TimePoint occurred_at;
+};
+
+// A touchpoint that holds a match key, with what it already stands for ("source|type" of its
+// own key and of every duplicate merged into it).
+struct MatchCandidate {
+  int64_t touchpoint_id = 0;
+  TimePoint occurred_at;
+  std::vector<std::string> members;
+};
+
+// A record the identity stage has placed, as the journey stage reads it.
+struct JourneyRecord {
+  int64_t record_id = 0;
+  int64_t profile_id = 0;
+  std::string source;
+  std::string external_id;
+  std::string json;
+};
+
+struct JourneyStateRow {
+  int64_t profile_id = 0;
+  std::string stage, side, first_source;
+  std::optional<TimePoint> last_activity, next_check_at;
+  double engagement = 0;
+  std::optional<double> health;
+  std::string state_json;
+  TimePoint updated_at;
+};
+
+struct JourneyTransitionRow {
+  int64_t id = 0;
+  int64_t profile_id = 0;
+  std::string kind;  // stage | side | threshold
+  std::string from, to;
+  TimePoint at;
+  int64_t touchpoint_id = 0;
+  int enter_ordinal = 0, exit_ordinal = 0;
+};
+
+struct JourneyActionRow {
+  int64_t id = 0;
+  std::string key;
+  int64_t profile_id = 0;
+  std::string action, target, kind, payload;
+  TimePoint at, created_at;
+  std::string status = "pending";
+};
+
+// What the journey stage decided for a run of records (or of profiles it recomputed or
+// re-checked), written in one transaction with its cursor.
+struct JourneyBatch {
+  std::vector<TouchpointRow> touchpoints;  // new; ids given by the stage
+  std::vector<TouchpointKeyRow> keys;
+  std::vector<MatchKeyRow> match_keys;
+  struct Profile {
+    JourneyStateRow state;
+    // The profile was recomputed: its stored transitions are replaced by `transitions`;
+    // otherwise they are appended.
+    bool replace_history = false;
+    std::vector<JourneyTransitionRow> transitions;
+  };
+  std::vector<Profile> profiles;
+  std::vector<int64_t> retired;  // profiles merged away or erased: their journey rows go
+  std::vector<JourneyActionRow> actions;  // kept once per key
+  std::vector<int64_t> clean;    // journey_dirty marks dealt with
+  std::optional<int64_t> cursor;  // the last record id taken, when records were
+  TimePoint at;
+};
+
+// Filters for the KPIs: a time range over transitions and touchpoints, and a source.
+struct JourneyScanFilter {
+  std::optional<TimePoint> since, until;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -389,6 +488,37 @@ class Store {
   virtual Result<int64_t> CountSuppressions() = 0;
   // Erasure audit entries, newest first.
   virtual Result<std::vector<ErasureRow>> ListErasures(int limit) = 0;
+
+  // Journey. Records placed by the identity stage after `after_id` (up to its cursor), each with
+  // its profile now, in id order.
+  virtual Result<std::vector<JourneyRecord>> ReadJourneyRecords(int64_t after_id, int limit) = 0;
+  // The touchpoint holding an idempotency key, if any.
+  virtual Result<std::optional<int64_t>> FindTouchpointKey(std::string_view key) = 0;
+  virtual Result<std::vector<MatchCandidate>> FindMatchCandidates(std::string_view rule,
+                                                                  std::string_view key) = 0;
+  virtual Result<int64_t> MaxTouchpointId() = 0;
+  virtual Result<std::optional<JourneyStateRow>> ReadJourneyState(int64_t profile_id) = 0;
+  // The profile's touchpoints by occurred_at, then id.
+  virtual Result<std::vector<TouchpointRow>> ReadProfileTouchpoints(int64_t profile_id) = 0;
+  virtual Result<std::vector<TouchpointKeyRow>> ReadTouchpointKeys(int64_t touchpoint_id) = 0;
+  virtual Result<std::vector<JourneyTransitionRow>> ReadJourneyTransitions(int64_t profile_id) = 0;
+  // Profiles the identity stage changed (merge, split), for the journey stage to recompute.
+  virtual Result<std::vector<int64_t>> ReadJourneyDirty(int limit) = 0;
+  // Profiles whose journey time alone may have changed by `now`.
+  virtual Result<std::vector<int64_t>> ListJourneyDue(TimePoint now, int limit) = 0;
+  virtual Status CommitJourney(const JourneyBatch& batch) = 0;
+  // Actions, newest first; `status` empty for any.
+  virtual Result<std::vector<JourneyActionRow>> ListJourneyActions(std::string_view status,
+                                                                   int64_t before_id,
+                                                                   int limit) = 0;
+  // For the KPIs: every journey state, every transition and every touchpoint (with its profile)
+  // in the range.
+  virtual Status ScanJourneyStates(const std::function<void(const JourneyStateRow&)>& visit) = 0;
+  virtual Status ScanJourneyTransitions(
+      const JourneyScanFilter& filter,
+      const std::function<void(const JourneyTransitionRow&)>& visit) = 0;
+  virtual Status ScanTouchpoints(const JourneyScanFilter& filter,
+                                 const std::function<void(const TouchpointRow&)>& visit) = 0;
 
   // Data-quality issues, newest first, and their counts by kind and source.
   virtual Result<std::vector<DataQualityIssue>> ListIssues(const IssueFilter& filter) = 0;

@@ -241,7 +241,7 @@ Result<std::vector<ErasureRow>> SqliteStore::ListErasures(int limit) {
 Status SqliteStore::WriteErasure(const IdentityActionOutcome::Erasure& erasure, int64_t now) {
   auto salt = ReadOrCreateSalt();
   if (!salt.ok()) return salt.error();
-  const auto run = [&](const char* sql, auto&&... values) -> Result<int64_t> {
+  const auto run = [&](std::string_view sql, auto&&... values) -> Result<int64_t> {
     auto statement = db_->Prepare(sql);
     if (!statement.ok()) return statement.error();
     int index = 0;
@@ -249,7 +249,8 @@ Status SqliteStore::WriteErasure(const IdentityActionOutcome::Erasure& erasure, 
     if (Status s = statement->Run(); !s.ok()) return s.error();
     return int64_t{db_->Changes()};
   };
-  int64_t inbox = 0, records = 0, identifiers = 0, merges = 0, reviews = 0, quarantined = 0;
+  int64_t inbox = 0, records = 0, identifiers = 0, merges = 0, reviews = 0, quarantined = 0,
+          journey = 0;
   auto inbox_of = db_->Prepare("SELECT inbox_id FROM records WHERE id = ?1");
   if (!inbox_of.ok()) return inbox_of.error();
   for (int64_t record : erasure.records) {
@@ -297,6 +298,16 @@ Status SqliteStore::WriteErasure(const IdentityActionOutcome::Erasure& erasure, 
     if (!n.ok()) return n.error();
     n = run("UPDATE profiles SET erased_at = ?2, updated_at = ?2 WHERE id = ?1", profile, now);
     if (!n.ok()) return n.error();
+    // The journey goes too (its touchpoints went with the records); so do actions not yet
+    // delivered: nothing more is sent about this person but the erasure itself.
+    for (std::string_view sql : {"DELETE FROM journey_state WHERE profile_id = ?1",
+                                 "DELETE FROM journey_transitions WHERE profile_id = ?1",
+                                 "DELETE FROM journey_actions WHERE profile_id = ?1",
+                                 "DELETE FROM journey_dirty WHERE profile_id = ?1"}) {
+      n = run(sql, profile);
+      if (!n.ok()) return n.error();
+      journey += *n;
+    }
   }
   // Quarantined events never reached a profile: find the person's by the identities of the
   // mapped record or, when mapping failed, by the identifier values in the raw payload.
@@ -357,7 +368,8 @@ Status SqliteStore::WriteErasure(const IdentityActionOutcome::Erasure& erasure, 
 
   json::object removed{{"records", records},       {"raw_payloads", inbox},
                        {"identifiers", identifiers}, {"merges", merges},
-                       {"reviews", reviews},       {"quarantined", quarantined}};
+                       {"reviews", reviews},       {"quarantined", quarantined},
+                       {"journey_rows", journey}};
   json::array hashes, targets;
   for (const auto& [type, value] : wanted) {
     hashes.push_back(json::string(governance::SuppressionHash(*salt, type, value)));

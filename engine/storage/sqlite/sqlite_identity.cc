@@ -71,7 +71,8 @@ class IdentityWriter {
               " ((profile_a = ?1 AND profile_b = ?2) OR (profile_a = ?2 AND profile_b = ?1))"},
              {&separate_,
               "INSERT OR IGNORE INTO separations(profile_a, profile_b, created_at)"
-              " VALUES (min(?1, ?2), max(?1, ?2), ?3)"}}) {
+              " VALUES (min(?1, ?2), max(?1, ?2), ?3)"},
+             {&mark_dirty_, "INSERT OR IGNORE INTO journey_dirty(profile_id) VALUES (?1)"}}) {
       auto prepared = db_.Prepare(sql);
       if (!prepared.ok()) return prepared.error();
       *stmt = std::move(*prepared);
@@ -98,8 +99,12 @@ class IdentityWriter {
     if (Status s = Run(close_reviews_.Bind(1, m.into).Bind(2, m.from).Bind(3, now)); !s.ok()) {
       return s;
     }
+    if (Status s = MarkJourneyDirty(m.into); !s.ok()) return s;
+    if (Status s = MarkJourneyDirty(m.from); !s.ok()) return s;
     return Log(m, record_id, now);
   }
+  // The journey stage recomputes the profile's journey from the touchpoints it now holds.
+  Status MarkJourneyDirty(int64_t profile) { return Run(mark_dirty_.Bind(1, profile)); }
   // A history row only (a split).
   Status Log(const IdentityBatch::Merge& m, int64_t record_id, int64_t now) {
     return Run(insert_merge_.Bind(1, m.into).Bind(2, m.from).Bind(3, m.rule)
@@ -126,7 +131,7 @@ class IdentityWriter {
   SqliteDb& db_;
   SqliteStatement new_profile_, touch_profile_, retire_profile_, move_records_,
       move_identifiers_, move_separations_a_, move_separations_b_, insert_merge_,
-      own_identifier_, place_record_, close_reviews_, separate_;
+      own_identifier_, place_record_, close_reviews_, separate_, mark_dirty_;
 };
 
 }  // namespace
@@ -233,6 +238,8 @@ Status SqliteStore::WriteIdentityAction(const IdentityActionOutcome& o) {
                                        std::to_string(o.old_profile)};
       if (Status s = writer.Log(history, 0, now); !s.ok()) return s;
       if (Status s = writer.Touch(o.old_profile, now); !s.ok()) return s;
+      if (Status s = writer.MarkJourneyDirty(o.new_profile); !s.ok()) return s;
+      if (Status s = writer.MarkJourneyDirty(o.old_profile); !s.ok()) return s;
     }
     if (o.separation.first != 0) {
       if (Status s = writer.Separate(o.separation.first, o.separation.second, now); !s.ok()) {

@@ -56,6 +56,26 @@ class SqliteStore final : public Store {
   Result<std::vector<std::string>> ListSuppressions() override;
   Result<int64_t> CountSuppressions() override;
   Result<std::vector<ErasureRow>> ListErasures(int limit) override;
+  Result<std::vector<JourneyRecord>> ReadJourneyRecords(int64_t after_id, int limit) override;
+  Result<std::optional<int64_t>> FindTouchpointKey(std::string_view key) override;
+  Result<std::vector<MatchCandidate>> FindMatchCandidates(std::string_view rule,
+                                                          std::string_view key) override;
+  Result<int64_t> MaxTouchpointId() override;
+  Result<std::optional<JourneyStateRow>> ReadJourneyState(int64_t profile_id) override;
+  Result<std::vector<TouchpointRow>> ReadProfileTouchpoints(int64_t profile_id) override;
+  Result<std::vector<TouchpointKeyRow>> ReadTouchpointKeys(int64_t touchpoint_id) override;
+  Result<std::vector<JourneyTransitionRow>> ReadJourneyTransitions(int64_t profile_id) override;
+  Result<std::vector<int64_t>> ReadJourneyDirty(int limit) override;
+  Result<std::vector<int64_t>> ListJourneyDue(TimePoint now, int limit) override;
+  Status CommitJourney(const JourneyBatch& batch) override;
+  Result<std::vector<JourneyActionRow>> ListJourneyActions(std::string_view status,
+                                                           int64_t before_id, int limit) override;
+  Status ScanJourneyStates(const std::function<void(const JourneyStateRow&)>& visit) override;
+  Status ScanJourneyTransitions(
+      const JourneyScanFilter& filter,
+      const std::function<void(const JourneyTransitionRow&)>& visit) override;
+  Status ScanTouchpoints(const JourneyScanFilter& filter,
+                         const std::function<void(const TouchpointRow&)>& visit) override;
   Result<std::vector<DataQualityIssue>> ListIssues(const IssueFilter& filter) override;
   Result<std::vector<IssueCount>> CountIssues(const IssueFilter& filter) override;
 
@@ -69,6 +89,7 @@ class SqliteStore final : public Store {
   Status WriteIdentity(const IdentityBatch& batch);
   Status WriteIdentityAction(const IdentityActionOutcome& outcome);
   Status WriteErasure(const IdentityActionOutcome::Erasure& erasure, int64_t now);
+  Status WriteJourney(const JourneyBatch& batch);
   // REQUIRES: mu_ held.
   Result<std::string> ReadOrCreateSalt();
 

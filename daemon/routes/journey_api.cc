@@ -1,0 +1,203 @@
+#include "daemon/routes/journey_api.h"
+
+#include <boost/json.hpp>
+#include <charconv>
+#include <map>
+
+#include "daemon/routes/auth.h"
+#include "daemon/routes/query_params.h"
+#include "daemon/server/http_errors.h"
+#include "engine/base/time_format.h"
+#include "engine/journey/journey_evaluator.h"
+#include "engine/journey/journey_kpis.h"
+#include "engine/mapping/normalize.h"
+
+namespace journeyd::routes {
+
+namespace http = server::http;
+namespace json = boost::json;
+
+namespace {
+
+constexpr int kDefaultPageSize = 100;
+constexpr int kMaxPageSize = 1000;
+
+std::optional<int64_t> ParsePositive(std::string_view text) {
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < 1) return std::nullopt;
+  return value;
+}
+
+json::value ParsedOr(const std::string& text, json::value fallback) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  return ec ? fallback : v;
+}
+
+json::object ActionJson(const storage::JourneyActionRow& a) {
+  return {{"id", a.id},
+          {"key", a.key},
+          {"profile_id", a.profile_id},
+          {"action", a.action},
+          {"target", a.target},
+          {"kind", a.kind},
+          {"payload", ParsedOr(a.payload, json::object())},
+          {"at", FormatIso8601(a.at)},
+          {"created_at", FormatIso8601(a.created_at)},
+          {"status", a.status}};
+}
+
+}  // namespace
+
+Status AddProfileJourney(storage::Store& store, const config::Config& config, int64_t profile_id,
+                         bool mask, json::object& out) {
+  const journey::JourneyDefinition& def = *config.journey_definition;
+  const journey::JourneyEvaluator evaluator(def);
+  auto stored = store.ReadJourneyState(profile_id);
+  if (!stored.ok()) return stored.error();
+  std::optional<journey::ProfileJourney> state;
+  if (*stored) {
+    auto parsed = journey::ProfileJourneyFromJson(ParsedOr((*stored)->state_json, nullptr));
+    if (parsed.ok()) state = std::move(*parsed);
+  }
+  const TimePoint now = std::chrono::system_clock::now();
+  if (state) {
+    out["stage"] = evaluator.CurrentStage(*state);
+    out["main_stage"] = (*stored)->stage;
+    const std::optional<double> health = evaluator.Health(*state, now);
+    json::array thresholds;
+    for (const auto& t : state->thresholds) thresholds.push_back(json::string(t));
+    out["scores"] = {{"engagement", evaluator.Engagement(*state, now)},
+                     {"health", health ? json::value(*health) : json::value(nullptr)},
+                     {"thresholds", std::move(thresholds)}};
+    out["attribution"] = {{"first_touch", journey::ToJson(state->first_touch)},
+                          {"last_touch", journey::ToJson(state->LastTouch())}};
+  } else {
+    out["stage"] = nullptr;
+    out["main_stage"] = nullptr;
+    out["scores"] = nullptr;
+    out["attribution"] = nullptr;
+  }
+
+  auto transitions = store.ReadJourneyTransitions(profile_id);
+  if (!transitions.ok()) return transitions.error();
+  json::array history;
+  for (const storage::JourneyTransitionRow& t : *transitions) {
+    json::object o{{"kind", t.kind},
+                   {"from", t.from.empty() ? json::value(nullptr) : json::value(t.from)},
+                   {"to", t.to.empty() ? json::value(nullptr) : json::value(t.to)},
+                   {"at", FormatIso8601(t.at)}};
+    o["touchpoint_id"] = t.touchpoint_id == 0 ? json::value(nullptr) : json::value(t.touchpoint_id);
+    history.push_back(std::move(o));
+  }
+  out["stage_history"] = std::move(history);
+
+  auto touchpoints = store.ReadProfileTouchpoints(profile_id);
+  if (!touchpoints.ok()) return touchpoints.error();
+  json::array items;
+  for (const storage::TouchpointRow& t : *touchpoints) {
+    json::object o{{"id", t.id},
+                   {"type", t.type},
+                   {"source", t.source},
+                   {"channel", t.channel},
+                   {"occurred_at", FormatIso8601(t.occurred_at)},
+                   {"value", t.value.empty() ? json::value(nullptr) : json::value(t.value)},
+                   {"currency", t.currency.empty() ? json::value(nullptr) : json::value(t.currency)},
+                   {"reference", t.reference},
+                   {"campaign", ParsedOr(t.campaign_json, json::object())},
+                   {"record_id", t.record_id}};
+    if (!mask) o["attributes"] = ParsedOr(t.attributes_json, json::object());
+    auto keys = store.ReadTouchpointKeys(t.id);
+    if (!keys.ok()) return keys.error();
+    json::array references;
+    for (const storage::TouchpointKeyRow& k : *keys) {
+      json::object r{{"source", k.source}, {"type", k.type}, {"reference", k.reference}};
+      r["merged_by"] = k.rule.empty() ? json::value(nullptr) : json::value(k.rule);
+      references.push_back(std::move(r));
+    }
+    o["references"] = std::move(references);
+    items.push_back(std::move(o));
+  }
+  out["touchpoints"] = std::move(items);
+  return OkStatus();
+}
+
+void AddJourneyApi(server::Router& router, const ConfigHolder& config, storage::Store& store) {
+  router.Add(http::verb::get, "/api/v1/journey/kpis",
+             [&config, &store](server::RequestContext& ctx, server::Respond respond) {
+               auto current = config.Get();
+               if (!Authorize(ctx.request, *current, Role::kRead, respond)) return;
+               journey::KpiFilter filter;
+               for (const char* bound : {"since", "until"}) {
+                 if (auto text = QueryParam(ctx.query, bound)) {
+                   auto t = mapping::ParseTime(*text);
+                   if (!t) {
+                     respond(server::ErrorResponse(
+                         ctx.request,
+                         InvalidArgument(std::string(bound) + " must be an RFC 3339 time")));
+                     return;
+                   }
+                   (std::string_view(bound) == "since" ? filter.since : filter.until) = *t;
+                 }
+               }
+               if (filter.since && filter.until && *filter.until <= *filter.since) {
+                 respond(server::ErrorResponse(ctx.request,
+                                               InvalidArgument("until must be after since")));
+                 return;
+               }
+               filter.source = QueryParam(ctx.query, "source").value_or("");
+               auto kpis = journey::ComputeKpis(store, *current->journey_definition, filter);
+               if (!kpis.ok()) {
+                 respond(server::ErrorResponse(ctx.request, kpis.error()));
+                 return;
+               }
+               respond(server::JsonResponse(ctx.request, http::status::ok,
+                                            journey::ToJson(*kpis).as_object()));
+             });
+
+  router.Add(http::verb::get, "/api/v1/journey/actions",
+             [&config, &store](server::RequestContext& ctx, server::Respond respond) {
+               auto current = config.Get();
+               if (!Authorize(ctx.request, *current, Role::kRead, respond)) return;
+               const auto bad = [&](std::string message) {
+                 respond(server::ErrorResponse(ctx.request, InvalidArgument(std::move(message))));
+               };
+               const std::string status = QueryParam(ctx.query, "status").value_or("");
+               if (!status.empty() && status != "pending" && status != "delivered" &&
+                   status != "failed" && status != "skipped") {
+                 return bad("status must be pending, delivered, failed or skipped");
+               }
+               int limit = kDefaultPageSize;
+               if (auto text = QueryParam(ctx.query, "limit")) {
+                 auto n = ParsePositive(*text);
+                 if (!n || *n > kMaxPageSize) {
+                   return bad("limit must be from 1 to " + std::to_string(kMaxPageSize));
+                 }
+                 limit = static_cast<int>(*n);
+               }
+               int64_t before = 0;
+               if (auto text = QueryParam(ctx.query, "before")) {
+                 auto n = ParsePositive(*text);
+                 if (!n) return bad("before must be an action id");
+                 before = *n;
+               }
+               auto actions = store.ListJourneyActions(status, before, limit);
+               if (!actions.ok()) {
+                 respond(server::ErrorResponse(ctx.request, actions.error()));
+                 return;
+               }
+               json::array items;
+               for (const auto& a : *actions) items.push_back(ActionJson(a));
+               json::value next = nullptr;
+               if (static_cast<int>(actions->size()) == limit && !actions->empty()) {
+                 next = "/api/v1/journey/actions?before=" + std::to_string(actions->back().id) +
+                        "&limit=" + std::to_string(limit) +
+                        (status.empty() ? "" : "&status=" + status);
+               }
+               respond(server::JsonResponse(ctx.request, http::status::ok,
+                                            {{"actions", std::move(items)}, {"next", next}}));
+             });
+}
+
+}  // namespace journeyd::routes
