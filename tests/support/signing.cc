@@ -14,12 +14,30 @@ std::string Base64(std::string_view bytes) {
   return out;
 }
 
-std::string HmacSha256Base64(std::string_view secret, std::string_view body) {
+namespace {
+
+std::string HmacSha256(std::string_view secret, std::string_view body) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int mac_len = 0;
   HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
        reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, &mac_len);
-  return Base64(std::string_view(reinterpret_cast<const char*>(mac), mac_len));
+  return std::string(reinterpret_cast<const char*>(mac), mac_len);
+}
+
+}  // namespace
+
+std::string HmacSha256Base64(std::string_view secret, std::string_view body) {
+  return Base64(HmacSha256(secret, body));
+}
+
+std::string HmacSha256Hex(std::string_view secret, std::string_view body) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : HmacSha256(secret, body)) {
+    out += kDigits[c >> 4];
+    out += kDigits[c & 15];
+  }
+  return out;
 }
 
 }  // namespace journeyd::testing

@@ -10,5 +10,7 @@ namespace journeyd::testing {
 std::string Base64(std::string_view bytes);
 // base64(HMAC-SHA256(secret, body)): Shopify's X-Shopify-Hmac-Sha256.
 std::string HmacSha256Base64(std::string_view secret, std::string_view body);
+// hex(HMAC-SHA256(secret, body)): Stripe's v1 signature over "t.body".
+std::string HmacSha256Hex(std::string_view secret, std::string_view body);
 
 }  // namespace journeyd::testing
