@@ -139,6 +139,9 @@ void MaskRecord(const PiiClassifier& classifier, CanonicalRecord& record) {
   for (auto& [name, value] : record.traits.custom) {
     MaskValue(classifier.ClassOf(CustomTraitField(View(name))), value);
   }
+  // Touchpoint attributes are whatever a mapping put there (a ticket subject, a contact name):
+  // nothing classifies them, so a masked view leaves them out.
+  for (Touchpoint& t : record.touchpoints) t.attributes.clear();
 }
 
 void MaskFields(const PiiClassifier& classifier, boost::json::object& fields) {

@@ -42,7 +42,8 @@ std::string Mask(std::string_view pii_class, std::string_view value);
 // Masks the personal parts of `record` in place: identity values (classed by identity type),
 // personal trait fields, and personal custom traits ("custom.<name>"), whose string values are
 // masked and other values replaced by the string "***" (null stays null: it reveals nothing).
-// Consent, touchpoints and the record's own ids are not personal values and are left as they are.
+// Touchpoint attributes, which nothing classifies, are left out. Consent, the other touchpoint
+// fields and the record's own ids are not personal values and are left as they are.
 void MaskRecord(const PiiClassifier& classifier, CanonicalRecord& record);
 
 // Masks a flat object keyed by field name, such as a golden record, in place. A field's entry is

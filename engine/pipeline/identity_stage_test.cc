@@ -14,32 +14,6 @@ namespace {
 
 using std::chrono::system_clock;
 
-// Writes canonical records the way the mapping stage does: inbox rows first, then records.
-void AddRecords(storage::Store& store, const std::vector<CanonicalRecord>& records,
-                int64_t& next_inbox) {
-  std::vector<RawEvent> events;
-  for (const CanonicalRecord& r : records) {
-    RawEvent e;
-    e.source = r.source;
-    e.event_type = "row";
-    e.external_id = r.external_id;
-    e.content_type = "application/json";
-    e.body = "{}";
-    e.received_at = system_clock::time_point(std::chrono::seconds(1'700'000'000));
-    events.push_back(std::move(e));
-  }
-  testing::CommitToInbox(store, events);
-  storage::MappedBatch mapped;
-  mapped.at = system_clock::time_point(std::chrono::seconds(1'700'000'001));
-  for (const CanonicalRecord& r : records) {
-    const int64_t inbox = next_inbox++;
-    mapped.records.push_back({inbox, r.source, "row", r.occurred_at,
-                              boost::json::serialize(ToJson(r)), r.external_id});
-    mapped.processed.push_back(inbox);
-  }
-  REQUIRE(store.CommitMapped(mapped).ok());
-}
-
 CanonicalRecord Customer(std::string source, std::string id, std::vector<Identity> identities,
                          std::string first = "", std::string last = "") {
   CanonicalRecord r;
@@ -79,12 +53,10 @@ TEST_CASE("the identity stage stores its decisions and survives a restart", "[pi
   REQUIRE(store.ok());
   ManualClock clock(system_clock::time_point(std::chrono::seconds(1'800'000'000)));
   const config::IdentitySettings settings = Settings();
-  int64_t inbox = 1;
-  AddRecords(**store,
+  testing::CommitMappedRecords(**store,
              {Customer("shop", "s1", {{"email", "ann@example.com"}}, "Ann", "Lee"),
               Customer("crm", "c1", {{"crm.id", "42"}}, "Bob", "Ray"),
-              Customer("crm", "c2", {{"crm.id", "42"}, {"email", "ann@example.com"}})},
-             inbox);
+              Customer("crm", "c2", {{"crm.id", "42"}, {"email", "ann@example.com"}})});
   {
     IdentityStage stage(**store, settings, clock, {.batch = 2});
     REQUIRE(stage.Load().ok());
@@ -121,11 +93,10 @@ TEST_CASE("the identity stage stores its decisions and survives a restart", "[pi
 
   // A new process: the graph comes back from the store, and new records join old profiles
   // (by identifier, and by fuzzy match on the restored blocking index).
-  AddRecords(**store,
+  testing::CommitMappedRecords(**store,
              {Customer("pos", "p1", {{"crm.id", "42"}}),
               Customer("pos", "p2", {}, "Bob", "Ray"),
-              Customer("pos", "p3", {}, "Zed", "Ray")},
-             inbox);
+              Customer("pos", "p3", {}, "Zed", "Ray")});
   {
     IdentityStage stage(**store, settings, clock, {});
     REQUIRE(stage.Load().ok());

@@ -36,6 +36,11 @@ events:
     traits:
       first_name: first
       last_name: last
+    touchpoints:
+      - type: customer_created
+        reference: concat("people:", id)
+        attributes:
+          contact: concat(first, " ", last)
 )yaml";
 
 // A reject rule on the CRM id puts malformed rows in quarantine.
@@ -117,7 +122,8 @@ TEST_CASE("an erased person leaves nothing in the database file; their later eve
     CHECK((*erasures)[0].requested_by == "cli");
     CHECK((*erasures)[0].identifier_hashes.size() == 3);
     CHECK_THAT((*erasures)[0].removed_json, Catch::Contains(R"("records":1)") &&
-                                                Catch::Contains(R"("quarantined":1)"));
+                                                Catch::Contains(R"("quarantined":1)") &&
+                                                Catch::Contains(R"("journey_rows":2)"));
     CHECK((*erasures)[0].pending_targets.empty());  // this config has no targets
   }
 
@@ -131,6 +137,7 @@ TEST_CASE("an erased person leaves nothing in the database file; their later eve
   const std::string bytes = FileBytes(db_file) + FileBytes(data / "journeyd.db-wal");
   CHECK(bytes.find("max.other@example.com") != std::string::npos);
   CHECK(bytes.find("new.person@example.net") != std::string::npos);
+  CHECK(bytes.find("Max Otherton") != std::string::npos);  // his touchpoint stays
   for (const char* trace : {"zoe.quistgaard", "Quistgaard", "4155550123", "(415) 555-0123",
                             "C-77", "C-90", "BAD-ID"}) {
     INFO(trace);
