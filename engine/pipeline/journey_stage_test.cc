@@ -58,6 +58,15 @@ std::vector<std::string> History(storage::Store& store, int64_t profile) {
   return out;
 }
 
+TEST_CASE("a record without touchpoints is known by the end of its text", "[pipeline][journey]") {
+  CanonicalRecord r = Purchase("shop", "o1", "order_placed", "shop:order:1", kNow);
+  r.touchpoints.clear();
+  r.traits.custom["touchpoints"] = boost::json::array();  // a custom trait of that name
+  CHECK(boost::json::serialize(ToJson(r)).ends_with("\"touchpoints\":[]}"));
+  CHECK_FALSE(boost::json::serialize(ToJson(Purchase("shop", "o1", "order_placed", "r", kNow)))
+                  .ends_with("\"touchpoints\":[]}"));
+}
+
 TEST_CASE("the journey stage keeps one touchpoint per event, resumes, and checks inactivity",
           "[pipeline][journey]") {
   testing::TempDir dir;

@@ -176,6 +176,8 @@ json::value ToJson(const CanonicalRecord& record) {
   o["traits"] = TraitsToJson(record.traits);
   json::array touchpoints;
   for (const Touchpoint& t : record.touchpoints) touchpoints.push_back(TouchpointToJson(t));
+  // Last, always: the journey stage skips records whose text ends in `"touchpoints":[]}`
+  // without parsing them (journey_stage_test checks this).
   o["touchpoints"] = std::move(touchpoints);
   return o;
 }

@@ -101,6 +101,16 @@ Result<std::vector<T>> Collect(Result<SqliteStatement>& stmt, T (*read)(const Sq
 
 }  // namespace
 
+Result<SqliteStatement*> SqliteStore::Cached(std::string_view sql) {
+  auto it = cached_.find(sql);
+  if (it == cached_.end()) {
+    auto prepared = db_->Prepare(sql);
+    if (!prepared.ok()) return prepared.error();
+    it = cached_.emplace(std::string(sql), std::move(*prepared)).first;
+  }
+  return &it->second;
+}
+
 Result<std::vector<JourneyRecord>> SqliteStore::ReadJourneyRecords(int64_t after_id, int limit) {
   std::lock_guard lock(mu_);
   // Only what the identity stage has taken: its cursor bounds the range, so a record is never
@@ -123,32 +133,36 @@ Result<std::vector<JourneyRecord>> SqliteStore::ReadJourneyRecords(int64_t after
 
 Result<std::optional<int64_t>> SqliteStore::FindTouchpointKey(std::string_view key) {
   std::lock_guard lock(mu_);
-  auto row = db_->Prepare("SELECT touchpoint_id FROM touchpoint_keys WHERE key = ?1");
+  auto row = Cached("SELECT touchpoint_id FROM touchpoint_keys WHERE key = ?1");
   if (!row.ok()) return row.error();
-  row->Bind(1, key);
-  auto found = row->Step();
+  (*row)->Bind(1, key);
+  auto found = (*row)->Step();
+  std::optional<int64_t> id;
+  if (found.ok() && *found) id = (*row)->ColumnInt(0);
+  (*row)->Reset();
   if (!found.ok()) return found.error();
-  if (!*found) return std::optional<int64_t>();
-  return std::optional<int64_t>(row->ColumnInt(0));
+  return id;
 }
 
 Result<std::vector<MatchCandidate>> SqliteStore::FindMatchCandidates(std::string_view rule,
                                                                      std::string_view key) {
   std::lock_guard lock(mu_);
-  auto rows = db_->Prepare(
+  auto rows = Cached(
       "SELECT m.touchpoint_id, m.occurred_at, k.source || '|' || k.type"
       " FROM touchpoint_match_keys m JOIN touchpoint_keys k ON k.touchpoint_id = m.touchpoint_id"
       " WHERE m.rule = ?1 AND m.key = ?2 ORDER BY m.touchpoint_id");
   if (!rows.ok()) return rows.error();
-  rows->Bind(1, rule).Bind(2, key);
+  SqliteStatement& stmt = **rows;
+  stmt.Bind(1, rule).Bind(2, key);
   std::vector<MatchCandidate> out;
-  Status s = rows->ForEachRow([&] {
-    const int64_t id = rows->ColumnInt(0);
+  Status s = stmt.ForEachRow([&] {
+    const int64_t id = stmt.ColumnInt(0);
     if (out.empty() || out.back().touchpoint_id != id) {
-      out.push_back({id, FromMillis(rows->ColumnInt(1)), {}});
+      out.push_back({id, FromMillis(stmt.ColumnInt(1)), {}});
     }
-    out.back().members.push_back(rows->ColumnText(2));
+    out.back().members.push_back(stmt.ColumnText(2));
   });
+  stmt.Reset();
   if (!s.ok()) return s.error();
   return out;
 }
@@ -164,14 +178,17 @@ Result<int64_t> SqliteStore::MaxTouchpointId() {
 
 Result<std::optional<JourneyStateRow>> SqliteStore::ReadJourneyState(int64_t profile_id) {
   std::lock_guard lock(mu_);
-  auto row = db_->Prepare("SELECT " + std::string(kStateColumns) +
-                          " FROM journey_state WHERE profile_id = ?1");
+  static const std::string sql =
+      "SELECT " + std::string(kStateColumns) + " FROM journey_state WHERE profile_id = ?1";
+  auto row = Cached(sql);
   if (!row.ok()) return row.error();
-  row->Bind(1, profile_id);
-  auto found = row->Step();
+  (*row)->Bind(1, profile_id);
+  auto found = (*row)->Step();
+  std::optional<JourneyStateRow> state;
+  if (found.ok() && *found) state = ReadState(**row);
+  (*row)->Reset();
   if (!found.ok()) return found.error();
-  if (!*found) return std::optional<JourneyStateRow>();
-  return std::optional<JourneyStateRow>(ReadState(*row));
+  return state;
 }
 
 Result<std::vector<TouchpointRow>> SqliteStore::ReadProfileTouchpoints(int64_t profile_id) {

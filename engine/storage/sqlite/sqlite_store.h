@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <mutex>
 
 #include "engine/storage/sqlite/sqlite_db.h"
@@ -92,6 +93,9 @@ class SqliteStore final : public Store {
   Status WriteJourney(const JourneyBatch& batch);
   // REQUIRES: mu_ held.
   Result<std::string> ReadOrCreateSalt();
+  // REQUIRES: mu_ held. A statement prepared once and kept, for lookups made per item (the
+  // journey stage's per-touchpoint key checks); the caller Reset()s it after use.
+  Result<SqliteStatement*> Cached(std::string_view sql);
 
   struct IntakeStatements {
     SqliteStatement insert_event;
@@ -104,6 +108,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<WalCheckpointer> checkpointer_;  // fed by db_'s commit hook
   int schema_version_ = 0;
   std::unique_ptr<IntakeStatements> intake_;  // GUARDED_BY(mu_); built on first use
+  std::map<std::string, SqliteStatement, std::less<>> cached_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace journeyd::storage
