@@ -7,6 +7,7 @@
 
 #include <signal.h>
 
+#include <cmath>
 #include <regex>
 #include <thread>
 
@@ -324,9 +325,18 @@ TEST_CASE("a multi-source customer journey: stages, de-duplication, attribution,
     CHECK(first_touch.at("at") == json::value(Iso(day(20))));
     // The only touch with a campaign is the first, so it has the last-touch credit too.
     CHECK(jon.at("attribution").at("last_touch").at("utm_campaign") == "spring_sale");
-    CHECK(jon.at("scores").at("engagement").as_double() > 0);
-    // CSAT good (100), no open ticket solved yet (75), recent and frequent.
-    CHECK(jon.at("scores").at("health").as_double() > 70);
+    // Engagement: each touchpoint's points (defaults), halved every 30 days.
+    double engagement = 0;
+    for (const auto& [points, days_ago] : std::vector<std::pair<double, double>>{
+             {1, 20}, {1, 19}, {1, 18}, {1, 17}, {10, 16}, {20, 15}, {2, 10}, {20, 5}, {2, 1},
+             {5, 0}}) {
+      engagement += points * std::exp2(-days_ago / 30);
+    }
+    CHECK(jon.at("scores").at("engagement").as_double() == Approx(engagement).epsilon(0.001));
+    // Health: recency 100 (active today), frequency 100 (10 touchpoints in 90 days), tickets 75
+    // (one still open), CSAT good 100: 0.35*100 + 0.25*100 + 0.2*75 + 0.2*100.
+    CHECK(jon.at("scores").at("health").as_double() == Approx(95).epsilon(0.001));
+    CHECK(jon.at("scores").at("thresholds") == json::array());
   }
 
   SECTION("actions: one per transition, across a restart") {
