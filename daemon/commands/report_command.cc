@@ -33,6 +33,10 @@ int Report(const GlobalOptions& global, const ReportOptions& options) {
     }
     *bound = *t;
   }
+  if (filter.since && filter.until && *filter.until <= *filter.since) {
+    std::cerr << "journeyd report: --until must be after --since\n";
+    return 2;
+  }
   auto config = LoadWithBuiltins(global);
   if (!config) return 1;
   storage::StorePtr store = OpenStoreFor(*config, "report");

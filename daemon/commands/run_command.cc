@@ -178,6 +178,14 @@ int Run(const GlobalOptions& global, const RunOptions& options) {
     } else {
       WarnAboutRestartOnlyChanges(*config.Get(), *next);
       SetLogLevel(next->log.level);
+      if (!(next->journey == config.Get()->journey)) {
+        // The journey stage keeps the definition it started with; so do the journey API and
+        // the KPIs, or they would read stored journeys with the meanings of another one.
+        auto kept = std::make_shared<config::Config>(*next);
+        kept->journey = config.Get()->journey;
+        kept->journey_definition = config.Get()->journey_definition;
+        next = std::move(kept);
+      }
       config.Set(std::move(next));
       spdlog::info("reload applied (config generation {})", config.generation());
     }

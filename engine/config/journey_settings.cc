@@ -304,12 +304,12 @@ const StructSpec<OwnerRule>& OwnerRule::Spec() {
 const StructSpec<TaskSpec>& TaskSpec::Spec() {
   static const auto* spec = [] {
     auto* s = new StructSpec<TaskSpec>();
-    s->Required("subject", &TaskSpec::subject, "The task's subject; may use {stage}, {previous}.",
+    s->Required("subject", &TaskSpec::subject, "The task's subject; may use the placeholders of set_properties.",
                 [](const std::string& v) -> std::optional<std::string> {
                   if (v.empty()) return "must not be empty";
                   return std::nullopt;
                 })
-        .Optional("body", &TaskSpec::body, "The task's text.")
+        .Optional("body", &TaskSpec::body, "The task's text; may use the same placeholders.")
         .Optional("due_in", &TaskSpec::due_in, "Due this long after the transition.",
                   NotNegative)
         .Optional("owner", &TaskSpec::owner, "The owner when no owner rule matches.")
@@ -329,8 +329,8 @@ const StructSpec<JourneyAction>& JourneyAction::Spec() {
         .Optional("on_exit", &JourneyAction::on_exit, "Likewise, when it is left.")
         .Required("target", &JourneyAction::target, "The target that carries it out.")
         .Optional("set_properties", &JourneyAction::set_properties,
-                  "CRM properties to set; values may use {stage}, {previous}, {profile_id}, "
-                  "{at}, {engagement}, {health}.")
+                  "CRM properties to set; values may use {stage}, {state}, {previous}, "
+                  "{profile_id}, {at}, {engagement}, {health}.")
         .Optional("create_task", &JourneyAction::create_task, "A CRM task to create.")
         .Optional("post_event", &JourneyAction::post_event, "Post the transition itself.")
         .Validate([](const JourneyAction& a) -> std::optional<std::string> {
@@ -383,7 +383,7 @@ const StructSpec<JourneySettings>& JourneySettings::Spec() {
                   "What transitions make targets do.",
                   [](const std::vector<JourneyAction>& a) { return UniqueNames(a, "action"); })
         .Optional("action_max_age", &JourneySettings::action_max_age,
-                  "Transitions older than this trigger no action (backfills, imports).",
+                  "Transitions older than this trigger no action (backfills, imports); 0: any age.",
                   NotNegative);
     return s;
   }();

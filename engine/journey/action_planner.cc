@@ -60,7 +60,8 @@ void ActionPlanner::Plan(int64_t profile_id, const Transition& t, const ProfileJ
     }
   }
   if (!any) return;
-  if (now - t.at > def_.settings().action_max_age) {
+  const auto max_age = def_.settings().action_max_age;
+  if (max_age.count() > 0 && now - t.at > max_age) {
     ++too_old;
     return;
   }
@@ -119,10 +120,7 @@ void ActionPlanner::Plan(int64_t profile_id, const Transition& t, const ProfileJ
       p.kind = "create_task";
       std::string owner = a.task->owner;
       for (const CompiledOwnerRule& rule : a.owner_rules) {
-        mapping::EvalContext ctx;
-        ctx.payload = &context_value;
-        json::value scratch;
-        if (mapping::Truthy(rule.when->Eval(ctx, scratch))) {
+        if (EvalTruthy(rule.when.get(), context_value)) {
           owner = rule.owner;
           break;
         }

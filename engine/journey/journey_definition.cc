@@ -32,6 +32,76 @@ std::string Listed(const std::vector<std::string>& names) {
   return out;
 }
 
+// The settings that shape a journey state, as text, hashed (FNV-1a: stable across builds).
+std::string FingerprintOf(const config::JourneySettings& s) {
+  std::string text;
+  const auto add = [&](const auto& value) {
+    using T = std::decay_t<decltype(value)>;
+    if constexpr (std::is_same_v<T, std::string>) {
+      text += value;
+    } else if constexpr (std::is_same_v<T, config::SourceText>) {
+      text += value.text;
+    } else if constexpr (std::is_same_v<T, Duration>) {
+      text += std::to_string(value.count());
+    } else {
+      text += std::to_string(value);
+    }
+    text += '\x1f';
+  };
+  for (const auto& stage : s.stages) add(stage);
+  for (const auto& r : s.rules) {
+    add(r.stage);
+    for (const auto& t : r.types) add(t);
+    add(r.when);
+    add(r.min_count);
+    add(r.count_window);
+    add(r.after_stage);
+    add(r.within);
+    text += '\x1e';
+  }
+  for (const auto& t : s.purchase_types) add(t);
+  add(s.inactivity.enabled ? 1 : 0);
+  add(s.inactivity.from_stage);
+  add(s.inactivity.at_risk);
+  add(s.inactivity.churned);
+  add(s.engagement.half_life);
+  for (const auto& [type, points] : s.engagement.points) {
+    add(type);
+    add(points);
+  }
+  add(s.engagement.default_points);
+  const config::HealthSettings& h = s.health;
+  for (double w : {h.weights.recency, h.weights.frequency, h.weights.tickets, h.weights.satisfaction,
+                   h.open_ticket_penalty}) {
+    add(w);
+  }
+  add(h.recency_half_life);
+  add(h.frequency_window);
+  add(h.frequency_target);
+  for (const auto& t : h.ticket_opened) add(t);
+  text += '\x1e';
+  for (const auto& t : h.ticket_solved) add(t);
+  for (const auto* e : {&s.satisfaction.csat_when, &s.satisfaction.csat_good,
+                        &s.satisfaction.nps_when, &s.satisfaction.nps_score}) {
+    add(*e);
+  }
+  for (const auto& t : s.thresholds) {
+    add(t.name);
+    add(static_cast<int>(t.score));
+    add(t.above.value_or(0));
+    add(t.below.value_or(0));
+    add(t.above.has_value() ? 1 : 0);
+  }
+  uint64_t hash = 14695981039346656037ull;
+  for (unsigned char c : text) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+  char out[17];
+  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(hash));
+  return out;
+}
+
 }  // namespace
 
 int JourneyDefinition::StageIndex(std::string_view name) const {
@@ -153,6 +223,7 @@ std::shared_ptr<const JourneyDefinition> JourneyDefinition::Compile(
   def->nps_score_ = CompileCondition(settings.satisfaction.nps_score, diag, ok);
 
   if (!ok) return nullptr;
+  def->fingerprint_ = FingerprintOf(settings);
   return def;
 }
 

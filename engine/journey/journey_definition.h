@@ -83,6 +83,10 @@ class JourneyDefinition {
   const mapping::Expression* nps_when() const { return nps_when_.get(); }
   const mapping::Expression* nps_score() const { return nps_score_.get(); }
   double Points(std::string_view type) const;
+  // Changes whenever anything that shapes a journey state changes (stages, rules, inactivity,
+  // scores, thresholds, satisfaction); not with actions or de-duplication rules, which act on
+  // what comes next. A stored state made under another fingerprint is rebuilt.
+  const std::string& fingerprint() const { return fingerprint_; }
 
  private:
   config::JourneySettings settings_;
@@ -94,6 +98,7 @@ class JourneyDefinition {
   std::set<std::string, std::less<>> purchase_types_, ticket_opened_, ticket_solved_;
   int inactivity_from_stage_ = 0;
   mapping::ExprPtr csat_when_, csat_good_, nps_when_, nps_score_;
+  std::string fingerprint_;
 };
 
 using JourneyDefinitionPtr = std::shared_ptr<const JourneyDefinition>;

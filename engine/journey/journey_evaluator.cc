@@ -18,31 +18,6 @@ double HalfLives(TimePoint from, TimePoint to, Duration half_life) {
          static_cast<double>(half_life.count());
 }
 
-bool Truthy(const mapping::Expression* expr, const boost::json::value& view) {
-  mapping::EvalContext context;
-  context.payload = &view;
-  boost::json::value scratch;
-  return mapping::Truthy(expr->Eval(context, scratch));
-}
-
-std::optional<double> Number(const mapping::Expression* expr, const boost::json::value& view) {
-  mapping::EvalContext context;
-  context.payload = &view;
-  boost::json::value scratch;
-  const boost::json::value* v = expr->Eval(context, scratch);
-  if (!v) return std::nullopt;
-  if (v->is_double()) return v->get_double();
-  if (v->is_int64()) return static_cast<double>(v->get_int64());
-  if (v->is_uint64()) return static_cast<double>(v->get_uint64());
-  if (v->is_string()) {
-    const std::string text(v->get_string());
-    char* end = nullptr;
-    const double d = std::strtod(text.c_str(), &end);
-    if (end != text.c_str() && *end == '\0' && std::isfinite(d)) return d;
-  }
-  return std::nullopt;
-}
-
 Attribution AttributionOf(const JourneyTouchpoint& tp) {
   return {tp.source, tp.touchpoint.channel, tp.touchpoint.type, tp.touchpoint.campaign,
           tp.touchpoint.occurred_at};
@@ -102,8 +77,9 @@ double JourneyEvaluator::Score(const ProfileJourney& s, config::ScoreKind kind,
 std::optional<TimePoint> JourneyEvaluator::CrossingTime(const ProfileJourney& s,
                                                         const CompiledThreshold& t,
                                                         TimePoint from, TimePoint to) const {
-  // Between touchpoints both scores only fall (decay, recency, touchpoints leaving the window),
-  // so whether a threshold holds changes at most once: bisect for the moment, to the second.
+  // Between touchpoints both scores only move one way (engagement decays towards 0; health only
+  // falls: recency fades, touchpoints leave the window), so whether a threshold holds changes at
+  // most once: bisect for the moment, to the second.
   const auto holds = [&](TimePoint at) {
     const double v = Score(s, t.score, at);
     return !std::isnan(v) && t.Holds(v);
@@ -175,7 +151,7 @@ void JourneyEvaluator::Advance(ProfileJourney& s, TimePoint to, std::vector<Tran
 bool JourneyEvaluator::Matches(const CompiledStageRule& rule, const JourneyTouchpoint& tp,
                                const boost::json::value& view) const {
   if (!rule.types.empty() && rule.types.count(tp.touchpoint.type) == 0) return false;
-  return !rule.when || Truthy(rule.when.get(), view);
+  return !rule.when || EvalTruthy(rule.when.get(), view);
 }
 
 void JourneyEvaluator::Apply(ProfileJourney& s, const JourneyTouchpoint& tp,
@@ -208,10 +184,10 @@ void JourneyEvaluator::Apply(ProfileJourney& s, const JourneyTouchpoint& tp,
   if (!t.campaign.empty()) s.last_campaign_touch = AttributionOf(tp);
 
   const boost::json::value view = TouchpointView(tp);
-  if (def_.csat_when() && Truthy(def_.csat_when(), view)) {
-    s.satisfaction = def_.csat_good() && Truthy(def_.csat_good(), view) ? 100.0 : 0.0;
-  } else if (def_.nps_when() && def_.nps_score() && Truthy(def_.nps_when(), view)) {
-    if (auto nps = Number(def_.nps_score(), view)) {
+  if (EvalTruthy(def_.csat_when(), view)) {
+    s.satisfaction = EvalTruthy(def_.csat_good(), view) ? 100.0 : 0.0;
+  } else if (EvalTruthy(def_.nps_when(), view)) {
+    if (auto nps = EvalNumber(def_.nps_score(), view)) {
       s.satisfaction = std::clamp(*nps, 0.0, 10.0) * 10;
     }
   }

@@ -84,32 +84,6 @@ std::string FormatAmount(int64_t units, int decimals) {
   return (negative ? "-" : "") + std::to_string(rounded / scale) + "." + frac;
 }
 
-bool Truthy(const mapping::Expression* expr, const json::value& view) {
-  if (!expr) return false;
-  mapping::EvalContext context;
-  context.payload = &view;
-  json::value scratch;
-  return mapping::Truthy(expr->Eval(context, scratch));
-}
-
-std::optional<double> NumberOf(const mapping::Expression* expr, const json::value& view) {
-  if (!expr) return std::nullopt;
-  mapping::EvalContext context;
-  context.payload = &view;
-  json::value scratch;
-  const json::value* v = expr->Eval(context, scratch);
-  if (!v) return std::nullopt;
-  if (v->is_double()) return v->get_double();
-  if (v->is_int64()) return static_cast<double>(v->get_int64());
-  if (v->is_string()) {
-    const std::string text(v->get_string());
-    char* end = nullptr;
-    const double d = std::strtod(text.c_str(), &end);
-    if (end != text.c_str() && *end == '\0') return d;
-  }
-  return std::nullopt;
-}
-
 json::value Optional(const std::optional<double>& v) {
   return v ? json::value(*v) : json::value(nullptr);
 }
@@ -238,11 +212,11 @@ Result<JourneyKpis> ComputeKpis(storage::Store& store, const JourneyDefinition& 
     const json::value attributes = json::parse(t.attributes_json, ec);
     if (!ec && attributes.is_object()) jt.touchpoint.attributes = attributes.get_object();
     const json::value view = TouchpointView(jt);
-    if (Truthy(def.csat_when(), view)) {
+    if (EvalTruthy(def.csat_when(), view)) {
       ++k.csat_responses;
-      if (Truthy(def.csat_good(), view)) ++k.csat_good;
-    } else if (Truthy(def.nps_when(), view)) {
-      if (auto score = NumberOf(def.nps_score(), view)) {
+      if (EvalTruthy(def.csat_good(), view)) ++k.csat_good;
+    } else if (EvalTruthy(def.nps_when(), view)) {
+      if (auto score = EvalNumber(def.nps_score(), view)) {
         ++k.nps_responses;
         if (*score >= 9) ++k.promoters;
         if (*score <= 6) ++k.detractors;

@@ -1,6 +1,7 @@
 #include "engine/journey/journey_state.h"
 
 #include <boost/json.hpp>
+#include <cmath>
 
 #include "engine/base/time_format.h"
 
@@ -275,6 +276,40 @@ Result<ProfileJourney> ProfileJourneyFromJson(const json::value& value) {
   }
   if (!r.ok()) return Corruption(r.error());
   return s;
+}
+
+bool EvalTruthy(const mapping::Expression* expression, const json::value& view) {
+  if (!expression) return false;
+  mapping::EvalContext context;
+  context.payload = &view;
+  json::value scratch;
+  return mapping::Truthy(expression->Eval(context, scratch));
+}
+
+std::optional<double> EvalNumber(const mapping::Expression* expression, const json::value& view) {
+  if (!expression) return std::nullopt;
+  mapping::EvalContext context;
+  context.payload = &view;
+  json::value scratch;
+  const json::value* v = expression->Eval(context, scratch);
+  if (!v) return std::nullopt;
+  double d = 0;
+  if (v->is_double()) {
+    d = v->get_double();
+  } else if (v->is_int64()) {
+    d = static_cast<double>(v->get_int64());
+  } else if (v->is_uint64()) {
+    d = static_cast<double>(v->get_uint64());
+  } else if (v->is_string()) {
+    const std::string text(v->get_string());
+    char* end = nullptr;
+    d = std::strtod(text.c_str(), &end);
+    if (end == text.c_str() || *end != '\0') return std::nullopt;
+  } else {
+    return std::nullopt;
+  }
+  if (!std::isfinite(d)) return std::nullopt;
+  return d;
 }
 
 json::value TouchpointView(const JourneyTouchpoint& jt) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "engine/base/result.h"
+#include "engine/mapping/expression.h"
 #include "engine/record/canonical_record.h"
 
 namespace journeyd::journey {
@@ -83,6 +84,12 @@ struct ProfileJourney {
 boost::json::value ToJson(const ProfileJourney& state);
 Result<ProfileJourney> ProfileJourneyFromJson(const boost::json::value& json);
 boost::json::object ToJson(const Attribution& attribution);
+
+// A `when:`-style expression evaluated against a view (TouchpointView, or an action's context):
+// its truth, and its value as a finite number (numbers, or numeric text) when it has one.
+bool EvalTruthy(const mapping::Expression* expression, const boost::json::value& view);
+std::optional<double> EvalNumber(const mapping::Expression* expression,
+                                 const boost::json::value& view);
 
 // The touchpoint as `when:` expressions see it: type, channel, source, value (a number),
 // currency, reference, occurred_at, campaign.{source,medium,name,term,content}, attributes.

@@ -104,6 +104,7 @@ class JourneyStage::Batch {
     auto work = Work(*live);
     if (!work.ok()) return work.error();
     (*work)->recompute = true;
+    if (*live != profile) (*work)->absorbed.push_back(profile);
     return OkStatus();
   }
 
@@ -114,9 +115,8 @@ class JourneyStage::Batch {
     if (w.recompute) return OkStatus();
     const size_t before = w.transitions.size();
     stage_.evaluator_.Advance(w.state, now_, w.transitions);
-    Plan(profile, w, before, nullptr);
     w.touched = true;
-    return OkStatus();
+    return Plan(profile, w, before, nullptr);
   }
 
   Result<storage::JourneyBatch> Finish() {
@@ -145,6 +145,9 @@ class JourneyStage::Batch {
     bool touched = false;  // something to write
     std::vector<Transition> transitions;      // new ones (all of them after a recompute)
     std::vector<JourneyTouchpoint> added;     // this batch's touchpoints on the profile
+    // Profiles merged into this one in this batch: what their journeys already set off is not
+    // set off again under the survivor's id.
+    std::vector<int64_t> absorbed;
   };
 
   Result<ProfileWork*> Work(int64_t profile) {
@@ -241,7 +244,7 @@ class JourneyStage::Batch {
       const size_t before = w.transitions.size();
       stage_.evaluator_.Apply(w.state, jt, w.transitions);
       const json::value view = journey::TouchpointView(jt);
-      Plan(record.profile_id, w, before, &view);
+      if (Status s = Plan(record.profile_id, w, before, &view); !s.ok()) return s;
     }
     w.added.push_back(std::move(jt));
     return OkStatus();
@@ -277,23 +280,31 @@ class JourneyStage::Batch {
       const size_t before = work.transitions.size();
       stage_.evaluator_.Apply(work.state, tp, work.transitions);
       const json::value view = journey::TouchpointView(tp);
-      Plan(profile, work, before, &view);
+      if (Status s = Plan(profile, work, before, &view); !s.ok()) return s;
     }
     const size_t before = work.transitions.size();
     stage_.evaluator_.Advance(work.state, now_, work.transitions);
-    Plan(profile, work, before, nullptr);
     work.touched = true;
     ++recomputed_;
-    return OkStatus();
+    return Plan(profile, work, before, nullptr);
   }
 
-  void Plan(int64_t profile, const ProfileWork& work, size_t from, const json::value* view) {
+  Status Plan(int64_t profile, const ProfileWork& work, size_t from, const json::value* view) {
     std::vector<journey::PlannedAction> planned;
     for (size_t i = from; i < work.transitions.size(); ++i) {
       stage_.planner_.Plan(profile, work.transitions[i], work.state, view, now_, planned,
                            too_old_);
     }
     for (journey::PlannedAction& p : planned) {
+      bool done_before = false;
+      for (int64_t absorbed : work.absorbed) {
+        // Keys are "<profile>:<rest>": the same action for the same transition, on the old id.
+        const std::string key = std::to_string(absorbed) + p.key.substr(p.key.find(':'));
+        auto exists = stage_.store_.HasJourneyAction(key);
+        if (!exists.ok()) return exists.error();
+        done_before = done_before || *exists;
+      }
+      if (done_before) continue;
       storage::JourneyActionRow row;
       row.key = std::move(p.key);
       row.profile_id = p.profile_id;
@@ -304,6 +315,7 @@ class JourneyStage::Batch {
       row.at = p.at;
       out_.actions.push_back(std::move(row));
     }
+    return OkStatus();
   }
 
   storage::JourneyBatch::Profile ProfileRow(int64_t profile, const ProfileWork& work) {
@@ -364,6 +376,16 @@ Status JourneyStage::Load() {
   if (!cursor.ok()) return cursor.error();
   auto max_id = store_.MaxTouchpointId();
   if (!max_id.ok()) return max_id.error();
+  // Journeys stored under another definition (stages or rules changed since) are rebuilt from
+  // their touchpoints, a batch of profiles a turn, so the KPIs never mix old and new meanings.
+  auto fingerprint = store_.ReadJourneyFingerprint();
+  if (!fingerprint.ok()) return fingerprint.error();
+  if (*fingerprint != def_->fingerprint()) {
+    if (!fingerprint->empty()) {
+      spdlog::info("journey definition changed: rebuilding every stored journey");
+    }
+    if (Status s = store_.ChangeJourneyFingerprint(def_->fingerprint()); !s.ok()) return s;
+  }
   cursor_ = *cursor;
   next_touchpoint_ = *max_id + 1;
   loaded_ = true;

@@ -1,6 +1,7 @@
 #include "engine/pipeline/journey_stage.h"
 
 #include <boost/json.hpp>
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "engine/config/config.h"
@@ -17,13 +18,14 @@ constexpr auto kDay = std::chrono::hours(24);
 const TimePoint kNow = TimePoint(std::chrono::seconds(1'800'000'000));
 
 CanonicalRecord Purchase(std::string source, std::string id, std::string type,
-                         std::string reference, TimePoint at) {
+                         std::string reference, TimePoint at,
+                         std::vector<Identity> identities = {{"email", "ann@example.com"}}) {
   CanonicalRecord r;
   r.source = std::move(source);
   r.event_type = "event";
   r.external_id = std::move(id);
   r.occurred_at = at;
-  r.identities = {{"email", "ann@example.com"}};
+  r.identities = std::move(identities);
   Touchpoint t;
   t.type = std::move(type);
   t.occurred_at = at;
@@ -34,16 +36,22 @@ CanonicalRecord Purchase(std::string source, std::string id, std::string type,
   return r;
 }
 
-journey::JourneyDefinitionPtr Definition() {
+journey::JourneyDefinitionPtr Definition(bool inactivity = true) {
   config::JourneySettings settings;
   settings.thresholds.clear();
+  settings.inactivity.enabled = inactivity;
   settings.action_max_age = 365 * kDay;
+  config::JourneyAction call;
+  call.name = "onboarding_call";
+  call.on_enter = "onboarding";
+  call.target = "preview";
+  call.post_event = true;
   config::JourneyAction win_back;
   win_back.name = "win_back";
   win_back.on_enter = "at_risk";
   win_back.target = "preview";
   win_back.post_event = true;
-  settings.actions = {win_back};
+  settings.actions = {call, win_back};
   config::Diagnostics diag;
   auto def = journey::JourneyDefinition::Compile(settings, {"preview"}, diag);
   REQUIRE(def != nullptr);
@@ -162,6 +170,61 @@ TEST_CASE("the journey stage keeps one touchpoint per event, resumes, and checks
   actions = store.ListJourneyActions("", 0, 10);
   REQUIRE(actions.ok());
   CHECK(actions->size() == 2);  // the new profile's own at_risk
+
+  // A restart under another definition (inactivity off) rebuilds every stored journey.
+  JourneyStage changed(store, Definition(/*inactivity=*/false), clock, {});
+  auto rebuilt = changed.RunOnce();
+  REQUIRE(rebuilt.ok());
+  CHECK(changed.counters().recomputed == 2);
+  CHECK(History(store, *profile) == std::vector<std::string>{"stage:>purchase"});
+  CHECK(History(store, *other) == std::vector<std::string>{"stage:>purchase"});
+  auto idle = changed.RunOnce();
+  REQUIRE(idle.ok());
+  CHECK(*idle == 0);
+}
+
+TEST_CASE("after a merge, what either journey set off is not set off again", "[pipeline][journey]") {
+  testing::TempDir dir;
+  auto opened = storage::SqliteStore::Open(dir.path() / "j.db", std::chrono::seconds(1));
+  REQUIRE(opened.ok());
+  storage::Store& store = **opened;
+  ManualClock clock(kNow);
+  config::IdentitySettings identity_settings;
+  identity_settings.identifiers = {{"email", 0, false}};
+  IdentityStage identity(store, identity_settings, clock, {});
+  REQUIRE(identity.Load().ok());
+  JourneyStage stage(store, Definition(), clock, {});
+  const auto onboarding_calls = [&] {
+    auto actions = store.ListJourneyActions("", 0, 100);
+    REQUIRE(actions.ok());
+    return std::count_if(actions->begin(), actions->end(),
+                         [](const auto& a) { return a.action == "onboarding_call"; });
+  };
+  const std::vector<Identity> work{{"email", "ann@work.example"}};
+  const std::vector<Identity> home{{"email", "ann@home.example"}};
+  // One person as two profiles: the older (the survivor of a merge: identity keeps the lower id)
+  // only looked around; the newer bought and opened a ticket soon after: onboarding, acted on.
+  testing::CommitMappedRecords(
+      store, {Purchase("web", "p1", "page_viewed", "p1", kNow - 12 * kDay, home),
+              Purchase("shop", "o1", "order_placed", "o1", kNow - 10 * kDay, work),
+              Purchase("desk", "t1", "ticket_created", "t1", kNow - 9 * kDay, work)});
+  REQUIRE(identity.RunOnce().ok());
+  REQUIRE(stage.RunOnce().ok());
+  CHECK(onboarding_calls() == 1);
+  // A record with both addresses merges them into the older profile, whose rebuilt journey
+  // enters onboarding: a transition the absorbed profile already acted on.
+  CanonicalRecord both = Purchase("crm", "c1", "note_added", "c1", kNow - 6 * kDay, work);
+  both.identities.push_back(home[0]);
+  testing::CommitMappedRecords(store, {both});
+  REQUIRE(identity.RunOnce().ok());
+  REQUIRE(stage.RunOnce().ok());
+  CHECK(stage.counters().recomputed == 1);
+  CHECK(onboarding_calls() == 1);
+  auto profile = store.FindProfileByIdentifier("email", "ann@home.example");
+  REQUIRE(profile.ok());
+  CHECK(History(store, *profile) ==
+        std::vector<std::string>{"stage:>awareness", "stage:awareness>purchase",
+                                 "stage:purchase>onboarding"});
 }
 
 }  // namespace

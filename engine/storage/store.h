@@ -507,6 +507,13 @@ class Store {
   // Profiles whose journey time alone may have changed by `now`.
   virtual Result<std::vector<int64_t>> ListJourneyDue(TimePoint now, int limit) = 0;
   virtual Status CommitJourney(const JourneyBatch& batch) = 0;
+  // The fingerprint of the journey definition the stored journeys were made under ("" before
+  // the first), and a change of it: every stored journey is then marked for recompute, in the
+  // same transaction.
+  virtual Result<std::string> ReadJourneyFingerprint() = 0;
+  virtual Status ChangeJourneyFingerprint(std::string_view fingerprint) = 0;
+  // Whether an action with this key was ever planned (a merged-away profile's, say).
+  virtual Result<bool> HasJourneyAction(std::string_view key) = 0;
   // Actions, newest first; `status` empty for any.
   virtual Result<std::vector<JourneyActionRow>> ListJourneyActions(std::string_view status,
                                                                    int64_t before_id,

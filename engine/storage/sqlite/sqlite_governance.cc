@@ -298,8 +298,8 @@ Status SqliteStore::WriteErasure(const IdentityActionOutcome::Erasure& erasure, 
     if (!n.ok()) return n.error();
     n = run("UPDATE profiles SET erased_at = ?2, updated_at = ?2 WHERE id = ?1", profile, now);
     if (!n.ok()) return n.error();
-    // The journey goes too (its touchpoints went with the records); so do actions not yet
-    // delivered: nothing more is sent about this person but the erasure itself.
+    // The journey goes too (its touchpoints went with the records), and so do its actions,
+    // delivered or not: nothing more is sent about this person but the erasure itself.
     for (std::string_view sql : {"DELETE FROM journey_state WHERE profile_id = ?1",
                                  "DELETE FROM journey_transitions WHERE profile_id = ?1",
                                  "DELETE FROM journey_actions WHERE profile_id = ?1",

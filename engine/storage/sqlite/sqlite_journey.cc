@@ -366,6 +366,44 @@ Status SqliteStore::CommitJourney(const JourneyBatch& batch) {
   return InTransaction(*db_, [&] { return WriteJourney(batch); });
 }
 
+Result<std::string> SqliteStore::ReadJourneyFingerprint() {
+  std::lock_guard lock(mu_);
+  auto row = db_->Prepare("SELECT value FROM settings WHERE name = 'journey_definition'");
+  if (!row.ok()) return row.error();
+  auto found = row->Step();
+  if (!found.ok()) return found.error();
+  return *found ? row->ColumnText(0) : std::string();
+}
+
+Status SqliteStore::ChangeJourneyFingerprint(std::string_view fingerprint) {
+  std::lock_guard lock(mu_);
+  return InTransaction(*db_, [&]() -> Status {
+    if (Status s = db_->Exec("INSERT OR IGNORE INTO journey_dirty(profile_id)"
+                             " SELECT profile_id FROM journey_state");
+        !s.ok()) {
+      return s;
+    }
+    auto upsert = db_->Prepare(
+        "INSERT INTO settings(name, value) VALUES ('journey_definition', ?1)"
+        " ON CONFLICT(name) DO UPDATE SET value = excluded.value");
+    if (!upsert.ok()) return upsert.error();
+    upsert->Bind(1, fingerprint);
+    return upsert->Run();
+  });
+}
+
+Result<bool> SqliteStore::HasJourneyAction(std::string_view key) {
+  std::lock_guard lock(mu_);
+  auto row = Cached("SELECT 1 FROM journey_actions WHERE key = ?1");
+  if (!row.ok()) return row.error();
+  (*row)->Bind(1, key);
+  auto found = (*row)->Step();
+  const bool exists = found.ok() && *found;
+  (*row)->Reset();
+  if (!found.ok()) return found.error();
+  return exists;
+}
+
 Result<std::vector<JourneyActionRow>> SqliteStore::ListJourneyActions(std::string_view status,
                                                                       int64_t before_id,
                                                                       int limit) {

@@ -69,6 +69,9 @@ class SqliteStore final : public Store {
   Result<std::vector<int64_t>> ReadJourneyDirty(int limit) override;
   Result<std::vector<int64_t>> ListJourneyDue(TimePoint now, int limit) override;
   Status CommitJourney(const JourneyBatch& batch) override;
+  Result<std::string> ReadJourneyFingerprint() override;
+  Status ChangeJourneyFingerprint(std::string_view fingerprint) override;
+  Result<bool> HasJourneyAction(std::string_view key) override;
   Result<std::vector<JourneyActionRow>> ListJourneyActions(std::string_view status,
                                                            int64_t before_id, int limit) override;
   Status ScanJourneyStates(const std::function<void(const JourneyStateRow&)>& visit) override;
