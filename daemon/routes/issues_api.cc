@@ -11,20 +11,6 @@ namespace journeyd::routes {
 
 namespace http = server::http;
 
-namespace {
-
-constexpr int kDefaultPageSize = 100;
-constexpr int kMaxPageSize = 1000;
-
-std::optional<int64_t> ParsePositive(const std::string& text) {
-  int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value < 1) return std::nullopt;
-  return value;
-}
-
-}  // namespace
-
 void AddIssuesApi(server::Router& router, const ConfigHolder& config, storage::Store& store) {
   router.Add(http::verb::get, "/api/v1/issues",
              [&config, &store](server::RequestContext& ctx, server::Respond respond) {

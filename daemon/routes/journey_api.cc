@@ -19,16 +19,6 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr int kDefaultPageSize = 100;
-constexpr int kMaxPageSize = 1000;
-
-std::optional<int64_t> ParsePositive(std::string_view text) {
-  int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value < 1) return std::nullopt;
-  return value;
-}
-
 json::value ParsedOr(const std::string& text, json::value fallback) {
   boost::system::error_code ec;
   json::value v = json::parse(text, ec);

@@ -31,13 +31,6 @@ constexpr auto kActionWait = std::chrono::seconds(5);
 // them to finish before the store goes away.
 std::atomic<int> g_waiting{0};
 
-std::optional<int64_t> ParseId(std::string_view text) {
-  int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value < 1) return std::nullopt;
-  return value;
-}
-
 json::object GoldenJson(const std::vector<storage::StoredRecord>& stored,
                         const config::Config& config) {
   json::object golden;
@@ -213,7 +206,7 @@ void AddProfilesApi(server::Router& router, const ConfigHolder& config, storage:
              [&config, &store](server::RequestContext& ctx, server::Respond respond) {
                auto current = config.Get();
                if (!Authorize(ctx.request, *current, Role::kRead, respond)) return;
-               auto id = ParseId(ctx.params.find("id")->second);
+               auto id = ParsePositive(ctx.params.find("id")->second);
                if (!id) {
                  respond(server::ErrorResponse(ctx.request,
                                                InvalidArgument("a profile id is a number")));
@@ -246,7 +239,7 @@ void AddProfilesApi(server::Router& router, const ConfigHolder& config, storage:
       action.targets.push_back(target.name);
     }
     if (auto param = ctx.params.find("id"); param != ctx.params.end()) {
-      auto id = ParseId(param->second);
+      auto id = ParsePositive(param->second);
       if (!id) {
         respond(server::ErrorResponse(ctx.request, InvalidArgument("a profile id is a number")));
         return;
@@ -269,7 +262,7 @@ void AddProfilesApi(server::Router& router, const ConfigHolder& config, storage:
              [&config, &store](server::RequestContext& ctx, server::Respond respond) {
                auto current = config.Get();
                if (!Authorize(ctx.request, *current, Role::kAdmin, respond)) return;
-               auto id = ParseId(ctx.params.find("id")->second);
+               auto id = ParsePositive(ctx.params.find("id")->second);
                boost::system::error_code ec;
                const json::value body = json::parse(ctx.request.body(), ec);
                const json::array* list = nullptr;
@@ -309,7 +302,7 @@ void AddProfilesApi(server::Router& router, const ConfigHolder& config, storage:
                  return;
                }
                int64_t before = 0;
-               if (auto b = QueryParam(ctx.query, "before")) before = ParseId(*b).value_or(0);
+               if (auto b = QueryParam(ctx.query, "before")) before = ParsePositive(*b).value_or(0);
                auto reviews = store.ListReviews(status == "all" ? "" : status, before, 100);
                if (!reviews.ok()) {
                  respond(server::ErrorResponse(ctx.request, reviews.error()));
@@ -327,7 +320,7 @@ void AddProfilesApi(server::Router& router, const ConfigHolder& config, storage:
                [&config, &store, accept](server::RequestContext& ctx, server::Respond respond) {
                  auto current = config.Get();
                  if (!Authorize(ctx.request, *current, Role::kAdmin, respond)) return;
-                 auto id = ParseId(ctx.params.find("id")->second);
+                 auto id = ParsePositive(ctx.params.find("id")->second);
                  if (!id) {
                    respond(server::ErrorResponse(ctx.request,
                                                  InvalidArgument("a review id is a number")));
@@ -345,7 +338,7 @@ void AddProfilesApi(server::Router& router, const ConfigHolder& config, storage:
              [&config, &store](server::RequestContext& ctx, server::Respond respond) {
                auto current = config.Get();
                if (!Authorize(ctx.request, *current, Role::kRead, respond)) return;
-               auto id = ParseId(ctx.params.find("id")->second);
+               auto id = ParsePositive(ctx.params.find("id")->second);
                auto action = id ? store.ReadIdentityAction(*id)
                                 : Result<storage::IdentityAction>(
                                       InvalidArgument("an action id is a number"));

@@ -18,16 +18,6 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr int kDefaultPageSize = 100;
-constexpr int kMaxPageSize = 1000;
-
-std::optional<int64_t> ParsePositive(std::string_view text) {
-  int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value < 1) return std::nullopt;
-  return value;
-}
-
 // The entry as the API shows it; the mapped record masked unless the caller is an admin.
 json::object EntryJson(const storage::QuarantineRow& q, const config::Config& config,
                        bool mask) {

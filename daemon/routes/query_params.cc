@@ -1,6 +1,7 @@
 #include "daemon/routes/query_params.h"
 
 #include <cctype>
+#include <charconv>
 
 namespace journeyd::routes {
 
@@ -44,6 +45,13 @@ std::optional<std::string> QueryParam(std::string_view query, std::string_view n
     return eq == std::string_view::npos ? std::string{} : Decode(pair.substr(eq + 1));
   }
   return std::nullopt;
+}
+
+std::optional<int64_t> ParsePositive(std::string_view text) {
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < 1) return std::nullopt;
+  return value;
 }
 
 }  // namespace journeyd::routes

@@ -10,6 +10,7 @@
 
 #include "engine/base/time_format.h"
 #include "engine/journey/journey_state.h"
+#include "engine/journey/stored_touchpoint.h"
 
 namespace journeyd::journey {
 
@@ -200,17 +201,7 @@ Result<JourneyKpis> ComputeKpis(storage::Store& store, const JourneyDefinition& 
     }
     if (!t.reference.empty() && def.SolvesTicket(t.type)) solved.emplace_back(t.reference, t.occurred_at);
     if (!in_range || (!def.csat_when() && !def.nps_when())) return;
-    JourneyTouchpoint jt;
-    jt.source = t.source;
-    jt.touchpoint.type = t.type;
-    jt.touchpoint.channel = t.channel;
-    jt.touchpoint.occurred_at = t.occurred_at;
-    jt.touchpoint.value = t.value;
-    jt.touchpoint.currency = t.currency;
-    jt.touchpoint.reference = t.reference;
-    boost::system::error_code ec;
-    const json::value attributes = json::parse(t.attributes_json, ec);
-    if (!ec && attributes.is_object()) jt.touchpoint.attributes = attributes.get_object();
+    const JourneyTouchpoint jt = FromStored(t);
     const json::value view = TouchpointView(jt);
     if (EvalTruthy(def.csat_when(), view)) {
       ++k.csat_responses;

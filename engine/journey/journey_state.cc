@@ -27,23 +27,13 @@ json::array TimesJson(const std::deque<TimePoint>& times) {
   return out;
 }
 
-json::object CampaignJson(const Campaign& c) {
-  json::object o;
-  if (!c.source.empty()) o["source"] = c.source;
-  if (!c.medium.empty()) o["medium"] = c.medium;
-  if (!c.name.empty()) o["name"] = c.name;
-  if (!c.term.empty()) o["term"] = c.term;
-  if (!c.content.empty()) o["content"] = c.content;
-  return o;
-}
-
 json::object StoredAttribution(const Attribution& a) {
   json::object o;
   if (a.empty()) return o;
   o["source"] = a.source;
   o["channel"] = a.channel;
   o["type"] = a.type;
-  o["campaign"] = CampaignJson(a.campaign);
+  o["campaign"] = ToJson(a.campaign);
   o["at"] = Ms(a.at);
   return o;
 }
@@ -120,9 +110,8 @@ class Reader {
     a.channel = r.String("channel");
     a.type = r.String("type");
     if (const json::object* c = r.Object("campaign")) {
-      Reader cr(*c);
-      a.campaign = {cr.String("source"), cr.String("medium"), cr.String("name"),
-                    cr.String("term"), cr.String("content")};
+      auto campaign = CampaignFromJson(*c);
+      if (campaign.ok()) a.campaign = std::move(*campaign); else r.Fail("campaign");
     }
     a.at = FromMs(r.Int("at"));
     if (!r.ok()) Fail(key);
@@ -326,7 +315,7 @@ json::value TouchpointView(const JourneyTouchpoint& jt) {
   o["currency"] = t.currency;
   o["reference"] = t.reference;
   o["occurred_at"] = FormatIso8601(t.occurred_at);
-  o["campaign"] = CampaignJson(t.campaign);
+  o["campaign"] = ToJson(t.campaign);
   o["attributes"] = t.attributes;
   return o;
 }

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <unordered_map>
 
+#include "engine/journey/stored_touchpoint.h"
 #include "engine/journey/touchpoint_keys.h"
 #include "engine/record/canonical_record.h"
 
@@ -20,45 +21,8 @@ namespace {
 constexpr int kProfilesPerTurn = 512;  // dirty or due profiles taken per transaction
 constexpr std::string_view kNoTouchpoints = "\"touchpoints\":[]}";
 
-json::object CampaignObject(const Campaign& c) {
-  json::object o;
-  if (!c.source.empty()) o["source"] = c.source;
-  if (!c.medium.empty()) o["medium"] = c.medium;
-  if (!c.name.empty()) o["name"] = c.name;
-  if (!c.term.empty()) o["term"] = c.term;
-  if (!c.content.empty()) o["content"] = c.content;
-  return o;
-}
-
 std::string Member(const std::string& source, const std::string& type) {
   return source + '|' + type;
-}
-
-// A stored touchpoint back as the evaluator takes it.
-JourneyTouchpoint FromRow(const storage::TouchpointRow& row) {
-  JourneyTouchpoint jt;
-  jt.id = row.id;
-  jt.record_id = row.record_id;
-  jt.source = row.source;
-  Touchpoint& t = jt.touchpoint;
-  t.type = row.type;
-  t.channel = row.channel;
-  t.occurred_at = row.occurred_at;
-  t.value = row.value;
-  t.currency = row.currency;
-  t.reference = row.reference;
-  boost::system::error_code ec;
-  const json::value campaign = json::parse(row.campaign_json, ec);
-  if (!ec && campaign.is_object()) {
-    const auto text = [&](std::string_view key) -> std::string {
-      const json::value* v = campaign.get_object().if_contains(key);
-      return v && v->is_string() ? std::string(v->get_string()) : std::string();
-    };
-    t.campaign = {text("source"), text("medium"), text("name"), text("term"), text("content")};
-  }
-  const json::value attributes = json::parse(row.attributes_json, ec);
-  if (!ec && attributes.is_object()) t.attributes = attributes.get_object();
-  return jt;
 }
 
 bool Earlier(const JourneyTouchpoint& a, const JourneyTouchpoint& b) {
@@ -219,19 +183,7 @@ class JourneyStage::Batch {
       local_matches_[rule->name + '\x1e' + match].push_back(
           {jt.id, t.occurred_at, {Member(jt.source, t.type)}});
     }
-    storage::TouchpointRow row;
-    row.id = jt.id;
-    row.record_id = jt.record_id;
-    row.source = jt.source;
-    row.type = t.type;
-    row.channel = t.channel;
-    row.occurred_at = t.occurred_at;
-    row.value = t.value;
-    row.currency = t.currency;
-    row.reference = t.reference;
-    row.campaign_json = json::serialize(CampaignObject(t.campaign));
-    row.attributes_json = json::serialize(t.attributes);
-    out_.touchpoints.push_back(std::move(row));
+    out_.touchpoints.push_back(journey::ToStored(jt));
 
     auto work = Work(record.profile_id);
     if (!work.ok()) return work.error();
@@ -271,7 +223,7 @@ class JourneyStage::Batch {
     if (!rows.ok()) return rows.error();
     std::vector<JourneyTouchpoint> all;
     all.reserve(rows->size() + work.added.size());
-    for (const storage::TouchpointRow& row : *rows) all.push_back(FromRow(row));
+    for (const storage::TouchpointRow& row : *rows) all.push_back(journey::FromStored(row));
     all.insert(all.end(), work.added.begin(), work.added.end());
     std::sort(all.begin(), all.end(), Earlier);
     work.state = stage_.evaluator_.Empty();

@@ -28,16 +28,6 @@ void PutIfSet(json::object& o, std::string_view key, const std::string& value) {
   if (!value.empty()) o[key] = value;
 }
 
-json::object CampaignToJson(const Campaign& c) {
-  json::object o;
-  PutIfSet(o, "source", c.source);
-  PutIfSet(o, "medium", c.medium);
-  PutIfSet(o, "name", c.name);
-  PutIfSet(o, "term", c.term);
-  PutIfSet(o, "content", c.content);
-  return o;
-}
-
 json::object TouchpointToJson(const Touchpoint& t) {
   json::object o;
   o["type"] = t.type;
@@ -46,7 +36,7 @@ json::object TouchpointToJson(const Touchpoint& t) {
   PutIfSet(o, "value", t.value);
   PutIfSet(o, "currency", t.currency);
   PutIfSet(o, "reference", t.reference);
-  if (!t.campaign.empty()) o["campaign"] = CampaignToJson(t.campaign);
+  if (!t.campaign.empty()) o["campaign"] = ToJson(t.campaign);
   if (!t.attributes.empty()) o["attributes"] = t.attributes;
   return o;
 }
@@ -113,16 +103,9 @@ Result<Touchpoint> TouchpointFromJson(const json::value& v) {
     *field = std::move(*text);
   }
   if (const json::value* c = o.if_contains("campaign")) {
-    if (!c->is_object()) return InvalidArgument("touchpoint: 'campaign' is not an object");
-    Reader cr("campaign");
-    for (auto [key, field] :
-         {std::pair{"source", &t.campaign.source}, {"medium", &t.campaign.medium},
-          {"name", &t.campaign.name}, {"term", &t.campaign.term},
-          {"content", &t.campaign.content}}) {
-      auto text = cr.Text(c->get_object(), key, false);
-      if (!text.ok()) return text.error();
-      *field = std::move(*text);
-    }
+    auto campaign = CampaignFromJson(*c);
+    if (!campaign.ok()) return campaign.error();
+    t.campaign = std::move(*campaign);
   }
   if (const json::value* a = o.if_contains("attributes")) {
     if (!a->is_object()) return InvalidArgument("touchpoint: 'attributes' is not an object");
@@ -161,6 +144,30 @@ Status TraitsFromJson(const json::value& v, Traits& traits) {
 }
 
 }  // namespace
+
+json::object ToJson(const Campaign& c) {
+  json::object o;
+  PutIfSet(o, "source", c.source);
+  PutIfSet(o, "medium", c.medium);
+  PutIfSet(o, "name", c.name);
+  PutIfSet(o, "term", c.term);
+  PutIfSet(o, "content", c.content);
+  return o;
+}
+
+Result<Campaign> CampaignFromJson(const json::value& json) {
+  if (!json.is_object()) return InvalidArgument("touchpoint: 'campaign' is not an object");
+  Reader cr("campaign");
+  Campaign campaign;
+  for (auto [key, field] :
+       {std::pair{"source", &campaign.source}, {"medium", &campaign.medium},
+        {"name", &campaign.name}, {"term", &campaign.term}, {"content", &campaign.content}}) {
+    auto text = cr.Text(json.get_object(), key, false);
+    if (!text.ok()) return text.error();
+    *field = std::move(*text);
+  }
+  return campaign;
+}
 
 json::value ToJson(const CanonicalRecord& record) {
   json::object o;

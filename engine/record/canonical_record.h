@@ -72,6 +72,9 @@ struct CanonicalRecord {
 };
 
 boost::json::value ToJson(const CanonicalRecord& record);
+// A campaign as records store it: only the UTM fields that are set.
+boost::json::object ToJson(const Campaign& campaign);
+Result<Campaign> CampaignFromJson(const boost::json::value& json);
 boost::json::array ToJson(const std::vector<CanonicalRecord>& records);
 // The inverse of ToJson, for records read back from storage. kInvalidArgument names the field.
 Result<CanonicalRecord> CanonicalRecordFromJson(const boost::json::value& json);

@@ -86,6 +86,14 @@ class SqliteDb {
   std::function<void(int)> wal_hook_;
 };
 
+// Times are stored as unix milliseconds (INTEGER columns).
+inline int64_t ToMillis(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+inline std::chrono::system_clock::time_point FromMillis(int64_t ms) {
+  return std::chrono::system_clock::time_point(std::chrono::milliseconds(ms));
+}
+
 // Runs `write` in one IMMEDIATE transaction: committed when it returns OK, rolled back
 // otherwise. REQUIRES: no transaction open on `db` (and the owner's lock held).
 template <class F>

@@ -30,12 +30,6 @@ std::optional<QuarantineStatus> ParseQuarantineStatus(std::string_view name) {
 
 namespace {
 
-int64_t Millis(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-TimePoint FromMillis(int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); }
-
 constexpr std::string_view kQuarantineColumns =
     "SELECT q.id, COALESCE(q.inbox_id, 0), q.source, q.event_type, q.external_id, q.reasons,"
     " COALESCE(q.record, ''), q.status, q.created_at, q.decided_at, COALESCE(q.decided_by, ''),"
@@ -94,8 +88,8 @@ Result<std::vector<QuarantineRow>> SqliteStore::ListQuarantine(const QuarantineF
   rows->Bind(1, filter.status ? QuarantineStatusName(*filter.status) : std::string_view())
       .Bind(2, filter.source)
       .Bind(3, filter.rule)
-      .Bind(4, filter.since ? Millis(*filter.since) : int64_t{0})
-      .Bind(5, filter.until ? Millis(*filter.until) : int64_t{0})
+      .Bind(4, filter.since ? ToMillis(*filter.since) : int64_t{0})
+      .Bind(5, filter.until ? ToMillis(*filter.until) : int64_t{0})
       .Bind(6, filter.before_id)
       .Bind(7, int64_t{filter.limit});
   std::vector<QuarantineRow> out;
@@ -143,7 +137,7 @@ Status SqliteStore::DecideQuarantine(int64_t id, QuarantineStatus decision, std:
         "UPDATE quarantine SET status = ?2, decided_at = ?3, decided_by = ?4,"
         " record = CASE WHEN ?2 = 'discarded' THEN NULL ELSE record END WHERE id = ?1");
     if (!update.ok()) return update.error();
-    update->Bind(1, id).Bind(2, QuarantineStatusName(decision)).Bind(3, Millis(now)).Bind(4, by);
+    update->Bind(1, id).Bind(2, QuarantineStatusName(decision)).Bind(3, ToMillis(now)).Bind(4, by);
     if (Status s = update->Run(); !s.ok()) return s;
     if (inbox_id == 0) return OkStatus();
     // Released: pending again, so the mapping stage maps it as if it had just arrived.

@@ -12,12 +12,6 @@ namespace journeyd::storage {
 
 namespace {
 
-int64_t Millis(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-TimePoint FromMillis(int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); }
-
 constexpr std::string_view kIdentityStage = "identity";
 
 }  // namespace
@@ -137,7 +131,7 @@ class IdentityWriter {
 }  // namespace
 
 Status SqliteStore::WriteIdentity(const IdentityBatch& batch) {
-  const int64_t now = Millis(batch.at);
+  const int64_t now = ToMillis(batch.at);
   IdentityWriter writer(*db_);
   if (Status s = writer.Prepare(); !s.ok()) return s;
   auto review = db_->Prepare(
@@ -215,7 +209,7 @@ Status SqliteStore::CommitIdentityAction(const IdentityActionOutcome& outcome) {
 }
 
 Status SqliteStore::WriteIdentityAction(const IdentityActionOutcome& o) {
-  const int64_t now = Millis(o.at);
+  const int64_t now = ToMillis(o.at);
   IdentityWriter writer(*db_);
   if (Status s = writer.Prepare(); !s.ok()) return s;
   if (o.done) {
@@ -368,7 +362,7 @@ Result<int64_t> SqliteStore::QueueIdentityAction(const IdentityAction& action, T
       " VALUES (?1, NULLIF(?2, 0), NULLIF(?3, 0), ?4, ?5, NULLIF(?6, ''))");
   if (!insert.ok()) return insert.error();
   insert->Bind(1, ActionKindName(action.kind)).Bind(2, action.review_id)
-      .Bind(3, action.profile_id).Bind(4, RecordsJson(action.records)).Bind(5, Millis(now))
+      .Bind(3, action.profile_id).Bind(4, RecordsJson(action.records)).Bind(5, ToMillis(now))
       .Bind(6, PayloadJson(action));
   if (Status s = insert->Run(); !s.ok()) return s.error();
   return db_->LastInsertRowId();

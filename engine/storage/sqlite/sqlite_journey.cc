@@ -9,12 +9,6 @@ namespace journeyd::storage {
 
 namespace {
 
-int64_t Millis(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-TimePoint FromMillis(int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); }
-
 constexpr std::string_view kJourneyStage = "journey";
 constexpr int64_t kNoBound = std::numeric_limits<int64_t>::max();
 
@@ -30,7 +24,7 @@ std::optional<TimePoint> OptionalTime(const SqliteStatement& row, int column) {
 }
 
 void BindOptionalTime(SqliteStatement& stmt, int index, const std::optional<TimePoint>& t) {
-  if (t) stmt.Bind(index, Millis(*t)); else stmt.BindNull(index);
+  if (t) stmt.Bind(index, ToMillis(*t)); else stmt.BindNull(index);
 }
 
 constexpr std::string_view kTouchpointColumns =
@@ -244,7 +238,7 @@ Result<std::vector<int64_t>> SqliteStore::ListJourneyDue(TimePoint now, int limi
       "SELECT profile_id FROM journey_state WHERE next_check_at IS NOT NULL AND"
       " next_check_at <= ?1 ORDER BY next_check_at LIMIT ?2");
   if (!rows.ok()) return rows.error();
-  rows->Bind(1, Millis(now)).Bind(2, int64_t{limit});
+  rows->Bind(1, ToMillis(now)).Bind(2, int64_t{limit});
   std::vector<int64_t> out;
   Status s = rows->ForEachRow([&] { out.push_back(rows->ColumnInt(0)); });
   if (!s.ok()) return s.error();
@@ -252,7 +246,7 @@ Result<std::vector<int64_t>> SqliteStore::ListJourneyDue(TimePoint now, int limi
 }
 
 Status SqliteStore::WriteJourney(const JourneyBatch& batch) {
-  const int64_t now = Millis(batch.at);
+  const int64_t now = ToMillis(batch.at);
   struct Prepared {
     std::string_view sql;
     SqliteStatement stmt;
@@ -304,7 +298,7 @@ Status SqliteStore::WriteJourney(const JourneyBatch& batch) {
 
   for (const TouchpointRow& t : batch.touchpoints) {
     insert_touchpoint.stmt.Bind(1, t.id).Bind(2, t.record_id).Bind(3, t.source).Bind(4, t.type)
-        .Bind(5, t.channel).Bind(6, Millis(t.occurred_at)).Bind(7, t.value).Bind(8, t.currency)
+        .Bind(5, t.channel).Bind(6, ToMillis(t.occurred_at)).Bind(7, t.value).Bind(8, t.currency)
         .Bind(9, t.reference).Bind(10, t.campaign_json).Bind(11, t.attributes_json);
     if (Status s = RunReset(insert_touchpoint.stmt); !s.ok()) return s;
   }
@@ -315,7 +309,7 @@ Status SqliteStore::WriteJourney(const JourneyBatch& batch) {
   }
   for (const MatchKeyRow& m : batch.match_keys) {
     insert_match.stmt.Bind(1, m.rule).Bind(2, m.key).Bind(3, m.touchpoint_id)
-        .Bind(4, Millis(m.occurred_at));
+        .Bind(4, ToMillis(m.occurred_at));
     if (Status s = RunReset(insert_match.stmt); !s.ok()) return s;
   }
   for (int64_t profile : batch.retired) {
@@ -340,14 +334,14 @@ Status SqliteStore::WriteJourney(const JourneyBatch& batch) {
     }
     for (const JourneyTransitionRow& t : p.transitions) {
       insert_transition.stmt.Bind(1, s.profile_id).Bind(2, t.kind).Bind(3, t.from).Bind(4, t.to)
-          .Bind(5, Millis(t.at)).Bind(6, t.touchpoint_id).Bind(7, int64_t{t.enter_ordinal})
+          .Bind(5, ToMillis(t.at)).Bind(6, t.touchpoint_id).Bind(7, int64_t{t.enter_ordinal})
           .Bind(8, int64_t{t.exit_ordinal});
       if (Status st = RunReset(insert_transition.stmt); !st.ok()) return st;
     }
   }
   for (const JourneyActionRow& a : batch.actions) {
     insert_action.stmt.Bind(1, a.key).Bind(2, a.profile_id).Bind(3, a.action).Bind(4, a.target)
-        .Bind(5, a.kind).Bind(6, a.payload).Bind(7, Millis(a.at)).Bind(8, now).Bind(9, a.status);
+        .Bind(5, a.kind).Bind(6, a.payload).Bind(7, ToMillis(a.at)).Bind(8, now).Bind(9, a.status);
     if (Status s = RunReset(insert_action.stmt); !s.ok()) return s;
   }
   for (int64_t profile : batch.clean) {
@@ -448,8 +442,8 @@ Status SqliteStore::ScanJourneyTransitions(
                            " FROM journey_transitions WHERE at >= ?1 AND at < ?2"
                            " ORDER BY profile_id, at, id");
   if (!rows.ok()) return rows.error();
-  rows->Bind(1, filter.since ? Millis(*filter.since) : std::numeric_limits<int64_t>::min())
-      .Bind(2, filter.until ? Millis(*filter.until) : kNoBound);
+  rows->Bind(1, filter.since ? ToMillis(*filter.since) : std::numeric_limits<int64_t>::min())
+      .Bind(2, filter.until ? ToMillis(*filter.until) : kNoBound);
   return rows->ForEachRow([&] { visit(ReadTransition(*rows)); });
 }
 
@@ -461,8 +455,8 @@ Status SqliteStore::ScanTouchpoints(const JourneyScanFilter& filter,
                            " t.record_id WHERE t.occurred_at >= ?1 AND t.occurred_at < ?2"
                            " ORDER BY t.occurred_at, t.id");
   if (!rows.ok()) return rows.error();
-  rows->Bind(1, filter.since ? Millis(*filter.since) : std::numeric_limits<int64_t>::min())
-      .Bind(2, filter.until ? Millis(*filter.until) : kNoBound);
+  rows->Bind(1, filter.since ? ToMillis(*filter.since) : std::numeric_limits<int64_t>::min())
+      .Bind(2, filter.until ? ToMillis(*filter.until) : kNoBound);
   return rows->ForEachRow([&] { visit(ReadTouchpoint(*rows)); });
 }
 

@@ -9,14 +9,6 @@
 
 namespace journeyd::storage {
 
-namespace {
-
-int64_t ToMillis(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-}  // namespace
-
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::filesystem::path& path,
                                                        std::chrono::milliseconds busy_timeout) {
   auto db = SqliteDb::Open(path, busy_timeout);
