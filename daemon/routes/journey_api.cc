@@ -85,6 +85,15 @@ Status AddProfileJourney(storage::Store& store, const config::Config& config, in
 
   auto touchpoints = store.ReadProfileTouchpoints(profile_id);
   if (!touchpoints.ok()) return touchpoints.error();
+  // Every touchpoint's references (its own key, and the duplicates merged into it), read once.
+  auto keys = store.ReadProfileTouchpointKeys(profile_id);
+  if (!keys.ok()) return keys.error();
+  std::map<int64_t, json::array> references;
+  for (const storage::TouchpointKeyRow& k : *keys) {
+    json::object r{{"source", k.source}, {"type", k.type}, {"reference", k.reference}};
+    r["merged_by"] = k.rule.empty() ? json::value(nullptr) : json::value(k.rule);
+    references[k.touchpoint_id].push_back(std::move(r));
+  }
   json::array items;
   for (const storage::TouchpointRow& t : *touchpoints) {
     json::object o{{"id", t.id},
@@ -98,15 +107,7 @@ Status AddProfileJourney(storage::Store& store, const config::Config& config, in
                    {"campaign", ParsedOr(t.campaign_json, json::object())},
                    {"record_id", t.record_id}};
     if (!mask) o["attributes"] = ParsedOr(t.attributes_json, json::object());
-    auto keys = store.ReadTouchpointKeys(t.id);
-    if (!keys.ok()) return keys.error();
-    json::array references;
-    for (const storage::TouchpointKeyRow& k : *keys) {
-      json::object r{{"source", k.source}, {"type", k.type}, {"reference", k.reference}};
-      r["merged_by"] = k.rule.empty() ? json::value(nullptr) : json::value(k.rule);
-      references.push_back(std::move(r));
-    }
-    o["references"] = std::move(references);
+    o["references"] = std::move(references[t.id]);
     items.push_back(std::move(o));
   }
   out["touchpoints"] = std::move(items);

@@ -1,6 +1,7 @@
 #include "engine/journey/action_planner.h"
 
 #include <boost/json.hpp>
+#include <algorithm>
 #include <cmath>
 
 #include "engine/base/time_format.h"
@@ -44,6 +45,10 @@ std::string Render(std::string_view text, const std::vector<std::pair<std::strin
   return out;
 }
 
+bool Fires(const CompiledAction& action, const Transition& t) {
+  return action.on_enter ? action.state == t.to : action.state == t.from;
+}
+
 }  // namespace
 
 ActionPlanner::ActionPlanner(const JourneyDefinition& definition, const JourneyEvaluator& evaluator)
@@ -52,14 +57,11 @@ ActionPlanner::ActionPlanner(const JourneyDefinition& definition, const JourneyE
 void ActionPlanner::Plan(int64_t profile_id, const Transition& t, const ProfileJourney& state,
                          const json::value* touchpoint, TimePoint now,
                          std::vector<PlannedAction>& out, int64_t& too_old) const {
-  bool any = false;
-  for (const CompiledAction& a : def_.actions()) {
-    if ((a.on_enter && a.state == t.to) || (!a.on_enter && a.state == t.from)) {
-      any = true;
-      break;
-    }
+  const auto& actions = def_.actions();
+  if (std::none_of(actions.begin(), actions.end(),
+                   [&](const CompiledAction& a) { return Fires(a, t); })) {
+    return;
   }
-  if (!any) return;
   const auto max_age = def_.settings().action_max_age;
   if (max_age.count() > 0 && now - t.at > max_age) {
     ++too_old;
@@ -84,8 +86,7 @@ void ActionPlanner::Plan(int64_t profile_id, const Transition& t, const ProfileJ
   const json::value context_value(context);
 
   for (const CompiledAction& a : def_.actions()) {
-    const bool fires = a.on_enter ? a.state == t.to : a.state == t.from;
-    if (!fires) continue;
+    if (!Fires(a, t)) continue;
     const int ordinal = a.on_enter ? t.enter_ordinal : t.exit_ordinal;
     const std::vector<std::pair<std::string, std::string>> values{
         {"stage", stage},

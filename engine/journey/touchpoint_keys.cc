@@ -56,6 +56,10 @@ std::optional<std::string> MatchKey(const CompiledDedupeRule& rule, const Journe
   return key;
 }
 
+std::string MemberOf(const JourneyTouchpoint& tp) {
+  return tp.source + '|' + tp.touchpoint.type;
+}
+
 bool SameEvent(const CompiledDedupeRule& rule, const JourneyTouchpoint& tp, TimePoint candidate_at,
                const std::vector<std::string>& members) {
   const TimePoint at = tp.touchpoint.occurred_at;
@@ -63,7 +67,7 @@ bool SameEvent(const CompiledDedupeRule& rule, const JourneyTouchpoint& tp, Time
     const auto distance = at > candidate_at ? at - candidate_at : candidate_at - at;
     if (distance > rule.window) return false;
   }
-  const std::string me = tp.source + '|' + tp.touchpoint.type;
+  const std::string me = MemberOf(tp);
   for (const std::string& member : members) {
     // Two charges of one amount are two events, even when they both match one order.
     if (member == me) return false;

@@ -23,6 +23,9 @@ std::string IdempotencyKey(const JourneyTouchpoint& tp, std::string_view externa
 std::optional<std::string> MatchKey(const CompiledDedupeRule& rule, const JourneyTouchpoint& tp,
                                     int64_t profile_id);
 
+// "source|type": what a touchpoint, or a duplicate merged into it, stands for in SameEvent.
+std::string MemberOf(const JourneyTouchpoint& tp);
+
 // Whether a touchpoint that holds the same match key (occurred at `candidate_at`, standing for
 // `members`, "source|type" each) is the same event as `tp` under `rule`.
 bool SameEvent(const CompiledDedupeRule& rule, const JourneyTouchpoint& tp, TimePoint candidate_at,

@@ -21,10 +21,6 @@ namespace {
 constexpr int kProfilesPerTurn = 512;  // dirty or due profiles taken per transaction
 constexpr std::string_view kNoTouchpoints = "\"touchpoints\":[]}";
 
-std::string Member(const std::string& source, const std::string& type) {
-  return source + '|' + type;
-}
-
 bool Earlier(const JourneyTouchpoint& a, const JourneyTouchpoint& b) {
   if (a.touchpoint.occurred_at != b.touchpoint.occurred_at) {
     return a.touchpoint.occurred_at < b.touchpoint.occurred_at;
@@ -166,7 +162,7 @@ class JourneyStage::Batch {
         key_row.rule = rule.name;
         out_.keys.push_back(key_row);
         keys_.emplace(key, c.touchpoint_id);
-        extra_members_[c.touchpoint_id].push_back(Member(jt.source, t.type));
+        extra_members_[c.touchpoint_id].push_back(journey::MemberOf(jt));
         ++merged_;
         return OkStatus();
       }
@@ -181,7 +177,7 @@ class JourneyStage::Batch {
     for (auto& [rule, match] : match_keys) {
       out_.match_keys.push_back({rule->name, match, jt.id, t.occurred_at});
       local_matches_[rule->name + '\x1e' + match].push_back(
-          {jt.id, t.occurred_at, {Member(jt.source, t.type)}});
+          {jt.id, t.occurred_at, {journey::MemberOf(jt)}});
     }
     out_.touchpoints.push_back(journey::ToStored(jt));
 

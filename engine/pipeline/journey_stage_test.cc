@@ -66,6 +66,28 @@ std::vector<std::string> History(storage::Store& store, int64_t profile) {
   return out;
 }
 
+std::unique_ptr<storage::SqliteStore> OpenStore(const testing::TempDir& dir) {
+  auto opened = storage::SqliteStore::Open(dir.path() / "j.db", std::chrono::seconds(1));
+  REQUIRE(opened.ok());
+  return std::move(*opened);
+}
+
+config::IdentitySettings ByEmail() {
+  config::IdentitySettings settings;
+  settings.identifiers = {{"email", 0, false}};
+  return settings;
+}
+
+// A real SQLite file with the identity stage (email decides) in front of the journey stage.
+struct StagesOnSqlite {
+  StagesOnSqlite() { REQUIRE(identity.Load().ok()); }
+  testing::TempDir dir;
+  std::unique_ptr<storage::SqliteStore> store = OpenStore(dir);
+  ManualClock clock{kNow};
+  const config::IdentitySettings identity_settings = ByEmail();
+  IdentityStage identity{*store, identity_settings, clock, {}};
+};
+
 TEST_CASE("a record without touchpoints is known by the end of its text", "[pipeline][journey]") {
   CanonicalRecord r = Purchase("shop", "o1", "order_placed", "shop:order:1", kNow);
   r.touchpoints.clear();
@@ -77,15 +99,10 @@ TEST_CASE("a record without touchpoints is known by the end of its text", "[pipe
 
 TEST_CASE("the journey stage keeps one touchpoint per event, resumes, and checks inactivity",
           "[pipeline][journey]") {
-  testing::TempDir dir;
-  auto opened = storage::SqliteStore::Open(dir.path() / "j.db", std::chrono::seconds(1));
-  REQUIRE(opened.ok());
-  storage::Store& store = **opened;
-  ManualClock clock(kNow);
-  config::IdentitySettings identity_settings;
-  identity_settings.identifiers = {{"email", 0, false}};
-  IdentityStage identity(store, identity_settings, clock, {});
-  REQUIRE(identity.Load().ok());
+  StagesOnSqlite stages;
+  storage::Store& store = *stages.store;
+  ManualClock& clock = stages.clock;
+  IdentityStage& identity = stages.identity;
   const auto definition = Definition();
 
   const TimePoint bought = kNow - 2 * kDay;
@@ -112,8 +129,13 @@ TEST_CASE("the journey stage keeps one touchpoint per event, resumes, and checks
   auto touchpoints = store.ReadProfileTouchpoints(*profile);
   REQUIRE(touchpoints.ok());
   REQUIRE(touchpoints->size() == 2);
-  auto keys = store.ReadTouchpointKeys((*touchpoints)[0].id);
-  REQUIRE(keys.ok());
+  auto profile_keys = store.ReadProfileTouchpointKeys(*profile);
+  REQUIRE(profile_keys.ok());
+  std::vector<storage::TouchpointKeyRow> keys_of_first;
+  for (const auto& k : *profile_keys) {
+    if (k.touchpoint_id == (*touchpoints)[0].id) keys_of_first.push_back(k);
+  }
+  const auto* keys = &keys_of_first;
   REQUIRE(keys->size() == 2);
   CHECK(((*keys)[0].reference == "shop:order:1" && (*keys)[0].rule.empty()));
   CHECK(((*keys)[1].reference == "pay:charge:1" && (*keys)[1].rule == "order_and_payment"));
@@ -184,15 +206,10 @@ TEST_CASE("the journey stage keeps one touchpoint per event, resumes, and checks
 }
 
 TEST_CASE("after a merge, what either journey set off is not set off again", "[pipeline][journey]") {
-  testing::TempDir dir;
-  auto opened = storage::SqliteStore::Open(dir.path() / "j.db", std::chrono::seconds(1));
-  REQUIRE(opened.ok());
-  storage::Store& store = **opened;
-  ManualClock clock(kNow);
-  config::IdentitySettings identity_settings;
-  identity_settings.identifiers = {{"email", 0, false}};
-  IdentityStage identity(store, identity_settings, clock, {});
-  REQUIRE(identity.Load().ok());
+  StagesOnSqlite stages;
+  storage::Store& store = *stages.store;
+  ManualClock& clock = stages.clock;
+  IdentityStage& identity = stages.identity;
   JourneyStage stage(store, Definition(), clock, {});
   const auto onboarding_calls = [&] {
     auto actions = store.ListJourneyActions("", 0, 100);

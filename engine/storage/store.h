@@ -500,7 +500,8 @@ class Store {
   virtual Result<std::optional<JourneyStateRow>> ReadJourneyState(int64_t profile_id) = 0;
   // The profile's touchpoints by occurred_at, then id.
   virtual Result<std::vector<TouchpointRow>> ReadProfileTouchpoints(int64_t profile_id) = 0;
-  virtual Result<std::vector<TouchpointKeyRow>> ReadTouchpointKeys(int64_t touchpoint_id) = 0;
+  // The keys of every touchpoint on the profile, by touchpoint, its own key first.
+  virtual Result<std::vector<TouchpointKeyRow>> ReadProfileTouchpointKeys(int64_t profile_id) = 0;
   virtual Result<std::vector<JourneyTransitionRow>> ReadJourneyTransitions(int64_t profile_id) = 0;
   // Profiles the identity stage changed (merge, split), for the journey stage to recompute.
   virtual Result<std::vector<int64_t>> ReadJourneyDirty(int limit) = 0;

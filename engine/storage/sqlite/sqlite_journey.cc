@@ -141,6 +141,7 @@ Result<std::optional<int64_t>> SqliteStore::FindTouchpointKey(std::string_view k
 Result<std::vector<MatchCandidate>> SqliteStore::FindMatchCandidates(std::string_view rule,
                                                                      std::string_view key) {
   std::lock_guard lock(mu_);
+  // Members in the form of journey::MemberOf ("source|type").
   auto rows = Cached(
       "SELECT m.touchpoint_id, m.occurred_at, k.source || '|' || k.type"
       " FROM touchpoint_match_keys m JOIN touchpoint_keys k ON k.touchpoint_id = m.touchpoint_id"
@@ -195,13 +196,15 @@ Result<std::vector<TouchpointRow>> SqliteStore::ReadProfileTouchpoints(int64_t p
   return Collect(rows, &ReadTouchpoint);
 }
 
-Result<std::vector<TouchpointKeyRow>> SqliteStore::ReadTouchpointKeys(int64_t touchpoint_id) {
+Result<std::vector<TouchpointKeyRow>> SqliteStore::ReadProfileTouchpointKeys(int64_t profile_id) {
   std::lock_guard lock(mu_);
   auto rows = db_->Prepare(
-      "SELECT key, touchpoint_id, source, type, reference, COALESCE(record_id, 0), rule"
-      " FROM touchpoint_keys WHERE touchpoint_id = ?1 ORDER BY rule, created_at, key");
+      "SELECT k.key, k.touchpoint_id, k.source, k.type, k.reference, COALESCE(k.record_id, 0),"
+      " k.rule FROM profile_records pr JOIN touchpoints t ON t.record_id = pr.record_id"
+      " JOIN touchpoint_keys k ON k.touchpoint_id = t.id WHERE pr.profile_id = ?1"
+      " ORDER BY k.touchpoint_id, k.rule, k.created_at, k.key");
   if (!rows.ok()) return rows.error();
-  rows->Bind(1, touchpoint_id);
+  rows->Bind(1, profile_id);
   std::vector<TouchpointKeyRow> out;
   Status s = rows->ForEachRow([&] {
     out.push_back({rows->ColumnText(0), rows->ColumnInt(1), rows->ColumnText(2),

@@ -64,7 +64,7 @@ class SqliteStore final : public Store {
   Result<int64_t> MaxTouchpointId() override;
   Result<std::optional<JourneyStateRow>> ReadJourneyState(int64_t profile_id) override;
   Result<std::vector<TouchpointRow>> ReadProfileTouchpoints(int64_t profile_id) override;
-  Result<std::vector<TouchpointKeyRow>> ReadTouchpointKeys(int64_t touchpoint_id) override;
+  Result<std::vector<TouchpointKeyRow>> ReadProfileTouchpointKeys(int64_t profile_id) override;
   Result<std::vector<JourneyTransitionRow>> ReadJourneyTransitions(int64_t profile_id) override;
   Result<std::vector<int64_t>> ReadJourneyDirty(int limit) override;
   Result<std::vector<int64_t>> ListJourneyDue(TimePoint now, int limit) override;
