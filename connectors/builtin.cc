@@ -6,14 +6,17 @@
 #include "connectors/csv/csv_source.h"
 #include "connectors/hmac/hmac_source.h"
 #include "connectors/hubspot/hubspot_source.h"
+#include "connectors/hubspot/hubspot_target.h"
 #include "connectors/mailchimp/mailchimp_source.h"
 #include "connectors/preview/preview_target.h"
+#include "connectors/salesforce/salesforce_target.h"
 #include "connectors/segment/segment_source.h"
 #include "connectors/shopify/shopify_source.h"
 #include "connectors/square/square_source.h"
 #include "connectors/standard_webhooks/standard_webhooks_source.h"
 #include "connectors/stripe/stripe_source.h"
 #include "connectors/woocommerce/woocommerce_source.h"
+#include "connectors/webhook/webhook_target.h"
 #include "connectors/zendesk/zendesk_source.h"
 
 namespace journeyd {
@@ -29,6 +32,9 @@ void Must(Status status) {
 
 void RegisterBuiltinConnectors(Registry& registry) {
   Must(registry.AddTarget(connectors::preview::MakePreviewFactory()));
+  Must(registry.AddTarget(connectors::hubspot::MakeHubSpotTargetFactory()));
+  Must(registry.AddTarget(connectors::salesforce::MakeSalesforceTargetFactory()));
+  Must(registry.AddTarget(connectors::webhook::MakeWebhookFactory()));
   Must(registry.AddSource(connectors::shopify::MakeShopifyFactory()));
   Must(registry.AddSource(connectors::woocommerce::MakeWooCommerceFactory()));
   Must(registry.AddSource(connectors::square::MakeSquareFactory()));

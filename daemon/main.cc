@@ -112,6 +112,29 @@ int main(int argc, char** argv) {
   quarantine->add_option("--rule", quarantine_options.rule, "For list: only this rule");
   quarantine->add_option("--source", quarantine_options.source, "For list: only this source");
 
+  journeyd::commands::DlqOptions dlq_options;
+  CLI::App* dlq = app.add_subcommand(
+      "dlq", "Dead letters: changes a target refused; list, show, replay or discard them");
+  add_globals(dlq);
+  dlq->add_option("action", dlq_options.action, "list, show, replay or discard")
+      ->capture_default_str();
+  dlq->add_option("ids", dlq_options.ids, "Dead-letter ids (show, replay, discard)");
+  dlq->add_option("--target", dlq_options.target, "Only this target's dead letters");
+  dlq->add_flag("--all", dlq_options.all, "replay, discard: every dead letter (of --target)");
+  dlq->add_option("--status", dlq_options.status, "For list: dead, replayed, discarded or all")
+      ->capture_default_str();
+
+  journeyd::commands::TargetsOptions targets_options;
+  CLI::App* targets = app.add_subcommand(
+      "targets", "Delivery state of each target, or the requests one sent (preview: would send)");
+  add_globals(targets);
+  targets->add_option("action", targets_options.action, "list or requests")
+      ->capture_default_str();
+  targets->add_option("target", targets_options.target, "The target (requests)");
+  targets->add_option("--limit", targets_options.limit, "How many requests, newest first")
+      ->capture_default_str();
+  targets->add_flag("--bodies", targets_options.bodies, "Print request bodies too");
+
   journeyd::commands::ReportOptions report_options;
   CLI::App* report = app.add_subcommand("report", "Print a report: journey KPIs");
   add_globals(report);
@@ -157,6 +180,8 @@ int main(int argc, char** argv) {
       return journeyd::commands::Quarantine(global, quarantine_options);
     }
     if (report->parsed()) return journeyd::commands::Report(global, report_options);
+    if (dlq->parsed()) return journeyd::commands::Dlq(global, dlq_options);
+    if (targets->parsed()) return journeyd::commands::Targets(global, targets_options);
     if (version->parsed()) return journeyd::commands::Version();
     if (describe->parsed()) return journeyd::commands::Describe();
   } catch (const std::exception& e) {

@@ -63,6 +63,21 @@ struct QuarantineOptions {
   std::string rule, source;            // for list
 };
 
+struct DlqOptions {
+  std::string action = "list";  // list | show | replay | discard
+  std::vector<int64_t> ids;     // show (one), replay, discard
+  std::string target;           // list, replay, discard: only this target's
+  bool all = false;             // replay, discard: every dead letter (of --target)
+  std::string status = "dead";  // for list: dead | replayed | discarded | all
+};
+
+struct TargetsOptions {
+  std::string action = "list";  // list | requests
+  std::string target;           // requests
+  int limit = 20;
+  bool bodies = false;
+};
+
 struct ReportOptions {
   std::string what = "journey";
   std::string format = "table";  // table | json
@@ -74,6 +89,8 @@ int Run(const GlobalOptions& global, const RunOptions& options);
 int Report(const GlobalOptions& global, const ReportOptions& options);
 int Erase(const GlobalOptions& global, const EraseOptions& options);
 int Quarantine(const GlobalOptions& global, const QuarantineOptions& options);
+int Dlq(const GlobalOptions& global, const DlqOptions& options);
+int Targets(const GlobalOptions& global, const TargetsOptions& options);
 int Review(const GlobalOptions& global, const ReviewOptions& options);
 int Split(const GlobalOptions& global, const SplitOptions& options);
 int Import(const GlobalOptions& global, const ImportOptions& options);

@@ -12,6 +12,7 @@
 #include "daemon/config_holder.h"
 #include "daemon/lifecycle.h"
 #include "daemon/logging.h"
+#include "daemon/routes/delivery_api.h"
 #include "daemon/routes/health_routes.h"
 #include "daemon/routes/intake_routes.h"
 #include "daemon/routes/issues_api.h"
@@ -20,6 +21,7 @@
 #include "daemon/routes/quarantine_api.h"
 #include "daemon/server/http_server.h"
 #include "daemon/systemd_notifier.h"
+#include "engine/delivery/delivery_service.h"
 #include "engine/ingest/inbox_writer.h"
 #include "engine/pipeline/identity_stage.h"
 #include "engine/pipeline/journey_stage.h"
@@ -54,6 +56,15 @@ void WarnAboutRestartOnlyChanges(const config::Config& old_config,
   if (!(old_config.identity == new_config.identity)) {
     spdlog::warn("reload: identity rules changed; restart journeyd to apply them (they will "
                  "judge new records only)");
+  }
+  bool targets_changed = old_config.targets.size() != new_config.targets.size();
+  for (size_t i = 0; !targets_changed && i < old_config.targets.size(); ++i) {
+    targets_changed = old_config.targets[i].name != new_config.targets[i].name ||
+                      old_config.targets[i].type != new_config.targets[i].type ||
+                      !(old_config.targets[i].delivery == new_config.targets[i].delivery);
+  }
+  if (targets_changed) {
+    spdlog::warn("reload: targets changed; restart journeyd to deliver under the new ones");
   }
   if (!(old_config.journey == new_config.journey)) {
     spdlog::warn("reload: the journey definition changed; restart journeyd to apply it");
@@ -139,6 +150,10 @@ int Run(const GlobalOptions& global, const RunOptions& options) {
   pipeline::JourneyStage journey_stage(**store, initial->journey_definition, clock, {});
   journey_stage.Start();
 
+  // Delivery behind the journey: one worker per target, each behind its own outbox cursor.
+  delivery::DeliveryService delivery_service(*initial, **store, clock);
+  delivery_service.Start();
+
   boost::asio::io_context io(initial->server.threads);
   server::Router router;
   routes::AddHealthRoutes(router, **store, config);
@@ -148,6 +163,7 @@ int Run(const GlobalOptions& global, const RunOptions& options) {
   routes::AddProfilesApi(router, config, **store);
   routes::AddQuarantineApi(router, config, **store);
   routes::AddJourneyApi(router, config, **store);
+  routes::AddDeliveryApi(router, config, **store, &delivery_service);
 
   auto http = std::make_shared<server::HttpServer>(io, router, initial->server.limits);
   auto bound = http->Listen(initial->server.listen);
@@ -201,6 +217,7 @@ int Run(const GlobalOptions& global, const RunOptions& options) {
     mapping_stage.Stop();
     identity_stage.Stop();
     journey_stage.Stop();
+    delivery_service.Stop();
     if (Status s = (*store)->RecordStop(run->run_id, clock.Now()); !s.ok()) {
       spdlog::error("cannot record stop: {}", s.error().message);
     }

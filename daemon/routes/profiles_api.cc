@@ -98,6 +98,15 @@ void RespondProfile(server::RequestContext& ctx, const server::Respond& respond,
   for (const auto& [type, value] : detail->identifiers) {
     identifiers.push_back({{"type", type}, {"value", shown(type, value)}});
   }
+  // The CRM record ids delivery wrote back: "crm.<target>_id".
+  auto crm_ids = store.ReadCrmIds(detail->id);
+  if (!crm_ids.ok()) {
+    respond(server::ErrorResponse(ctx.request, crm_ids.error()));
+    return;
+  }
+  for (const auto& [target, id] : *crm_ids) {
+    identifiers.push_back({{"type", "crm." + target + "_id"}, {"value", id}});
+  }
   for (const auto& r : detail->records) {
     records.push_back({{"record_id", r.record_id},
                        {"source", r.source},

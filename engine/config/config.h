@@ -14,6 +14,7 @@
 #include "engine/config/spec.h"
 #include "engine/config/value_types.h"
 #include "engine/connector/target.h"
+#include "engine/delivery/delivery_settings.h"
 #include "engine/connector/webhook_source.h"
 #include "engine/governance/rule_kinds.h"
 #include "engine/identity/comparators.h"
@@ -290,6 +291,7 @@ struct TargetEntry {
   std::string name;
   std::string type;
   TargetPtr target;
+  delivery::DeliverySettings delivery;  // the entry's `delivery:` keys, read by the core
 };
 
 struct Config {

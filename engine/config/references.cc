@@ -37,8 +37,19 @@ std::optional<std::string> ExpandReferences(std::string_view raw, const Position
     const std::string_view ref = raw.substr(i + 2, close - i - 2);
     i = close + 1;
     if (ref.starts_with("env:")) {
-      const std::string name(ref.substr(4));
+      // ${env:NAME:-fallback}, as in the shell: the fallback when NAME is unset or empty.
+      std::string_view spec = ref.substr(4);
+      std::optional<std::string_view> fallback;
+      if (const size_t dash = spec.find(":-"); dash != std::string_view::npos) {
+        fallback = spec.substr(dash + 2);
+        spec = spec.substr(0, dash);
+      }
+      const std::string name(spec);
       const char* value = name.empty() ? nullptr : std::getenv(name.c_str());
+      if (fallback && (value == nullptr || *value == '\0')) {
+        out += *fallback;
+        continue;
+      }
       if (value == nullptr) {
         diag.Error(at, DiagnosticKind::kUnresolvedSecret,
                    "environment variable '" + name + "' is not set");

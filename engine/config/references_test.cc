@@ -20,6 +20,11 @@ TEST_CASE("references expand from the environment and files", "[config]") {
   CHECK(ExpandReferences("${file:" + file.string() + "}", at, diag) == "from-file");
   CHECK(ExpandReferences("literal $${env:X}", at, diag) == "literal ${env:X}");
   CHECK(ExpandReferences("no refs", at, diag) == "no refs");
+  // A shell-style fallback for an unset (or empty) variable; a set one wins.
+  unsetenv("JOURNEYD_REF_UNSET_FALLBACK");
+  CHECK(ExpandReferences("${env:JOURNEYD_REF_UNSET_FALLBACK:-https://api.example.com}", at,
+                         diag) == "https://api.example.com");
+  CHECK(ExpandReferences("${env:JOURNEYD_REF_TEST:-other}", at, diag) == "s3cret");
   CHECK(diag.entries().empty());
   CHECK(ContainsReference("a ${env:X}"));
   CHECK_FALSE(ContainsReference("a $${env:X}"));

@@ -180,6 +180,7 @@ class JourneyStage::Batch {
           {jt.id, t.occurred_at, {journey::MemberOf(jt)}});
     }
     out_.touchpoints.push_back(journey::ToStored(jt));
+    out_.touchpoints.back().profile_id = record.profile_id;  // for the outbox
 
     auto work = Work(record.profile_id);
     if (!work.ok()) return work.error();

@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -412,6 +414,91 @@ struct JourneyScanFilter {
   std::optional<TimePoint> since, until;
 };
 
+
+// One change announced to the targets (docs/delivery.md).
+struct OutboxRow {
+  int64_t id = 0;
+  std::string kind;  // profile | touchpoint | action
+  int64_t profile_id = 0;
+  int64_t item_id = 0;  // touchpoint or journey action id; 0 for profiles
+  std::string target;   // "" for every target
+  TimePoint created_at;
+};
+
+// What one target holds of one profile, as far as journeyd knows.
+struct DeliveredProfile {
+  std::string crm_id;             // the writeback; "" until a response said it
+  std::string acked_json = "{}";  // properties the CRM acknowledged
+};
+
+enum class DeadLetterStatus { kDead, kReplayed, kDiscarded };
+std::string_view DeadLetterStatusName(DeadLetterStatus status);
+std::optional<DeadLetterStatus> ParseDeadLetterStatus(std::string_view name);
+
+struct DeadLetterRow {
+  int64_t id = 0;
+  std::string target, kind;
+  int64_t profile_id = 0;
+  int64_t item_id = 0;
+  std::string item_key;
+  std::string message;       // the CRM's own words
+  std::string request_json;  // what was sent for the item
+  int attempts = 0;
+  DeadLetterStatus status = DeadLetterStatus::kDead;
+  TimePoint created_at;
+  std::optional<TimePoint> decided_at;
+  std::string decided_by;
+};
+
+struct DeadLetterFilter {
+  std::optional<DeadLetterStatus> status = DeadLetterStatus::kDead;  // nullopt: any
+  std::string target;  // empty: any
+  int64_t before_id = 0;
+  int limit = 100;
+};
+
+struct DeliveryRequestRow {
+  int64_t id = 0;
+  std::string target, method, url, body, what;
+  int items = 0;
+  int status = 0;  // HTTP status; 0 no answer; -1 recorded only (preview)
+  std::string message;
+  TimePoint at;
+};
+
+// What one delivery round of one target settled, written in one transaction.
+struct DeliveryCommit {
+  std::string target;
+  struct Profile {
+    int64_t profile_id = 0;
+    std::string crm_id;      // "" keeps the stored one
+    std::string acked_json;  // the whole acknowledged property set now
+  };
+  std::vector<Profile> profiles;
+  std::vector<std::string> delivered_keys;
+  std::vector<DeadLetterRow> dead;
+  // Journey actions this target settled: delivered or failed.
+  std::vector<std::pair<int64_t, std::string>> actions;
+  std::vector<DeliveryRequestRow> requests;
+  int keep_requests = 200;  // per target
+  int64_t delivered = 0;    // items, for the counters
+  int failures = 0;         // requests that failed
+  std::string last_error;   // "" when the round ended well
+  std::optional<int64_t> cursor;
+  TimePoint at;
+};
+
+struct TargetDeliveryStats {
+  std::string target;
+  int64_t cursor = 0;
+  int64_t pending = 0;  // outbox rows past the cursor
+  int64_t delivered = 0, dead = 0, requests = 0, failures = 0;
+  int64_t dead_now = 0;  // dead letters not replayed or discarded
+  std::optional<TimePoint> last_success, last_failure;
+  std::string last_error;
+  std::optional<TimePoint> oldest_pending;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -527,6 +614,40 @@ class Store {
       const std::function<void(const JourneyTransitionRow&)>& visit) = 0;
   virtual Status ScanTouchpoints(const JourneyScanFilter& filter,
                                  const std::function<void(const TouchpointRow&)>& visit) = 0;
+
+
+  // Delivery. Outbox rows after `after_id` meant for `target` (or for every target), in order.
+  virtual Result<std::vector<OutboxRow>> ReadOutbox(std::string_view target, int64_t after_id,
+                                                    int limit) = 0;
+  virtual Result<int64_t> MaxOutboxId() = 0;
+  virtual Result<int64_t> ReadDeliveryCursor(std::string_view target) = 0;
+  virtual Result<std::map<int64_t, DeliveredProfile>> ReadDeliveredProfiles(
+      std::string_view target, const std::vector<int64_t>& profiles) = 0;
+  // Which of `keys` the target already acknowledged.
+  virtual Result<std::set<std::string>> FindDeliveredKeys(std::string_view target,
+                                                          const std::vector<std::string>& keys) = 0;
+  // Touchpoints by id (profile_id filled); missing ones (erased) are left out.
+  virtual Result<std::vector<TouchpointRow>> ReadTouchpoints(const std::vector<int64_t>& ids) = 0;
+  virtual Result<std::vector<JourneyActionRow>> ReadJourneyActions(
+      const std::vector<int64_t>& ids) = 0;
+  virtual Status CommitDelivery(const DeliveryCommit& commit) = 0;
+  // The CRM record ids the targets wrote back for a profile: (target, crm id).
+  virtual Result<std::vector<std::pair<std::string, std::string>>> ReadCrmIds(
+      int64_t profile_id) = 0;
+  // Forgets outbox rows every target in `targets` has read.
+  virtual Result<int64_t> PruneOutbox(const std::vector<std::string>& targets) = 0;
+  virtual Result<std::vector<TargetDeliveryStats>> ListDeliveryStats(
+      const std::vector<std::string>& targets) = 0;
+  virtual Result<std::vector<DeliveryRequestRow>> ListDeliveryRequests(std::string_view target,
+                                                                       int64_t before_id,
+                                                                       int limit) = 0;
+  // Dead letters, newest first.
+  virtual Result<std::vector<DeadLetterRow>> ListDeadLetters(const DeadLetterFilter& filter) = 0;
+  virtual Result<DeadLetterRow> ReadDeadLetter(int64_t id) = 0;
+  // Replay puts the item back in the outbox for its target (it is sent as it is now); discard
+  // only marks it. kConflict when the letter is no longer dead; kNotFound when there is none.
+  virtual Status DecideDeadLetter(int64_t id, DeadLetterStatus decision, std::string_view by,
+                                  TimePoint now) = 0;
 
   // Data-quality issues, newest first, and their counts by kind and source.
   virtual Result<std::vector<DataQualityIssue>> ListIssues(const IssueFilter& filter) = 0;

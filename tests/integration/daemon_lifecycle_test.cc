@@ -170,6 +170,17 @@ TEST_CASE("journeyd check validates the shipped configs", "[cli]") {
                           DefaultTestEnvironment());
   INFO(good.output);
   CHECK(good.exit_code == 0);
+  // The CRM examples: the default plus one target, credentials from the environment.
+  auto crm_env = DefaultTestEnvironment();
+  crm_env["JOURNEYD_SALESFORCE_LOGIN_URL"] = "https://example.my.salesforce.com";
+  crm_env["JOURNEYD_SALESFORCE_CLIENT_ID"] = "test-client";
+  crm_env["JOURNEYD_SALESFORCE_CLIENT_SECRET"] = "test-secret";
+  for (const char* example : {"config/examples/hubspot.yaml", "config/examples/salesforce.yaml"}) {
+    auto checked = RunJourneyd({"check", "--config", (SourceDir() / example).string()}, crm_env);
+    INFO(checked.output);
+    CHECK(checked.exit_code == 0);
+    CHECK_THAT(checked.output, Catch::Contains("2 targets"));
+  }
   // The benchmark configs too, with their mapping tests: a benchmark must not rot unnoticed.
   for (const char* bench : {"bench/identity/febrl.yaml", "bench/identity/scale.yaml"}) {
     auto checked = RunJourneyd({"check", "--config", (SourceDir() / bench).string()}, {});

@@ -79,7 +79,8 @@ std::map<std::string, std::string> DefaultTestEnvironment() {
           {"JOURNEYD_HUBSPOT_SECRET", "test-hubspot-secret"},
           {"JOURNEYD_MAILCHIMP_SECRET", "test-mailchimp-secret"},
           {"JOURNEYD_SEGMENT_WRITE_KEY", "test-segment-write-key"},
-          {"JOURNEYD_POS_TOKEN", "test-pos-token"}};
+          {"JOURNEYD_POS_TOKEN", "test-pos-token"},
+          {"JOURNEYD_HUBSPOT_TOKEN", "pat-na1-fake-token"}};
 }
 
 CommandResult RunJourneyd(const std::vector<std::string>& args,

@@ -66,7 +66,9 @@ class IdentityWriter {
              {&separate_,
               "INSERT OR IGNORE INTO separations(profile_a, profile_b, created_at)"
               " VALUES (min(?1, ?2), max(?1, ?2), ?3)"},
-             {&mark_dirty_, "INSERT OR IGNORE INTO journey_dirty(profile_id) VALUES (?1)"}}) {
+             {&mark_dirty_, "INSERT OR IGNORE INTO journey_dirty(profile_id) VALUES (?1)"},
+             {&announce_,
+              "INSERT INTO outbox(kind, profile_id, created_at) VALUES ('profile', ?1, ?2)"}}) {
       auto prepared = db_.Prepare(sql);
       if (!prepared.ok()) return prepared.error();
       *stmt = std::move(*prepared);
@@ -74,10 +76,16 @@ class IdentityWriter {
     return OkStatus();
   }
 
+  // A new or changed profile is announced to the targets in the same transaction (the
+  // outbox): its golden record may now read differently.
   Status NewProfile(int64_t id, int64_t now) {
-    return Run(new_profile_.Bind(1, id).Bind(2, now));
+    if (Status s = Run(new_profile_.Bind(1, id).Bind(2, now)); !s.ok()) return s;
+    return Run(announce_.Bind(1, id).Bind(2, now));
   }
-  Status Touch(int64_t id, int64_t now) { return Run(touch_profile_.Bind(1, id).Bind(2, now)); }
+  Status Touch(int64_t id, int64_t now) {
+    if (Status s = Run(touch_profile_.Bind(1, id).Bind(2, now)); !s.ok()) return s;
+    return Run(announce_.Bind(1, id).Bind(2, now));
+  }
 
   // Everything of `from` becomes `into`'s; `from` is retired, pointing at `into`.
   Status Merge(const IdentityBatch::Merge& m, int64_t record_id, int64_t now) {
@@ -125,7 +133,7 @@ class IdentityWriter {
   SqliteDb& db_;
   SqliteStatement new_profile_, touch_profile_, retire_profile_, move_records_,
       move_identifiers_, move_separations_a_, move_separations_b_, insert_merge_,
-      own_identifier_, place_record_, close_reviews_, separate_, mark_dirty_;
+      own_identifier_, place_record_, close_reviews_, separate_, mark_dirty_, announce_;
 };
 
 }  // namespace

@@ -48,6 +48,24 @@ TouchpointRow ReadTouchpoint(const SqliteStatement& row) {
   return t;
 }
 
+constexpr std::string_view kActionColumns =
+    "id, key, profile_id, action, target, kind, payload, at, created_at, status";
+
+JourneyActionRow ReadAction(const SqliteStatement& row) {
+  JourneyActionRow a;
+  a.id = row.ColumnInt(0);
+  a.key = row.ColumnText(1);
+  a.profile_id = row.ColumnInt(2);
+  a.action = row.ColumnText(3);
+  a.target = row.ColumnText(4);
+  a.kind = row.ColumnText(5);
+  a.payload = row.ColumnText(6);
+  a.at = FromMillis(row.ColumnInt(7));
+  a.created_at = FromMillis(row.ColumnInt(8));
+  a.status = row.ColumnText(9);
+  return a;
+}
+
 constexpr std::string_view kStateColumns =
     "profile_id, stage, side, first_source, last_activity, next_check_at, engagement, health,"
     " state, updated_at";
@@ -287,23 +305,37 @@ Status SqliteStore::WriteJourney(const JourneyBatch& batch) {
       " created_at, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
       {}};
   Prepared clean{"DELETE FROM journey_dirty WHERE profile_id = ?1", {}};
+  // The outbox, in the same transaction: every target hears of each touchpoint, each profile
+  // whose journey moved and each action (its own target only).
+  Prepared outbox{
+      "INSERT INTO outbox(kind, profile_id, item_id, target, created_at)"
+      " VALUES (?1, ?2, NULLIF(?3, 0), NULLIF(?4, ''), ?5)",
+      {}};
   Prepared cursor{
       "INSERT INTO stage_cursors(stage, last_id) VALUES (?1, ?2)"
       " ON CONFLICT(stage) DO UPDATE SET last_id = excluded.last_id",
       {}};
   for (Prepared* p : {&insert_touchpoint, &insert_key, &insert_match, &upsert_state,
                       &clear_history, &insert_transition, &retire_state, &insert_action, &clean,
-                      &cursor}) {
+                      &cursor, &outbox}) {
     auto prepared = db_->Prepare(p->sql);
     if (!prepared.ok()) return prepared.error();
     p->stmt = std::move(*prepared);
   }
 
+  const auto announce = [&](std::string_view kind, int64_t profile, int64_t item,
+                            std::string_view target) {
+    outbox.stmt.Bind(1, kind).Bind(2, profile).Bind(3, item).Bind(4, target).Bind(5, now);
+    return RunReset(outbox.stmt);
+  };
   for (const TouchpointRow& t : batch.touchpoints) {
     insert_touchpoint.stmt.Bind(1, t.id).Bind(2, t.record_id).Bind(3, t.source).Bind(4, t.type)
         .Bind(5, t.channel).Bind(6, ToMillis(t.occurred_at)).Bind(7, t.value).Bind(8, t.currency)
         .Bind(9, t.reference).Bind(10, t.campaign_json).Bind(11, t.attributes_json);
     if (Status s = RunReset(insert_touchpoint.stmt); !s.ok()) return s;
+    if (t.profile_id != 0) {
+      if (Status s = announce("touchpoint", t.profile_id, t.id, ""); !s.ok()) return s;
+    }
   }
   for (const TouchpointKeyRow& k : batch.keys) {
     insert_key.stmt.Bind(1, k.key).Bind(2, k.touchpoint_id).Bind(3, k.source).Bind(4, k.type)
@@ -335,6 +367,7 @@ Status SqliteStore::WriteJourney(const JourneyBatch& batch) {
       clear_history.stmt.Bind(1, s.profile_id);
       if (Status st = RunReset(clear_history.stmt); !st.ok()) return st;
     }
+    if (Status st = announce("profile", s.profile_id, 0, ""); !st.ok()) return st;
     for (const JourneyTransitionRow& t : p.transitions) {
       insert_transition.stmt.Bind(1, s.profile_id).Bind(2, t.kind).Bind(3, t.from).Bind(4, t.to)
           .Bind(5, ToMillis(t.at)).Bind(6, t.touchpoint_id).Bind(7, int64_t{t.enter_ordinal})
@@ -346,6 +379,11 @@ Status SqliteStore::WriteJourney(const JourneyBatch& batch) {
     insert_action.stmt.Bind(1, a.key).Bind(2, a.profile_id).Bind(3, a.action).Bind(4, a.target)
         .Bind(5, a.kind).Bind(6, a.payload).Bind(7, ToMillis(a.at)).Bind(8, now).Bind(9, a.status);
     if (Status s = RunReset(insert_action.stmt); !s.ok()) return s;
+    if (db_->Changes() > 0 && a.status == "pending") {
+      if (Status s = announce("action", a.profile_id, db_->LastInsertRowId(), a.target); !s.ok()) {
+        return s;
+      }
+    }
   }
   for (int64_t profile : batch.clean) {
     clean.stmt.Bind(1, profile);
@@ -406,26 +444,12 @@ Result<std::vector<JourneyActionRow>> SqliteStore::ListJourneyActions(std::strin
                                                                       int limit) {
   std::lock_guard lock(mu_);
   auto rows = db_->Prepare(
-      "SELECT id, key, profile_id, action, target, kind, payload, at, created_at, status"
-      " FROM journey_actions WHERE (?1 = '' OR status = ?1) AND (?2 = 0 OR id < ?2)"
+      "SELECT " + std::string(kActionColumns) + " FROM journey_actions WHERE (?1 = '' OR status = ?1) AND (?2 = 0 OR id < ?2)"
       " ORDER BY id DESC LIMIT ?3");
   if (!rows.ok()) return rows.error();
   rows->Bind(1, status).Bind(2, before_id).Bind(3, int64_t{limit});
   std::vector<JourneyActionRow> out;
-  Status s = rows->ForEachRow([&] {
-    JourneyActionRow a;
-    a.id = rows->ColumnInt(0);
-    a.key = rows->ColumnText(1);
-    a.profile_id = rows->ColumnInt(2);
-    a.action = rows->ColumnText(3);
-    a.target = rows->ColumnText(4);
-    a.kind = rows->ColumnText(5);
-    a.payload = rows->ColumnText(6);
-    a.at = FromMillis(rows->ColumnInt(7));
-    a.created_at = FromMillis(rows->ColumnInt(8));
-    a.status = rows->ColumnText(9);
-    out.push_back(std::move(a));
-  });
+  Status s = rows->ForEachRow([&] { out.push_back(ReadAction(*rows)); });
   if (!s.ok()) return s.error();
   return out;
 }
@@ -461,6 +485,43 @@ Status SqliteStore::ScanTouchpoints(const JourneyScanFilter& filter,
   rows->Bind(1, filter.since ? ToMillis(*filter.since) : std::numeric_limits<int64_t>::min())
       .Bind(2, filter.until ? ToMillis(*filter.until) : kNoBound);
   return rows->ForEachRow([&] { visit(ReadTouchpoint(*rows)); });
+}
+
+}  // namespace journeyd::storage
+
+namespace journeyd::storage {
+
+Result<std::vector<TouchpointRow>> SqliteStore::ReadTouchpoints(const std::vector<int64_t>& ids) {
+  std::lock_guard lock(mu_);
+  auto row = Cached("SELECT " + std::string(kTouchpointColumns) +
+                    " FROM touchpoints t LEFT JOIN profile_records pr ON pr.record_id ="
+                    " t.record_id WHERE t.id = ?1");
+  if (!row.ok()) return row.error();
+  std::vector<TouchpointRow> out;
+  for (int64_t id : ids) {
+    (*row)->Bind(1, id);
+    auto found = (*row)->Step();
+    if (found.ok() && *found) out.push_back(ReadTouchpoint(**row));
+    (*row)->Reset();
+    if (!found.ok()) return found.error();
+  }
+  return out;
+}
+
+Result<std::vector<JourneyActionRow>> SqliteStore::ReadJourneyActions(
+    const std::vector<int64_t>& ids) {
+  std::lock_guard lock(mu_);
+  auto row = Cached("SELECT " + std::string(kActionColumns) + " FROM journey_actions WHERE id = ?1");
+  if (!row.ok()) return row.error();
+  std::vector<JourneyActionRow> out;
+  for (int64_t id : ids) {
+    (*row)->Bind(1, id);
+    auto found = (*row)->Step();
+    if (found.ok() && *found) out.push_back(ReadAction(**row));
+    (*row)->Reset();
+    if (!found.ok()) return found.error();
+  }
+  return out;
 }
 
 }  // namespace journeyd::storage

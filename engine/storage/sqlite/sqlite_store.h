@@ -80,6 +80,28 @@ class SqliteStore final : public Store {
       const std::function<void(const JourneyTransitionRow&)>& visit) override;
   Status ScanTouchpoints(const JourneyScanFilter& filter,
                          const std::function<void(const TouchpointRow&)>& visit) override;
+  Result<std::vector<OutboxRow>> ReadOutbox(std::string_view target, int64_t after_id,
+                                            int limit) override;
+  Result<int64_t> MaxOutboxId() override;
+  Result<int64_t> ReadDeliveryCursor(std::string_view target) override;
+  Result<std::map<int64_t, DeliveredProfile>> ReadDeliveredProfiles(
+      std::string_view target, const std::vector<int64_t>& profiles) override;
+  Result<std::set<std::string>> FindDeliveredKeys(std::string_view target,
+                                                  const std::vector<std::string>& keys) override;
+  Result<std::vector<TouchpointRow>> ReadTouchpoints(const std::vector<int64_t>& ids) override;
+  Result<std::vector<JourneyActionRow>> ReadJourneyActions(const std::vector<int64_t>& ids) override;
+  Status CommitDelivery(const DeliveryCommit& commit) override;
+  Result<std::vector<std::pair<std::string, std::string>>> ReadCrmIds(int64_t profile_id) override;
+  Result<int64_t> PruneOutbox(const std::vector<std::string>& targets) override;
+  Result<std::vector<TargetDeliveryStats>> ListDeliveryStats(
+      const std::vector<std::string>& targets) override;
+  Result<std::vector<DeliveryRequestRow>> ListDeliveryRequests(std::string_view target,
+                                                               int64_t before_id,
+                                                               int limit) override;
+  Result<std::vector<DeadLetterRow>> ListDeadLetters(const DeadLetterFilter& filter) override;
+  Result<DeadLetterRow> ReadDeadLetter(int64_t id) override;
+  Status DecideDeadLetter(int64_t id, DeadLetterStatus decision, std::string_view by,
+                          TimePoint now) override;
   Result<std::vector<DataQualityIssue>> ListIssues(const IssueFilter& filter) override;
   Result<std::vector<IssueCount>> CountIssues(const IssueFilter& filter) override;
 
@@ -94,6 +116,7 @@ class SqliteStore final : public Store {
   Status WriteIdentityAction(const IdentityActionOutcome& outcome);
   Status WriteErasure(const IdentityActionOutcome::Erasure& erasure, int64_t now);
   Status WriteJourney(const JourneyBatch& batch);
+  Status WriteDelivery(const DeliveryCommit& commit);
   // REQUIRES: mu_ held.
   Result<std::string> ReadOrCreateSalt();
   // REQUIRES: mu_ held. A statement prepared once and kept, for lookups made per item (the

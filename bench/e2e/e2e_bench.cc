@@ -1,0 +1,321 @@
+// e2e_bench: signed Shopify orders/create webhooks into the real journeyd, out of it into an
+// in-process fake HubSpot (tests/fakes, which enforces the API's contract and its 100-input batch
+// limit) as contact upserts and notes. Two phases on one daemon:
+//   throughput: N orders of N new customers, as fast as C connections post them; the baseline
+//     is the intake rate of the same requests (acknowledged, durable), measured in the same run;
+//     the figure is touchpoints/s end to end (first POST to the last note at the fake), and the
+//     CRM requests it took per 1,000 changed contacts;
+//   lag: orders at a steady R/s for S seconds; per order, the time from its POST to its note at
+//     the fake, p50 and p99.
+// Prints a table and one "BENCH key=value ..." line. Usage:
+//   e2e_bench JOURNEYD MAPPINGS_DIR FIXTURE_ORDER WORK_DIR [N] [C] [R] [S]
+#include <curl/curl.h>
+#include <openssl/hmac.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/fakes/fake_hubspot.h"
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+using Clock = std::chrono::system_clock;
+using std::chrono::milliseconds;
+
+namespace {
+
+constexpr const char* kSecret = "bench-shopify-secret";
+
+std::string Base64(const unsigned char* data, size_t size) {
+  static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (size_t i = 0; i < size; i += 3) {
+    uint32_t n = static_cast<uint32_t>(data[i]) << 16;
+    if (i + 1 < size) n |= static_cast<uint32_t>(data[i + 1]) << 8;
+    if (i + 2 < size) n |= data[i + 2];
+    out += alphabet[(n >> 18) & 63];
+    out += alphabet[(n >> 12) & 63];
+    out += i + 1 < size ? alphabet[(n >> 6) & 63] : '=';
+    out += i + 2 < size ? alphabet[n & 63] : '=';
+  }
+  return out;
+}
+
+std::string Sign(const std::string& body) {
+  unsigned char mac[32];
+  unsigned int size = 0;
+  HMAC(EVP_sha256(), kSecret, static_cast<int>(std::strlen(kSecret)),
+       reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, &size);
+  return Base64(mac, size);
+}
+
+std::string Iso(Clock::time_point t) {
+  const std::time_t s = Clock::to_time_t(t);
+  std::tm utc{};
+  gmtime_r(&s, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+Clock::time_point ParseIsoMillis(const std::string& s) {
+  std::tm tm{};
+  int ms = 0;
+  std::sscanf(s.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+              &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms);
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return Clock::from_time_t(timegm(&tm)) + milliseconds(ms);
+}
+
+// One order of one new customer, numbered i.
+std::string Order(const json::value& fixture, int64_t i, Clock::time_point at) {
+  json::value order = fixture;
+  json::object& o = order.as_object();
+  const std::string email = "c" + std::to_string(i) + "@bench.example.com";
+  o["id"] = 9000000000000 + i;
+  o["order_number"] = 100000 + i;
+  o["name"] = "#B" + std::to_string(i);
+  o["email"] = email;
+  o["contact_email"] = email;
+  o["created_at"] = Iso(at);
+  o["processed_at"] = Iso(at);
+  o["updated_at"] = Iso(at);
+  if (o.contains("customer") && o["customer"].is_object()) {
+    json::object& c = o["customer"].as_object();
+    c["id"] = 7000000000000 + i;
+    c["email"] = email;
+    c["first_name"] = "Bench";
+    c["last_name"] = "Customer" + std::to_string(i);
+  }
+  return json::serialize(order);
+}
+
+size_t Discard(char*, size_t size, size_t n, void*) { return size * n; }
+
+class Poster {
+ public:
+  explicit Poster(std::string url) : url_(std::move(url)), curl_(curl_easy_init()) {}
+  ~Poster() { curl_easy_cleanup(curl_); }
+  long Post(const std::string& body, const std::string& id) {
+    curl_slist* headers = nullptr;
+    headers = curl_slist_append(headers, "Content-Type: application/json");
+    headers = curl_slist_append(headers, "X-Shopify-Topic: orders/create");
+    headers = curl_slist_append(headers, "X-Shopify-Shop-Domain: bench.myshopify.com");
+    headers = curl_slist_append(headers, ("X-Shopify-Webhook-Id: " + id).c_str());
+    headers = curl_slist_append(headers, ("X-Shopify-Hmac-Sha256: " + Sign(body)).c_str());
+    headers = curl_slist_append(headers, "Expect:");
+    curl_easy_setopt(curl_, CURLOPT_URL, url_.c_str());
+    curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+    curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, Discard);
+    long status = 0;
+    if (curl_easy_perform(curl_) == CURLE_OK) {
+      curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &status);
+    }
+    curl_slist_free_all(headers);
+    return status;
+  }
+
+ private:
+  std::string url_;
+  CURL* curl_;
+};
+
+std::string Config(const std::string& mappings, const std::string& crm) {
+  return "server:\n  admin_token: bench-admin\n  read_token: bench-read\n  threads: 2\n"
+         "log:\n  level: warn\n"
+         "sources:\n  - name: shopify\n    type: shopify\n    secret: " +
+         std::string(kSecret) + "\n    mapping: " + mappings + "/shopify.yaml\n" +
+         "targets:\n  - name: hubspot\n    type: hubspot\n    base_url: " + crm +
+         "\n    token: pat-na1-fake-token\n    key_property: journeyd_key\n"
+         "    requests_per_10s: 100000\n    delivery:\n      linger: 200ms\n";
+}
+
+double Percentile(std::vector<int64_t> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return static_cast<double>(v[std::min(v.size() - 1, static_cast<size_t>(q * v.size()))]);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 5) {
+    std::cerr << "usage: e2e_bench JOURNEYD MAPPINGS_DIR FIXTURE_ORDER WORK_DIR [N] [C] [R] [S]\n";
+    return 2;
+  }
+  const std::string journeyd = argv[1], mappings = argv[2];
+  const fs::path work = argv[4];
+  const int64_t n = argc > 5 ? std::stoll(argv[5]) : 20000;
+  const int connections = argc > 6 ? std::stoi(argv[6]) : 8;
+  const int rate = argc > 7 ? std::stoi(argv[7]) : 1000;
+  const int seconds = argc > 8 ? std::stoi(argv[8]) : 10;
+  std::ifstream in(argv[3]);
+  std::stringstream text;
+  text << in.rdbuf();
+  const json::value fixture = json::parse(text.str());
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+
+  journeyd::fakes::HubSpotOptions options;
+  options.window_budget = 1000000;
+  options.server.log_limit = 0;
+  journeyd::fakes::FakeHubSpot fake(options);
+
+  fs::create_directories(work);
+  const fs::path config = work / "journeyd.yaml";
+  std::ofstream(config) << Config(mappings, fake.base_url());
+  const fs::path data = work / "data";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const std::string log = (work / "journeyd.log").string();
+    std::freopen(log.c_str(), "w", stderr);
+    execl(journeyd.c_str(), journeyd.c_str(), "run", "--config", config.c_str(), "--data-dir",
+          data.c_str(), "--listen", "127.0.0.1:0", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::string address;
+  for (int i = 0; i < 300 && address.empty(); ++i) {
+    std::this_thread::sleep_for(milliseconds(100));
+    std::ifstream addr(data / "journeyd.addr");
+    std::getline(addr, address);
+  }
+  if (address.empty()) {
+    std::cerr << "e2e_bench: journeyd did not start (see " << (work / "journeyd.log") << ")\n";
+    kill(pid, SIGKILL);
+    return 1;
+  }
+  const std::string url = "http://" + address + "/webhooks/shopify";
+
+  // --- throughput ---------------------------------------------------------------------------
+  std::vector<std::string> bodies(static_cast<size_t>(n));
+  const auto when = Clock::now() - std::chrono::hours(1);
+  for (int64_t i = 0; i < n; ++i) bodies[static_cast<size_t>(i)] = Order(fixture, i, when);
+  std::atomic<int64_t> next{0}, refused{0};
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  for (int c = 0; c < connections; ++c) {
+    threads.emplace_back([&] {
+      Poster poster(url);
+      for (int64_t i = next++; i < n; i = next++) {
+        if (poster.Post(bodies[static_cast<size_t>(i)], "t-" + std::to_string(i)) != 200) {
+          ++refused;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  const auto t_acked = std::chrono::steady_clock::now();
+  const auto deadline = t_acked + std::chrono::minutes(10);
+  while (fake.Stats().created_objects < static_cast<size_t>(n - refused) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  const auto t_done = std::chrono::steady_clock::now();
+  const auto per_path = fake.RequestsPerPath();
+  const auto stat = [&](const char* path) {
+    auto it = per_path.find(path);
+    return it == per_path.end() ? size_t{0} : it->second;
+  };
+  const size_t upserts = stat("/crm/v3/objects/contacts/batch/upsert");
+  const size_t note_requests = stat("/crm/v3/objects/notes/batch/create");
+  const size_t contacts = fake.Contacts().size();
+  const size_t notes = fake.Stats().created_objects;
+  const double secs_acked = std::chrono::duration<double>(t_acked - t0).count();
+  const double secs_done = std::chrono::duration<double>(t_done - t0).count();
+
+  // --- lag at a steady rate -----------------------------------------------------------------
+  const int64_t base = n;
+  const int64_t m = static_cast<int64_t>(rate) * seconds;
+  std::vector<Clock::time_point> posted(static_cast<size_t>(m));
+  std::vector<std::string> lag_bodies(static_cast<size_t>(m));
+  for (int64_t i = 0; i < m; ++i) {
+    lag_bodies[static_cast<size_t>(i)] = Order(fixture, base + i, when);
+  }
+  {
+    std::atomic<int64_t> k{0};
+    const auto start = std::chrono::steady_clock::now();
+    std::vector<std::thread> senders;
+    for (int c = 0; c < 4; ++c) {
+      senders.emplace_back([&] {
+        Poster poster(url);
+        for (int64_t i = k++; i < m; i = k++) {
+          std::this_thread::sleep_until(start + std::chrono::microseconds(i * 1000000 / rate));
+          posted[static_cast<size_t>(i)] = Clock::now();
+          poster.Post(lag_bodies[static_cast<size_t>(i)], "l-" + std::to_string(i));
+        }
+      });
+    }
+    for (auto& t : senders) t.join();
+  }
+  const auto lag_deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+  while (fake.Stats().created_objects < notes + static_cast<size_t>(m) &&
+         std::chrono::steady_clock::now() < lag_deadline) {
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  std::map<std::string, int64_t> contact_order;  // contact id -> order number i
+  for (const auto& c : fake.Contacts()) {
+    auto email = c.properties.find("email");
+    if (email == c.properties.end()) continue;
+    const std::string& e = email->second;
+    if (e.size() > 1 && e[0] == 'c') contact_order[c.id] = std::stoll(e.substr(1));
+  }
+  std::vector<int64_t> lags;
+  for (const auto& note : fake.Notes()) {
+    if (note.contact_ids.empty()) continue;
+    auto it = contact_order.find(note.contact_ids[0]);
+    if (it == contact_order.end() || it->second < base) continue;
+    const auto at = ParseIsoMillis(note.created_at);
+    lags.push_back(std::chrono::duration_cast<milliseconds>(
+                       at - posted[static_cast<size_t>(it->second - base)])
+                       .count());
+  }
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+
+  const double intake_rate = static_cast<double>(n) / secs_acked;
+  const double e2e_rate = static_cast<double>(notes) / secs_done;
+  const double upserts_per_1000 = contacts ? 1000.0 * static_cast<double>(upserts) / contacts : 0;
+  const double all_per_1000 =
+      contacts ? 1000.0 * static_cast<double>(upserts + note_requests) / contacts : 0;
+  std::printf("\n%-52s %12s %10s\n", "", "measured", "target");
+  std::printf("%-52s %12.0f %10s\n", "baseline: intake, webhooks acknowledged /s", intake_rate, "");
+  std::printf("%-52s %12.0f %10s\n", "end to end: touchpoints at the CRM /s", e2e_rate, ">= 10000");
+  std::printf("%-52s %12.2f %10s\n", "end to end / intake", e2e_rate / intake_rate, "");
+  std::printf("%-52s %12.1f %10s\n", "contact upsert requests per 1,000 changed contacts",
+              upserts_per_1000, "<= 12");
+  std::printf("%-52s %12.1f %10s\n", "all CRM requests (upserts + notes) per 1,000", all_per_1000,
+              "");
+  std::printf("%-52s %12.0f %10s\n", ("lag p50 ms at " + std::to_string(rate) + "/s").c_str(),
+              Percentile(lags, 0.50), "");
+  std::printf("%-52s %12.0f %10s\n", ("lag p99 ms at " + std::to_string(rate) + "/s").c_str(),
+              Percentile(lags, 0.99), "<= 2000");
+  std::printf("%-52s %12zu %10s\n", "orders refused at intake", static_cast<size_t>(refused.load()),
+              "0");
+  std::printf("%-52s %12zu / %zu\n", "lag phase notes measured", lags.size(),
+              static_cast<size_t>(m));
+  std::printf("BENCH n=%lld intake_rps=%.0f e2e_tps=%.0f upserts_per_1000=%.1f "
+              "requests_per_1000=%.1f lag_p50_ms=%.0f lag_p99_ms=%.0f contacts=%zu notes=%zu\n",
+              static_cast<long long>(n), intake_rate, e2e_rate, upserts_per_1000, all_per_1000,
+              Percentile(lags, 0.50), Percentile(lags, 0.99), contacts, notes);
+  const bool complete = notes == static_cast<size_t>(n - refused) && refused == 0 &&
+                        lags.size() == static_cast<size_t>(m);
+  return complete && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+}

@@ -1,0 +1,416 @@
+// SqliteStore's delivery tables (migration 0009): the outbox each target reads behind its
+// cursor, what each target acknowledged, the dead-letter queue and the request log.
+#include <boost/json.hpp>
+
+#include "engine/storage/sqlite/sqlite_store.h"
+
+namespace journeyd::storage {
+
+namespace json = boost::json;
+
+std::string_view DeadLetterStatusName(DeadLetterStatus status) {
+  switch (status) {
+    case DeadLetterStatus::kDead: return "dead";
+    case DeadLetterStatus::kReplayed: return "replayed";
+    case DeadLetterStatus::kDiscarded: return "discarded";
+  }
+  return "dead";
+}
+
+std::optional<DeadLetterStatus> ParseDeadLetterStatus(std::string_view name) {
+  for (DeadLetterStatus s :
+       {DeadLetterStatus::kDead, DeadLetterStatus::kReplayed, DeadLetterStatus::kDiscarded}) {
+    if (DeadLetterStatusName(s) == name) return s;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+Status RunReset(SqliteStatement& stmt) {
+  Status s = stmt.Run();
+  stmt.Reset();
+  return s;
+}
+
+std::optional<TimePoint> OptionalTime(const SqliteStatement& row, int column) {
+  if (row.ColumnIsNull(column)) return std::nullopt;
+  return FromMillis(row.ColumnInt(column));
+}
+
+constexpr std::string_view kDeadLetterColumns =
+    "id, target, kind, profile_id, COALESCE(item_id, 0), item_key, message, request, attempts,"
+    " status, created_at, decided_at, COALESCE(decided_by, '')";
+
+DeadLetterRow ReadDeadLetterRow(const SqliteStatement& row) {
+  DeadLetterRow d;
+  d.id = row.ColumnInt(0);
+  d.target = row.ColumnText(1);
+  d.kind = row.ColumnText(2);
+  d.profile_id = row.ColumnInt(3);
+  d.item_id = row.ColumnInt(4);
+  d.item_key = row.ColumnText(5);
+  d.message = row.ColumnText(6);
+  d.request_json = row.ColumnText(7);
+  d.attempts = static_cast<int>(row.ColumnInt(8));
+  d.status = ParseDeadLetterStatus(row.ColumnText(9)).value_or(DeadLetterStatus::kDead);
+  d.created_at = FromMillis(row.ColumnInt(10));
+  d.decided_at = OptionalTime(row, 11);
+  d.decided_by = row.ColumnText(12);
+  return d;
+}
+
+}  // namespace
+
+Result<std::vector<OutboxRow>> SqliteStore::ReadOutbox(std::string_view target, int64_t after_id,
+                                                       int limit) {
+  std::lock_guard lock(mu_);
+  auto rows = Cached(
+      "SELECT id, kind, profile_id, COALESCE(item_id, 0), COALESCE(target, ''), created_at"
+      " FROM outbox WHERE id > ?1 AND (target IS NULL OR target = ?2) ORDER BY id LIMIT ?3");
+  if (!rows.ok()) return rows.error();
+  (*rows)->Bind(1, after_id).Bind(2, target).Bind(3, int64_t{limit});
+  std::vector<OutboxRow> out;
+  Status s = (*rows)->ForEachRow([&] {
+    SqliteStatement& r = **rows;
+    out.push_back({r.ColumnInt(0), r.ColumnText(1), r.ColumnInt(2), r.ColumnInt(3),
+                   r.ColumnText(4), FromMillis(r.ColumnInt(5))});
+  });
+  (*rows)->Reset();
+  if (!s.ok()) return s.error();
+  return out;
+}
+
+Result<int64_t> SqliteStore::MaxOutboxId() {
+  std::lock_guard lock(mu_);
+  auto row = Cached("SELECT COALESCE(MAX(id), 0) FROM outbox");
+  if (!row.ok()) return row.error();
+  auto found = (*row)->Step();
+  const int64_t id = found.ok() && *found ? (*row)->ColumnInt(0) : 0;
+  (*row)->Reset();
+  if (!found.ok()) return found.error();
+  return id;
+}
+
+Result<int64_t> SqliteStore::ReadDeliveryCursor(std::string_view target) {
+  std::lock_guard lock(mu_);
+  auto row = Cached("SELECT last_id FROM delivery_cursors WHERE target = ?1");
+  if (!row.ok()) return row.error();
+  (*row)->Bind(1, target);
+  auto found = (*row)->Step();
+  const int64_t id = found.ok() && *found ? (*row)->ColumnInt(0) : 0;
+  (*row)->Reset();
+  if (!found.ok()) return found.error();
+  return id;
+}
+
+Result<std::map<int64_t, DeliveredProfile>> SqliteStore::ReadDeliveredProfiles(
+    std::string_view target, const std::vector<int64_t>& profiles) {
+  std::lock_guard lock(mu_);
+  auto row = Cached(
+      "SELECT crm_id, acked FROM delivery_profiles WHERE target = ?1 AND profile_id = ?2");
+  if (!row.ok()) return row.error();
+  std::map<int64_t, DeliveredProfile> out;
+  for (int64_t profile : profiles) {
+    (*row)->Bind(1, target).Bind(2, profile);
+    auto found = (*row)->Step();
+    if (found.ok() && *found) {
+      out[profile] = {(*row)->ColumnText(0), (*row)->ColumnText(1)};
+    }
+    (*row)->Reset();
+    if (!found.ok()) return found.error();
+  }
+  return out;
+}
+
+Result<std::set<std::string>> SqliteStore::FindDeliveredKeys(
+    std::string_view target, const std::vector<std::string>& keys) {
+  std::lock_guard lock(mu_);
+  auto row = Cached("SELECT 1 FROM delivered_keys WHERE target = ?1 AND key = ?2");
+  if (!row.ok()) return row.error();
+  std::set<std::string> out;
+  for (const std::string& key : keys) {
+    (*row)->Bind(1, target).Bind(2, key);
+    auto found = (*row)->Step();
+    if (found.ok() && *found) out.insert(key);
+    (*row)->Reset();
+    if (!found.ok()) return found.error();
+  }
+  return out;
+}
+
+Status SqliteStore::WriteDelivery(const DeliveryCommit& c) {
+  const int64_t now = ToMillis(c.at);
+  for (const DeliveryCommit::Profile& p : c.profiles) {
+    auto upsert = Cached(
+        "INSERT INTO delivery_profiles(target, profile_id, crm_id, acked, acked_at)"
+        " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(target, profile_id) DO UPDATE SET"
+        " crm_id = CASE WHEN excluded.crm_id = '' THEN crm_id ELSE excluded.crm_id END,"
+        " acked = excluded.acked, acked_at = excluded.acked_at");
+    if (!upsert.ok()) return upsert.error();
+    (*upsert)->Bind(1, c.target).Bind(2, p.profile_id).Bind(3, p.crm_id).Bind(4, p.acked_json)
+        .Bind(5, now);
+    if (Status s = RunReset(**upsert); !s.ok()) return s;
+  }
+  for (const std::string& key : c.delivered_keys) {
+    auto insert = Cached("INSERT OR IGNORE INTO delivered_keys(target, key, at) VALUES (?1, ?2, ?3)");
+    if (!insert.ok()) return insert.error();
+    (*insert)->Bind(1, c.target).Bind(2, key).Bind(3, now);
+    if (Status s = RunReset(**insert); !s.ok()) return s;
+  }
+  for (const DeadLetterRow& d : c.dead) {
+    auto insert = Cached(
+        "INSERT INTO dead_letters(target, kind, profile_id, item_id, item_key, message, request,"
+        " attempts, status, created_at) VALUES (?1, ?2, ?3, NULLIF(?4, 0), ?5, ?6, ?7, ?8, 'dead',"
+        " ?9)");
+    if (!insert.ok()) return insert.error();
+    (*insert)->Bind(1, c.target).Bind(2, d.kind).Bind(3, d.profile_id).Bind(4, d.item_id)
+        .Bind(5, d.item_key).Bind(6, d.message).Bind(7, d.request_json)
+        .Bind(8, int64_t{d.attempts}).Bind(9, now);
+    if (Status s = RunReset(**insert); !s.ok()) return s;
+  }
+  for (const auto& [action_id, status] : c.actions) {
+    auto update = Cached("UPDATE journey_actions SET status = ?2 WHERE id = ?1");
+    if (!update.ok()) return update.error();
+    (*update)->Bind(1, action_id).Bind(2, status);
+    if (Status s = RunReset(**update); !s.ok()) return s;
+  }
+  for (const DeliveryRequestRow& r : c.requests) {
+    auto insert = Cached(
+        "INSERT INTO delivery_requests(target, method, url, body, what, items, status, message,"
+        " at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+    if (!insert.ok()) return insert.error();
+    (*insert)->Bind(1, c.target).Bind(2, r.method).Bind(3, r.url).Bind(4, r.body).Bind(5, r.what)
+        .Bind(6, int64_t{r.items}).Bind(7, int64_t{r.status}).Bind(8, r.message)
+        .Bind(9, ToMillis(r.at));
+    if (Status s = RunReset(**insert); !s.ok()) return s;
+  }
+  if (!c.requests.empty()) {
+    auto prune = Cached(
+        "DELETE FROM delivery_requests WHERE target = ?1 AND id <= (SELECT MAX(id) FROM"
+        " delivery_requests WHERE target = ?1) - ?2");
+    if (!prune.ok()) return prune.error();
+    (*prune)->Bind(1, c.target).Bind(2, int64_t{c.keep_requests});
+    if (Status s = RunReset(**prune); !s.ok()) return s;
+  }
+  auto stats = Cached(
+      "INSERT INTO delivery_stats(target, delivered, dead, requests, failures, last_success,"
+      " last_failure, last_error) VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN ?6 = '' THEN ?7 END,"
+      " CASE WHEN ?6 <> '' THEN ?7 END, ?6) ON CONFLICT(target) DO UPDATE SET"
+      " delivered = delivered + excluded.delivered, dead = dead + excluded.dead,"
+      " requests = requests + excluded.requests, failures = failures + excluded.failures,"
+      " last_success = COALESCE(excluded.last_success, last_success),"
+      " last_failure = COALESCE(excluded.last_failure, last_failure),"
+      " last_error = excluded.last_error");
+  if (!stats.ok()) return stats.error();
+  (*stats)->Bind(1, c.target).Bind(2, c.delivered).Bind(3, static_cast<int64_t>(c.dead.size()))
+      .Bind(4, static_cast<int64_t>(c.requests.size())).Bind(5, int64_t{c.failures})
+      .Bind(6, c.last_error).Bind(7, now);
+  if (Status s = RunReset(**stats); !s.ok()) return s;
+  if (c.cursor) {
+    auto cursor = Cached(
+        "INSERT INTO delivery_cursors(target, last_id) VALUES (?1, ?2)"
+        " ON CONFLICT(target) DO UPDATE SET last_id = max(last_id, excluded.last_id)");
+    if (!cursor.ok()) return cursor.error();
+    (*cursor)->Bind(1, c.target).Bind(2, *c.cursor);
+    if (Status s = RunReset(**cursor); !s.ok()) return s;
+  }
+  return OkStatus();
+}
+
+Status SqliteStore::CommitDelivery(const DeliveryCommit& commit) {
+  std::lock_guard lock(mu_);
+  return InTransaction(*db_, [&] { return WriteDelivery(commit); });
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> SqliteStore::ReadCrmIds(
+    int64_t profile_id) {
+  std::lock_guard lock(mu_);
+  auto rows = db_->Prepare(
+      "SELECT target, crm_id FROM delivery_profiles WHERE profile_id = ?1 AND crm_id <> ''"
+      " ORDER BY target");
+  if (!rows.ok()) return rows.error();
+  rows->Bind(1, profile_id);
+  std::vector<std::pair<std::string, std::string>> out;
+  Status s = rows->ForEachRow([&] { out.emplace_back(rows->ColumnText(0), rows->ColumnText(1)); });
+  if (!s.ok()) return s.error();
+  return out;
+}
+
+Result<int64_t> SqliteStore::PruneOutbox(const std::vector<std::string>& targets) {
+  std::lock_guard lock(mu_);
+  // The lowest cursor of the configured targets; a target that never ran holds everything.
+  int64_t lowest = std::numeric_limits<int64_t>::max();
+  auto read = Cached("SELECT last_id FROM delivery_cursors WHERE target = ?1");
+  if (!read.ok()) return read.error();
+  for (const std::string& t : targets) {
+    (*read)->Bind(1, t);
+    auto found = (*read)->Step();
+    const int64_t id = found.ok() && *found ? (*read)->ColumnInt(0) : 0;
+    (*read)->Reset();
+    if (!found.ok()) return found.error();
+    lowest = std::min(lowest, id);
+  }
+  if (targets.empty()) {
+    auto max = db_->Prepare("SELECT COALESCE(MAX(id), 0) FROM outbox");
+    if (!max.ok()) return max.error();
+    auto found = max->Step();
+    if (!found.ok()) return found.error();
+    lowest = max->ColumnInt(0);
+  }
+  auto prune = db_->Prepare("DELETE FROM outbox WHERE id <= ?1");
+  if (!prune.ok()) return prune.error();
+  prune->Bind(1, lowest);
+  if (Status s = prune->Run(); !s.ok()) return s.error();
+  return int64_t{db_->Changes()};
+}
+
+Result<std::vector<TargetDeliveryStats>> SqliteStore::ListDeliveryStats(
+    const std::vector<std::string>& targets) {
+  std::lock_guard lock(mu_);
+  auto row = db_->Prepare(
+      "SELECT COALESCE((SELECT last_id FROM delivery_cursors WHERE target = ?1), 0),"
+      " s.delivered, s.dead, s.requests, s.failures, s.last_success, s.last_failure,"
+      " s.last_error FROM (SELECT 1) LEFT JOIN delivery_stats s ON s.target = ?1");
+  auto pending = db_->Prepare(
+      "SELECT COUNT(*), MIN(created_at) FROM outbox WHERE id > ?2 AND"
+      " (target IS NULL OR target = ?1)");
+  auto dead = db_->Prepare(
+      "SELECT COUNT(*) FROM dead_letters WHERE target = ?1 AND status = 'dead'");
+  if (!row.ok()) return row.error();
+  if (!pending.ok()) return pending.error();
+  if (!dead.ok()) return dead.error();
+  std::vector<TargetDeliveryStats> out;
+  for (const std::string& t : targets) {
+    TargetDeliveryStats st;
+    st.target = t;
+    row->Bind(1, t);
+    auto found = row->Step();
+    if (!found.ok()) return found.error();
+    st.cursor = row->ColumnInt(0);
+    st.delivered = row->ColumnInt(1);
+    st.dead = row->ColumnInt(2);
+    st.requests = row->ColumnInt(3);
+    st.failures = row->ColumnInt(4);
+    st.last_success = OptionalTime(*row, 5);
+    st.last_failure = OptionalTime(*row, 6);
+    st.last_error = row->ColumnText(7);
+    row->Reset();
+    pending->Bind(1, t).Bind(2, st.cursor);
+    found = pending->Step();
+    if (!found.ok()) return found.error();
+    st.pending = pending->ColumnInt(0);
+    st.oldest_pending = OptionalTime(*pending, 1);
+    pending->Reset();
+    dead->Bind(1, t);
+    found = dead->Step();
+    if (!found.ok()) return found.error();
+    st.dead_now = dead->ColumnInt(0);
+    dead->Reset();
+    out.push_back(std::move(st));
+  }
+  return out;
+}
+
+Result<std::vector<DeliveryRequestRow>> SqliteStore::ListDeliveryRequests(std::string_view target,
+                                                                          int64_t before_id,
+                                                                          int limit) {
+  std::lock_guard lock(mu_);
+  auto rows = db_->Prepare(
+      "SELECT id, target, method, url, body, what, items, status, message, at"
+      " FROM delivery_requests WHERE target = ?1 AND (?2 = 0 OR id < ?2) ORDER BY id DESC"
+      " LIMIT ?3");
+  if (!rows.ok()) return rows.error();
+  rows->Bind(1, target).Bind(2, before_id).Bind(3, int64_t{limit});
+  std::vector<DeliveryRequestRow> out;
+  Status s = rows->ForEachRow([&] {
+    DeliveryRequestRow r;
+    r.id = rows->ColumnInt(0);
+    r.target = rows->ColumnText(1);
+    r.method = rows->ColumnText(2);
+    r.url = rows->ColumnText(3);
+    r.body = rows->ColumnText(4);
+    r.what = rows->ColumnText(5);
+    r.items = static_cast<int>(rows->ColumnInt(6));
+    r.status = static_cast<int>(rows->ColumnInt(7));
+    r.message = rows->ColumnText(8);
+    r.at = FromMillis(rows->ColumnInt(9));
+    out.push_back(std::move(r));
+  });
+  if (!s.ok()) return s.error();
+  return out;
+}
+
+Result<std::vector<DeadLetterRow>> SqliteStore::ListDeadLetters(const DeadLetterFilter& filter) {
+  std::lock_guard lock(mu_);
+  auto rows = db_->Prepare("SELECT " + std::string(kDeadLetterColumns) +
+                           " FROM dead_letters WHERE (?1 = '' OR status = ?1) AND"
+                           " (?2 = '' OR target = ?2) AND (?3 = 0 OR id < ?3)"
+                           " ORDER BY id DESC LIMIT ?4");
+  if (!rows.ok()) return rows.error();
+  rows->Bind(1, filter.status ? DeadLetterStatusName(*filter.status) : std::string_view(""))
+      .Bind(2, filter.target).Bind(3, filter.before_id).Bind(4, int64_t{filter.limit});
+  std::vector<DeadLetterRow> out;
+  Status s = rows->ForEachRow([&] { out.push_back(ReadDeadLetterRow(*rows)); });
+  if (!s.ok()) return s.error();
+  return out;
+}
+
+Result<DeadLetterRow> SqliteStore::ReadDeadLetter(int64_t id) {
+  std::lock_guard lock(mu_);
+  auto row = db_->Prepare("SELECT " + std::string(kDeadLetterColumns) +
+                          " FROM dead_letters WHERE id = ?1");
+  if (!row.ok()) return row.error();
+  row->Bind(1, id);
+  auto found = row->Step();
+  if (!found.ok()) return found.error();
+  if (!*found) return NotFound("dead letter " + std::to_string(id) + " does not exist");
+  return ReadDeadLetterRow(*row);
+}
+
+Status SqliteStore::DecideDeadLetter(int64_t id, DeadLetterStatus decision, std::string_view by,
+                                     TimePoint now) {
+  std::lock_guard lock(mu_);
+  return InTransaction(*db_, [&]() -> Status {
+    auto read = db_->Prepare(
+        "SELECT status, kind, profile_id, COALESCE(item_id, 0), target FROM dead_letters"
+        " WHERE id = ?1");
+    if (!read.ok()) return read.error();
+    read->Bind(1, id);
+    auto row = read->Step();
+    if (!row.ok()) return row.error();
+    if (!*row) return NotFound("dead letter " + std::to_string(id) + " does not exist");
+    const std::string status = read->ColumnText(0);
+    const std::string kind = read->ColumnText(1);
+    const int64_t profile = read->ColumnInt(2);
+    const int64_t item = read->ColumnInt(3);
+    const std::string target = read->ColumnText(4);
+    read->Reset();
+    if (status != "dead") {
+      return Error{ErrorCode::kConflict,
+                   "dead letter " + std::to_string(id) + " is already " + status};
+    }
+    auto update = db_->Prepare(
+        "UPDATE dead_letters SET status = ?2, decided_at = ?3, decided_by = ?4 WHERE id = ?1");
+    if (!update.ok()) return update.error();
+    update->Bind(1, id).Bind(2, DeadLetterStatusName(decision)).Bind(3, ToMillis(now))
+        .Bind(4, by);
+    if (Status s = update->Run(); !s.ok()) return s;
+    if (decision != DeadLetterStatus::kReplayed) return OkStatus();
+    // Back in the outbox for its target alone; it goes out as the item stands now.
+    if (kind == "action") {
+      auto pending = db_->Prepare("UPDATE journey_actions SET status = 'pending' WHERE id = ?1");
+      if (!pending.ok()) return pending.error();
+      pending->Bind(1, item);
+      if (Status s = pending->Run(); !s.ok()) return s;
+    }
+    auto again = db_->Prepare(
+        "INSERT INTO outbox(kind, profile_id, item_id, target, created_at)"
+        " VALUES (?1, ?2, NULLIF(?3, 0), ?4, ?5)");
+    if (!again.ok()) return again.error();
+    again->Bind(1, kind).Bind(2, profile).Bind(3, item).Bind(4, target).Bind(5, ToMillis(now));
+    return again->Run();
+  });
+}
+
+}  // namespace journeyd::storage
