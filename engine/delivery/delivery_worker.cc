@@ -141,46 +141,30 @@ class DeliveryWorker::Round {
   };
 
   Status Collect() {
-    storage::Store& store = w_.store_;
-    std::vector<int64_t> touchpoint_ids, action_ids;
+    auto inputs = w_.store_.ReadDeliveryInputs(
+        w_.name_, rows_, w_.settings_.touchpoints && w_.target_->sends_touchpoints());
+    if (!inputs.ok()) return inputs.error();
     std::map<int64_t, TimePoint> touchpoint_at, action_at;
     for (const storage::OutboxRow& row : rows_) {
       if (row.kind == "profile") {
-        auto live = store.ResolveProfile(row.profile_id);
-        if (!live.ok()) {
-          if (live.error().code == ErrorCode::kNotFound) continue;
-          return live.error();
+        if (auto live = inputs->live.find(row.profile_id); live != inputs->live.end()) {
+          Note(live->second, row.created_at);
         }
-        Note(*live, row.created_at);
       } else if (row.kind == "touchpoint") {
-        if (!w_.settings_.touchpoints || !w_.target_->sends_touchpoints()) continue;
-        touchpoint_ids.push_back(row.item_id);
         touchpoint_at.emplace(row.item_id, row.created_at);
       } else if (row.kind == "action") {
-        action_ids.push_back(row.item_id);
         action_at.emplace(row.item_id, row.created_at);
       }
     }
-    auto touchpoints = store.ReadTouchpoints(touchpoint_ids);
-    if (!touchpoints.ok()) return touchpoints.error();
-    auto actions = store.ReadJourneyActions(action_ids);
-    if (!actions.ok()) return actions.error();
-
-    std::vector<std::string> keys;
-    for (const storage::TouchpointRow& t : *touchpoints) keys.push_back(TouchpointKey(t.id));
-    for (const storage::JourneyActionRow& a : *actions) keys.push_back(a.key);
-    auto delivered = store.FindDeliveredKeys(w_.name_, keys);
-    if (!delivered.ok()) return delivered.error();
 
     std::vector<DeliveryItem> later;
     std::vector<TimePoint> later_at;
-    for (const storage::TouchpointRow& t : *touchpoints) {
-      if (t.profile_id == 0 || delivered->count(TouchpointKey(t.id)) > 0) continue;
+    for (const storage::TouchpointRow& t : inputs->touchpoints) {
       DeliveryItem item;
       item.kind = ItemKind::kTouchpoint;
       item.profile_id = t.profile_id;
       item.item_id = t.id;
-      item.key = TouchpointKey(t.id);
+      item.key = storage::TouchpointDeliveryKey(t.id);
       item.touchpoint_type = t.type;
       item.touchpoint_source = t.source;
       item.channel = t.channel;
@@ -194,46 +178,38 @@ class DeliveryWorker::Round {
       later_at.push_back(touchpoint_at[t.id]);
       later.push_back(std::move(item));
     }
-    for (const storage::JourneyActionRow& a : *actions) {
-      if (a.target != w_.name_ || a.status != "pending" || delivered->count(a.key) > 0) continue;
-      auto live = store.ResolveProfile(a.profile_id);
-      if (!live.ok()) continue;  // erased since
+    for (const storage::JourneyActionRow& a : inputs->actions) {
       DeliveryItem item;
       item.kind = ItemKind::kAction;
-      item.profile_id = *live;
+      item.profile_id = a.profile_id;
       item.item_id = a.id;
       item.key = a.key;
       item.action = a.action;
       item.action_kind = a.kind;
       item.payload_json = a.payload;
       item.occurred_at = a.at;
-      Note(*live, action_at[a.id]).referenced = true;
+      Note(a.profile_id, action_at[a.id]).referenced = true;
       later_at.push_back(action_at[a.id]);
       later.push_back(std::move(item));
     }
 
     // Profiles: what the CRM should hold now, against what it acknowledged.
-    std::vector<int64_t> ids;
-    for (const auto& [id, p] : profiles_) ids.push_back(id);
-    auto acked = store.ReadDeliveredProfiles(w_.name_, ids);
-    if (!acked.ok()) return acked.error();
     const std::string address_field = w_.target_->address_field();
     for (auto& [id, p] : profiles_) {
-      auto records = store.ReadProfileRecords(id);
-      if (!records.ok()) return records.error();
-      if (records->empty()) {  // erased, or only unreadable records: nothing to say
-        gone_.insert(id);
+      auto found = inputs->profiles.find(id);
+      if (found == inputs->profiles.end() || found->second.records.empty()) {
+        gone_.insert(id);  // erased, or only unreadable records: nothing to say
         continue;
       }
-      auto journey = store.ReadJourneyState(id);
-      if (!journey.ok()) return journey.error();
-      p.snapshot = BuildProfileSnapshot(id, *records, w_.policies_.survivorship, *journey);
+      const storage::DeliveryInputs::Profile& stored = found->second;
+      p.snapshot = BuildProfileSnapshot(id, stored.records, w_.policies_.survivorship,
+                                        stored.journey);
       p.snapshot.document =
           ApplyDisclosure(w_.disclosure_, w_.classifier_, std::move(p.snapshot.document));
       p.projected = w_.target_->Project(p.snapshot.document);
-      if (auto it = acked->find(id); it != acked->end()) {
-        p.delivered = it->second;
-        p.acked = ParseProperties(it->second.acked_json);
+      if (stored.delivered) {
+        p.delivered = *stored.delivered;
+        p.acked = ParseProperties(p.delivered.acked_json);
         if (!p.delivered.crm_id.empty()) crm_ids_[id] = p.delivered.crm_id;
       }
       DeliveryItem item;
@@ -274,26 +250,21 @@ class DeliveryWorker::Round {
         ++unaddressable_count_;
         continue;
       }
-      if (item.kind == ItemKind::kTouchpoint) {
-        const auto& profile = profiles_[item.profile_id];
-        if (!consent.MayDeliver(item.touchpoint_type, profile.snapshot.consent)) {
-          ++held_back_;
-          held_keys_.push_back(item.key);
-          continue;
-        }
+      const Profile& profile = profiles_[item.profile_id];
+      if (item.kind == ItemKind::kTouchpoint &&
+          !consent.MayDeliver(item.touchpoint_type, profile.snapshot.consent)) {
+        ++held_back_;
+        continue;
       }
-      const auto& profile = profiles_[item.profile_id];
-      auto address = profile.snapshot.document.find(address_field);
-      if (!address_field.empty() && address != profile.snapshot.document.end()) {
-        item.address = address->second;
+      if (!address_field.empty()) {
+        auto address = profile.snapshot.document.find(address_field);
+        if (address != profile.snapshot.document.end()) item.address = address->second;
       }
       item.crm_id = profile.delivered.crm_id;
       AddItem(std::move(item), later_at[i]);
     }
     return OkStatus();
   }
-
-  static std::string TouchpointKey(int64_t id) { return "touchpoint:" + std::to_string(id); }
 
   Profile& Note(int64_t profile, TimePoint at) {
     auto [it, inserted] = profiles_.try_emplace(profile);
@@ -507,7 +478,6 @@ class DeliveryWorker::Round {
   std::vector<DeliveryItem> items_;
   std::vector<TimePoint> oldest_;
   std::vector<bool> settled_;
-  std::vector<std::string> held_keys_;
   storage::DeliveryCommit commit_;
   int64_t committed_delivered_ = 0, committed_failed_ = 0;
   std::string last_error_;

@@ -488,6 +488,25 @@ struct DeliveryCommit {
   TimePoint at;
 };
 
+// The key under which a target acknowledges a touchpoint.
+std::string TouchpointDeliveryKey(int64_t touchpoint_id);
+
+// Everything one delivery round needs to know about a window of outbox rows, read in one go.
+struct DeliveryInputs {
+  // Each profile id named by a `profile` row, resolved to the live profile (merges followed);
+  // absent when it no longer exists or was erased.
+  std::map<int64_t, int64_t> live;
+  std::vector<TouchpointRow> touchpoints;  // not yet acknowledged; profile_id is the live one
+  std::vector<JourneyActionRow> actions;   // pending, for this target, not yet acknowledged;
+                                           // profile_id is the live one
+  struct Profile {
+    std::vector<StoredRecord> records;  // empty: erased
+    std::optional<JourneyStateRow> journey;
+    std::optional<DeliveredProfile> delivered;
+  };
+  std::map<int64_t, Profile> profiles;  // every live profile the rows touch
+};
+
 struct TargetDeliveryStats {
   std::string target;
   int64_t cursor = 0;
@@ -620,16 +639,11 @@ class Store {
   virtual Result<std::vector<OutboxRow>> ReadOutbox(std::string_view target, int64_t after_id,
                                                     int limit) = 0;
   virtual Result<int64_t> MaxOutboxId() = 0;
+  // What a round over `rows` needs, in one read transaction (touchpoints only when asked).
+  virtual Result<DeliveryInputs> ReadDeliveryInputs(std::string_view target,
+                                                    const std::vector<OutboxRow>& rows,
+                                                    bool touchpoints) = 0;
   virtual Result<int64_t> ReadDeliveryCursor(std::string_view target) = 0;
-  virtual Result<std::map<int64_t, DeliveredProfile>> ReadDeliveredProfiles(
-      std::string_view target, const std::vector<int64_t>& profiles) = 0;
-  // Which of `keys` the target already acknowledged.
-  virtual Result<std::set<std::string>> FindDeliveredKeys(std::string_view target,
-                                                          const std::vector<std::string>& keys) = 0;
-  // Touchpoints by id (profile_id filled); missing ones (erased) are left out.
-  virtual Result<std::vector<TouchpointRow>> ReadTouchpoints(const std::vector<int64_t>& ids) = 0;
-  virtual Result<std::vector<JourneyActionRow>> ReadJourneyActions(
-      const std::vector<int64_t>& ids) = 0;
   virtual Status CommitDelivery(const DeliveryCommit& commit) = 0;
   // The CRM record ids the targets wrote back for a profile: (target, crm id).
   virtual Result<std::vector<std::pair<std::string, std::string>>> ReadCrmIds(

@@ -2,11 +2,16 @@
 // cursor, what each target acknowledged, the dead-letter queue and the request log.
 #include <boost/json.hpp>
 
+#include "engine/storage/sqlite/sqlite_rows.h"
 #include "engine/storage/sqlite/sqlite_store.h"
 
 namespace journeyd::storage {
 
 namespace json = boost::json;
+
+std::string TouchpointDeliveryKey(int64_t touchpoint_id) {
+  return "touchpoint:" + std::to_string(touchpoint_id);
+}
 
 std::string_view DeadLetterStatusName(DeadLetterStatus status) {
   switch (status) {
@@ -92,6 +97,155 @@ Result<int64_t> SqliteStore::MaxOutboxId() {
   return id;
 }
 
+Result<DeliveryInputs> SqliteStore::ReadDeliveryInputs(std::string_view target,
+                                                       const std::vector<OutboxRow>& rows,
+                                                       bool touchpoints) {
+  std::lock_guard lock(mu_);
+  // One read transaction: one snapshot and one file lock for the whole round, instead of one
+  // per lookup (the lookups are many: a few per changed profile).
+  if (Status s = db_->Exec("BEGIN"); !s.ok()) return s.error();
+  Result<DeliveryInputs> read = ReadDeliveryInputsLocked(target, rows, touchpoints);
+  if (Status s = db_->Exec(read.ok() ? "COMMIT" : "ROLLBACK"); !s.ok() && read.ok()) {
+    return s.error();
+  }
+  return read;
+}
+
+Result<DeliveryInputs> SqliteStore::ReadDeliveryInputsLocked(std::string_view target,
+                                                             const std::vector<OutboxRow>& rows,
+                                                             bool touchpoints) {
+  DeliveryInputs in;
+  auto resolve_stmt = Cached("SELECT merged_into, erased_at FROM profiles WHERE id = ?1");
+  if (!resolve_stmt.ok()) return resolve_stmt.error();
+  // The live profile an id resolves to, or 0 when it is gone (erased, never existed).
+  const auto resolve = [&](int64_t profile) -> Result<int64_t> {
+    SqliteStatement& q = **resolve_stmt;
+    int64_t id = profile;
+    for (int hops = 0; hops < 10000; ++hops) {
+      q.Bind(1, id);
+      auto found = q.Step();
+      if (!found.ok()) {
+        q.Reset();
+        return found.error();
+      }
+      const bool gone = !*found || !q.ColumnIsNull(1);
+      const bool merged = !gone && !q.ColumnIsNull(0);
+      const int64_t next = merged ? q.ColumnInt(0) : id;
+      q.Reset();
+      if (gone) return int64_t{0};
+      if (!merged) return id;
+      id = next;
+    }
+    return Corruption("profile " + std::to_string(profile) + ": merged_into forms a cycle");
+  };
+  std::set<int64_t> profiles;
+  std::vector<int64_t> touchpoint_ids, action_ids;
+  for (const OutboxRow& row : rows) {
+    if (row.kind == "profile") {
+      if (in.live.count(row.profile_id) > 0) continue;
+      auto live = resolve(row.profile_id);
+      if (!live.ok()) return live.error();
+      if (*live == 0) continue;
+      in.live[row.profile_id] = *live;
+      profiles.insert(*live);
+    } else if (row.kind == "touchpoint" && touchpoints) {
+      touchpoint_ids.push_back(row.item_id);
+    } else if (row.kind == "action") {
+      action_ids.push_back(row.item_id);
+    }
+  }
+
+  auto delivered_stmt = Cached("SELECT 1 FROM delivered_keys WHERE target = ?1 AND key = ?2");
+  if (!delivered_stmt.ok()) return delivered_stmt.error();
+  const auto delivered = [&](const std::string& key) -> Result<bool> {
+    SqliteStatement& q = **delivered_stmt;
+    q.Bind(1, target).Bind(2, key);
+    auto found = q.Step();
+    const bool yes = found.ok() && *found;
+    q.Reset();
+    if (!found.ok()) return found.error();
+    return yes;
+  };
+
+  auto touchpoint_stmt = Cached("SELECT " + std::string(rows::TouchpointColumns()) +
+                                " FROM touchpoints t LEFT JOIN profile_records pr ON"
+                                " pr.record_id = t.record_id WHERE t.id = ?1");
+  if (!touchpoint_stmt.ok()) return touchpoint_stmt.error();
+  for (int64_t id : touchpoint_ids) {
+    SqliteStatement& q = **touchpoint_stmt;
+    q.Bind(1, id);
+    auto found = q.Step();
+    std::optional<TouchpointRow> t;
+    if (found.ok() && *found) t = rows::Touchpoint(q);
+    q.Reset();
+    if (!found.ok()) return found.error();
+    if (!t || t->profile_id == 0) continue;  // erased with its record
+    auto done = delivered(TouchpointDeliveryKey(t->id));
+    if (!done.ok()) return done.error();
+    if (*done) continue;
+    profiles.insert(t->profile_id);
+    in.touchpoints.push_back(std::move(*t));
+  }
+
+  auto action_stmt = Cached("SELECT " + std::string(rows::ActionColumns()) +
+                            " FROM journey_actions WHERE id = ?1");
+  if (!action_stmt.ok()) return action_stmt.error();
+  for (int64_t id : action_ids) {
+    SqliteStatement& q = **action_stmt;
+    q.Bind(1, id);
+    auto found = q.Step();
+    std::optional<JourneyActionRow> a;
+    if (found.ok() && *found) a = rows::Action(q);
+    q.Reset();
+    if (!found.ok()) return found.error();
+    if (!a || a->target != target || a->status != "pending") continue;
+    auto done = delivered(a->key);
+    if (!done.ok()) return done.error();
+    if (*done) continue;
+    auto live = resolve(a->profile_id);
+    if (!live.ok()) return live.error();
+    if (*live == 0) continue;
+    a->profile_id = *live;
+    profiles.insert(*live);
+    in.actions.push_back(std::move(*a));
+  }
+
+  auto records_stmt = Cached(
+      "SELECT r.id, r.inbox_id, r.source, r.event_type, r.record FROM profile_records p"
+      " JOIN records r ON r.id = p.record_id WHERE p.profile_id = ?1 ORDER BY r.id");
+  auto journey_stmt = Cached("SELECT " + std::string(rows::StateColumns()) +
+                             " FROM journey_state WHERE profile_id = ?1");
+  auto acked_stmt = Cached(
+      "SELECT crm_id, acked FROM delivery_profiles WHERE target = ?1 AND profile_id = ?2");
+  if (!records_stmt.ok()) return records_stmt.error();
+  if (!journey_stmt.ok()) return journey_stmt.error();
+  if (!acked_stmt.ok()) return acked_stmt.error();
+  for (int64_t id : profiles) {
+    DeliveryInputs::Profile& p = in.profiles[id];
+    SqliteStatement& records = **records_stmt;
+    records.Bind(1, id);
+    Status s = records.ForEachRow([&] {
+      p.records.push_back({records.ColumnInt(0), records.ColumnInt(1), records.ColumnText(2),
+                           records.ColumnText(3), records.ColumnText(4)});
+    });
+    records.Reset();
+    if (!s.ok()) return s.error();
+    SqliteStatement& journey = **journey_stmt;
+    journey.Bind(1, id);
+    auto found = journey.Step();
+    if (found.ok() && *found) p.journey = rows::State(journey);
+    journey.Reset();
+    if (!found.ok()) return found.error();
+    SqliteStatement& acked = **acked_stmt;
+    acked.Bind(1, target).Bind(2, id);
+    found = acked.Step();
+    if (found.ok() && *found) p.delivered = DeliveredProfile{acked.ColumnText(0), acked.ColumnText(1)};
+    acked.Reset();
+    if (!found.ok()) return found.error();
+  }
+  return in;
+}
+
 Result<int64_t> SqliteStore::ReadDeliveryCursor(std::string_view target) {
   std::lock_guard lock(mu_);
   auto row = Cached("SELECT last_id FROM delivery_cursors WHERE target = ?1");
@@ -102,41 +256,6 @@ Result<int64_t> SqliteStore::ReadDeliveryCursor(std::string_view target) {
   (*row)->Reset();
   if (!found.ok()) return found.error();
   return id;
-}
-
-Result<std::map<int64_t, DeliveredProfile>> SqliteStore::ReadDeliveredProfiles(
-    std::string_view target, const std::vector<int64_t>& profiles) {
-  std::lock_guard lock(mu_);
-  auto row = Cached(
-      "SELECT crm_id, acked FROM delivery_profiles WHERE target = ?1 AND profile_id = ?2");
-  if (!row.ok()) return row.error();
-  std::map<int64_t, DeliveredProfile> out;
-  for (int64_t profile : profiles) {
-    (*row)->Bind(1, target).Bind(2, profile);
-    auto found = (*row)->Step();
-    if (found.ok() && *found) {
-      out[profile] = {(*row)->ColumnText(0), (*row)->ColumnText(1)};
-    }
-    (*row)->Reset();
-    if (!found.ok()) return found.error();
-  }
-  return out;
-}
-
-Result<std::set<std::string>> SqliteStore::FindDeliveredKeys(
-    std::string_view target, const std::vector<std::string>& keys) {
-  std::lock_guard lock(mu_);
-  auto row = Cached("SELECT 1 FROM delivered_keys WHERE target = ?1 AND key = ?2");
-  if (!row.ok()) return row.error();
-  std::set<std::string> out;
-  for (const std::string& key : keys) {
-    (*row)->Bind(1, target).Bind(2, key);
-    auto found = (*row)->Step();
-    if (found.ok() && *found) out.insert(key);
-    (*row)->Reset();
-    if (!found.ok()) return found.error();
-  }
-  return out;
 }
 
 Status SqliteStore::WriteDelivery(const DeliveryCommit& c) {

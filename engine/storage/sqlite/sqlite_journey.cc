@@ -489,39 +489,13 @@ Status SqliteStore::ScanTouchpoints(const JourneyScanFilter& filter,
 
 }  // namespace journeyd::storage
 
-namespace journeyd::storage {
+namespace journeyd::storage::rows {
 
-Result<std::vector<TouchpointRow>> SqliteStore::ReadTouchpoints(const std::vector<int64_t>& ids) {
-  std::lock_guard lock(mu_);
-  auto row = Cached("SELECT " + std::string(kTouchpointColumns) +
-                    " FROM touchpoints t LEFT JOIN profile_records pr ON pr.record_id ="
-                    " t.record_id WHERE t.id = ?1");
-  if (!row.ok()) return row.error();
-  std::vector<TouchpointRow> out;
-  for (int64_t id : ids) {
-    (*row)->Bind(1, id);
-    auto found = (*row)->Step();
-    if (found.ok() && *found) out.push_back(ReadTouchpoint(**row));
-    (*row)->Reset();
-    if (!found.ok()) return found.error();
-  }
-  return out;
-}
+std::string_view TouchpointColumns() { return kTouchpointColumns; }
+TouchpointRow Touchpoint(const SqliteStatement& row) { return ReadTouchpoint(row); }
+std::string_view StateColumns() { return kStateColumns; }
+JourneyStateRow State(const SqliteStatement& row) { return ReadState(row); }
+std::string_view ActionColumns() { return kActionColumns; }
+JourneyActionRow Action(const SqliteStatement& row) { return ReadAction(row); }
 
-Result<std::vector<JourneyActionRow>> SqliteStore::ReadJourneyActions(
-    const std::vector<int64_t>& ids) {
-  std::lock_guard lock(mu_);
-  auto row = Cached("SELECT " + std::string(kActionColumns) + " FROM journey_actions WHERE id = ?1");
-  if (!row.ok()) return row.error();
-  std::vector<JourneyActionRow> out;
-  for (int64_t id : ids) {
-    (*row)->Bind(1, id);
-    auto found = (*row)->Step();
-    if (found.ok() && *found) out.push_back(ReadAction(**row));
-    (*row)->Reset();
-    if (!found.ok()) return found.error();
-  }
-  return out;
-}
-
-}  // namespace journeyd::storage
+}  // namespace journeyd::storage::rows

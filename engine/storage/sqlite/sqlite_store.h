@@ -83,13 +83,10 @@ class SqliteStore final : public Store {
   Result<std::vector<OutboxRow>> ReadOutbox(std::string_view target, int64_t after_id,
                                             int limit) override;
   Result<int64_t> MaxOutboxId() override;
+  Result<DeliveryInputs> ReadDeliveryInputs(std::string_view target,
+                                            const std::vector<OutboxRow>& rows,
+                                            bool touchpoints) override;
   Result<int64_t> ReadDeliveryCursor(std::string_view target) override;
-  Result<std::map<int64_t, DeliveredProfile>> ReadDeliveredProfiles(
-      std::string_view target, const std::vector<int64_t>& profiles) override;
-  Result<std::set<std::string>> FindDeliveredKeys(std::string_view target,
-                                                  const std::vector<std::string>& keys) override;
-  Result<std::vector<TouchpointRow>> ReadTouchpoints(const std::vector<int64_t>& ids) override;
-  Result<std::vector<JourneyActionRow>> ReadJourneyActions(const std::vector<int64_t>& ids) override;
   Status CommitDelivery(const DeliveryCommit& commit) override;
   Result<std::vector<std::pair<std::string, std::string>>> ReadCrmIds(int64_t profile_id) override;
   Result<int64_t> PruneOutbox(const std::vector<std::string>& targets) override;
@@ -117,6 +114,9 @@ class SqliteStore final : public Store {
   Status WriteErasure(const IdentityActionOutcome::Erasure& erasure, int64_t now);
   Status WriteJourney(const JourneyBatch& batch);
   Status WriteDelivery(const DeliveryCommit& commit);
+  Result<DeliveryInputs> ReadDeliveryInputsLocked(std::string_view target,
+                                                  const std::vector<OutboxRow>& rows,
+                                                  bool touchpoints);
   // REQUIRES: mu_ held.
   Result<std::string> ReadOrCreateSalt();
   // REQUIRES: mu_ held. A statement prepared once and kept, for lookups made per item (the
