@@ -16,6 +16,7 @@
 
 #include "engine/base/time_format.h"
 #include "tests/fakes/fake_hubspot.h"
+#include "tests/fakes/fake_salesforce.h"
 #include "tests/support/daemon_process.h"
 #include "tests/support/http_client.h"
 #include "tests/support/signing.h"
@@ -382,6 +383,50 @@ TEST_CASE("a change HubSpot refuses is dead-lettered with its message; the rest 
                                   (dir.path() / "data").string()},
                                  DefaultTestEnvironment());
   CHECK(after.output.find("no dead letters") != std::string::npos);
+}
+
+TEST_CASE("Salesforce: OAuth client credentials, Contact upsert by external id, Tasks",
+          "[delivery][salesforce]") {
+  fakes::FakeSalesforce fake;
+  TempDir dir;
+  std::string text = ReadFile(SourceDir() / "config" / "examples" / "salesforce.yaml");
+  text = std::regex_replace(text, std::regex("\\.\\./\\.\\./mappings/"),
+                            (SourceDir() / "mappings").string() + "/");
+  text = std::regex_replace(text, std::regex("data_dir: .*"), "data_dir: data");
+  auto env = DefaultTestEnvironment();
+  env["JOURNEYD_SALESFORCE_LOGIN_URL"] = fake.base_url();
+  env["JOURNEYD_SALESFORCE_CLIENT_ID"] = "3MVG9fake.consumer.key";
+  env["JOURNEYD_SALESFORCE_CLIENT_SECRET"] = "fake-consumer-secret";
+  DaemonProcess daemon(dir.Write("journeyd.yaml", text), dir.path() / "data", env);
+  REQUIRE(daemon.Start());
+  Segment send(daemon);
+  const auto now = std::chrono::time_point_cast<std::chrono::seconds>(system_clock::now());
+  send.Identify("u1", "ada@example.com", "Ada", "Lovelace", now - 2h);
+  send.Order("u1", "o-1", now - 1h);
+
+  std::string id;
+  Await([&] {
+          auto r = HttpGet(daemon.host(), daemon.port(), "/api/v1/profiles?email=ada@example.com",
+                           {{"Authorization", "Bearer test-admin-token"}});
+          if (!r.ok() || r->status != 200) return false;
+          id = std::to_string(json::parse(r->body).at("id").as_int64());
+          return true;
+        },
+        20s, [&] { return daemon.log(); });
+  Await([&] { return fake.FindByExternalId("Contact", "Journeyd_Id__c", id).has_value() &&
+                     !fake.Records("Task").empty(); },
+        20s, [&] { return daemon.log(); });
+  const auto contact = fake.FindByExternalId("Contact", "Journeyd_Id__c", id);
+  CHECK(contact->fields.at("Email") == "ada@example.com");
+  CHECK(contact->fields.at("LastName") == "Lovelace");
+  CHECK(contact->fields.at("Journeyd_Stage__c") == "purchase");
+  // The order is a completed Task on her Contact, keyed by journeyd's key.
+  const auto tasks = fake.Records("Task");
+  REQUIRE(tasks.size() == 1);
+  CHECK(tasks[0].fields.at("WhoId") == json::value(contact->id));
+  CHECK(tasks[0].fields.at("Journeyd_Key__c").as_string().starts_with("touchpoint:"));
+  CHECK(contact->fields.at("Description").as_string().starts_with("Customer since "));
+  CHECK(!fake.TokensIssued().empty());
 }
 
 }  // namespace
