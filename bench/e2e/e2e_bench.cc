@@ -10,6 +10,7 @@
 // Prints a table and one "BENCH key=value ..." line. Usage:
 //   e2e_bench JOURNEYD MAPPINGS_DIR FIXTURE_ORDER WORK_DIR [N] [C] [R] [S]
 #include <curl/curl.h>
+#include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -42,17 +43,10 @@ namespace {
 constexpr const char* kSecret = "bench-shopify-secret";
 
 std::string Base64(const unsigned char* data, size_t size) {
-  static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  for (size_t i = 0; i < size; i += 3) {
-    uint32_t n = static_cast<uint32_t>(data[i]) << 16;
-    if (i + 1 < size) n |= static_cast<uint32_t>(data[i + 1]) << 8;
-    if (i + 2 < size) n |= data[i + 2];
-    out += alphabet[(n >> 18) & 63];
-    out += alphabet[(n >> 12) & 63];
-    out += i + 1 < size ? alphabet[(n >> 6) & 63] : '=';
-    out += i + 2 < size ? alphabet[n & 63] : '=';
-  }
+  std::string out(4 * ((size + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data,
+                                static_cast<int>(size));
+  out.resize(static_cast<size_t>(n));
   return out;
 }
 

@@ -4,6 +4,7 @@
 
 #include "connectors/common/crypto.h"
 #include "connectors/common/encoding.h"
+#include "connectors/common/json.h"
 #include "engine/base/time_format.h"
 
 namespace journeyd::connectors::common {
@@ -11,16 +12,6 @@ namespace journeyd::connectors::common {
 namespace json = boost::json;
 using delivery::DeliveryItem;
 using delivery::ItemKind;
-
-namespace {
-
-json::value ParsedOr(const std::string& text, json::value fallback) {
-  boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
-  return ec ? fallback : v;
-}
-
-}  // namespace
 
 json::object ChangeJson(const DeliveryItem& item) {
   json::object o{{"kind", delivery::ItemKindName(item.kind)},
@@ -45,8 +36,8 @@ json::object ChangeJson(const DeliveryItem& item) {
       if (!item.value.empty()) t["value"] = item.value;
       if (!item.currency.empty()) t["currency"] = item.currency;
       if (!item.reference.empty()) t["reference"] = item.reference;
-      t["campaign"] = ParsedOr(item.campaign_json, json::object());
-      t["attributes"] = ParsedOr(item.attributes_json, json::object());
+      t["campaign"] = ParseJson(item.campaign_json).value_or(json::object());
+      t["attributes"] = ParseJson(item.attributes_json).value_or(json::object());
       o["touchpoint"] = std::move(t);
       break;
     }
@@ -55,7 +46,7 @@ json::object ChangeJson(const DeliveryItem& item) {
                      {"name", item.action},
                      {"kind", item.action_kind},
                      {"at", FormatIso8601(item.occurred_at)},
-                     {"payload", ParsedOr(item.payload_json, json::object())}};
+                     {"payload", ParseJson(item.payload_json).value_or(json::object())}};
       break;
   }
   return o;

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "connectors/common/json.h"
 #include "engine/base/time_format.h"
 
 namespace journeyd::connectors::hubspot {
@@ -16,22 +17,14 @@ constexpr size_t kMaxInputs = 100;
 constexpr int kNoteToContact = 202;
 constexpr int kTaskToContact = 204;
 
-json::value ParsedOr(const std::string& text) {
-  boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
-  return ec ? json::value(json::object()) : v;
-}
+using common::FindMember;
 
+// A property value as HubSpot takes it: strings and integers as they are, other values (a
+// decimal, a flag) in their JSON text.
 std::string Text(const json::value* v) {
-  if (v == nullptr) return "";
-  if (v->is_string()) return std::string(v->get_string());
-  if (v->is_null()) return "";
+  if (v == nullptr || v->is_null()) return "";
+  if (v->is_string() || v->is_int64() || v->is_uint64()) return common::ScalarText(v);
   return json::serialize(*v);
-}
-
-const json::value* Member(const json::value& v, std::string_view key) {
-  if (!v.is_object()) return nullptr;
-  return v.get_object().if_contains(key);
 }
 
 std::string Lower(std::string s) {
@@ -41,15 +34,15 @@ std::string Lower(std::string s) {
 
 // HubSpot's StandardError, in a line: its message and the codes of its details.
 std::string ErrorText(const json::value& error) {
-  std::string out = Text(Member(error, "message"));
-  if (const json::value* details = Member(error, "errors"); details && details->is_array()) {
+  std::string out = Text(FindMember(error, "message"));
+  if (const json::value* details = FindMember(error, "errors"); details && details->is_array()) {
     for (const json::value& d : details->get_array()) {
-      const std::string code = Text(Member(d, "code"));
-      const std::string message = Text(Member(d, "message"));
+      const std::string code = Text(FindMember(d, "code"));
+      const std::string message = Text(FindMember(d, "message"));
       out += " [" + (code.empty() ? message : code + ": " + message) + "]";
     }
   }
-  const std::string category = Text(Member(error, "category"));
+  const std::string category = Text(FindMember(error, "category"));
   return category.empty() ? out : category + ": " + out;
 }
 
@@ -121,26 +114,26 @@ class HubSpotSession final : public TargetSession {
     }
     // 200, 201 or 207: per input. Results and errors name their input by objectWriteTraceId.
     std::map<std::string, ItemVerdict> by_trace;
-    if (const json::value* results = Member(body, "results"); results && results->is_array()) {
+    if (const json::value* results = FindMember(body, "results"); results && results->is_array()) {
       for (const json::value& r : results->get_array()) {
-        const std::string trace = Text(Member(r, "objectWriteTraceId"));
-        const std::string id = Text(Member(r, "id"));
+        const std::string trace = Text(FindMember(r, "objectWriteTraceId"));
+        const std::string id = Text(FindMember(r, "id"));
         std::string key = trace;
         if (key.empty()) {  // an API that does not echo traces: match by what identifies it
-          const json::value* props = Member(r, "properties");
-          key = "email:" + Lower(Text(props ? Member(*props, s_.id_property) : nullptr));
+          const json::value* props = FindMember(r, "properties");
+          key = "email:" + Lower(Text(props ? FindMember(*props, s_.id_property) : nullptr));
           if (!s_.key_property.empty() && props) {
-            const std::string k = Text(Member(*props, s_.key_property));
+            const std::string k = Text(FindMember(*props, s_.key_property));
             if (!k.empty()) key = "key:" + k;
           }
         }
         by_trace[key] = {Verdict::kDelivered, id, ""};
       }
     }
-    if (const json::value* errors = Member(body, "errors"); errors && errors->is_array()) {
+    if (const json::value* errors = FindMember(body, "errors"); errors && errors->is_array()) {
       for (const json::value& e : errors->get_array()) {
-        const json::value* context = Member(e, "context");
-        const json::value* traces = context ? Member(*context, "objectWriteTraceId") : nullptr;
+        const json::value* context = FindMember(e, "context");
+        const json::value* traces = context ? FindMember(*context, "objectWriteTraceId") : nullptr;
         if (traces && traces->is_array()) {
           for (const json::value& t : traces->get_array()) {
             by_trace[Text(&t)] = {Verdict::kRejected, "", ErrorText(e)};
@@ -200,10 +193,10 @@ class HubSpotSession final : public TargetSession {
       return {{"id", item.address}, {"idProperty", s_.id_property},
               {"objectWriteTraceId", trace}, {"properties", std::move(properties)}};
     }
-    const json::value payload = ParsedOr(item.payload_json);
+    const json::value payload = common::ParseJson(item.payload_json).value_or(json::object());
     if (item.kind == ItemKind::kAction && item.action_kind == "set_properties") {
       json::object properties;
-      if (const json::value* p = Member(payload, "properties"); p && p->is_object()) {
+      if (const json::value* p = FindMember(payload, "properties"); p && p->is_object()) {
         for (const auto& [k, v] : p->get_object()) properties[k] = Text(&v);
       }
       return {{"id", item.address}, {"idProperty", s_.id_property},
@@ -213,13 +206,13 @@ class HubSpotSession final : public TargetSession {
     int association = kNoteToContact;
     if (item.kind == ItemKind::kAction && item.action_kind == "create_task") {
       association = kTaskToContact;
-      const json::value* task = Member(payload, "task");
-      const std::string due = task ? Text(Member(*task, "due_at")) : "";
+      const json::value* task = FindMember(payload, "task");
+      const std::string due = task ? Text(FindMember(*task, "due_at")) : "";
       properties["hs_timestamp"] = due.empty() ? FormatIso8601(item.occurred_at) : due;
-      properties["hs_task_subject"] = task ? Text(Member(*task, "subject")) : item.action;
-      properties["hs_task_body"] = task ? Text(Member(*task, "body")) : "";
+      properties["hs_task_subject"] = task ? Text(FindMember(*task, "subject")) : item.action;
+      properties["hs_task_body"] = task ? Text(FindMember(*task, "body")) : "";
       properties["hs_task_status"] = "NOT_STARTED";
-      const std::string owner = task ? Text(Member(*task, "owner")) : "";
+      const std::string owner = task ? Text(FindMember(*task, "owner")) : "";
       if (auto it = s_.owners.find(owner); it != s_.owners.end()) {
         properties["hubspot_owner_id"] = it->second;
       } else if (!owner.empty() &&
@@ -229,8 +222,8 @@ class HubSpotSession final : public TargetSession {
     } else if (item.kind == ItemKind::kAction) {
       properties["hs_timestamp"] = FormatIso8601(item.occurred_at);
       properties["hs_note_body"] = "journeyd: " + item.action + " (" +
-                                   Text(Member(payload, "event")) + " " +
-                                   Text(Member(payload, "state")) + ")";
+                                   Text(FindMember(payload, "event")) + " " +
+                                   Text(FindMember(payload, "state")) + ")";
     } else {
       properties["hs_timestamp"] = FormatIso8601(item.occurred_at);
       properties["hs_note_body"] = NoteBody(item);

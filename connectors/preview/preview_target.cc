@@ -9,11 +9,12 @@ namespace {
 
 class PreviewSession final : public TargetSession {
  public:
-  PreviewSession(std::string url, size_t max_batch) : url_(std::move(url)), max_batch_(max_batch) {}
+  PreviewSession(std::string url, size_t max_batch, const Clock& clock)
+      : url_(std::move(url)), max_batch_(max_batch), clock_(clock) {}
 
   std::vector<PlannedRequest> Plan(std::span<const delivery::DeliveryItem> items) override {
     std::vector<PlannedRequest> out;
-    const std::string now = FormatIso8601(std::chrono::system_clock::now());
+    const std::string now = FormatIso8601(clock_.Now());
     for (size_t start = 0; start < items.size(); start += max_batch_) {
       PlannedRequest request;
       for (size_t i = start; i < std::min(items.size(), start + max_batch_); ++i) {
@@ -40,7 +41,10 @@ class PreviewSession final : public TargetSession {
  private:
   const std::string url_;
   const size_t max_batch_;
+  const Clock& clock_;
 };
+
+SystemClock g_system_clock;
 
 }  // namespace
 
@@ -67,7 +71,9 @@ const config::StructSpec<PreviewSettings>& PreviewSettings::Spec() {
 }
 
 PreviewTarget::PreviewTarget(PreviewSettings settings, const ConnectorContext& context)
-    : settings_(std::move(settings)), name_(context.instance_name) {
+    : settings_(std::move(settings)),
+      name_(context.instance_name),
+      clock_(context.clock != nullptr ? context.clock : &g_system_clock) {
   projection_.properties = settings_.properties.empty() ? common::DefaultDocumentProperties()
                                                         : settings_.properties;
 }
@@ -83,7 +89,7 @@ delivery::PropertyMap PreviewTarget::Project(const delivery::PropertyMap& docume
 
 std::unique_ptr<TargetSession> PreviewTarget::OpenSession() const {
   return std::make_unique<PreviewSession>("preview://" + name_,
-                                          static_cast<size_t>(settings_.max_batch));
+                                          static_cast<size_t>(settings_.max_batch), *clock_);
 }
 
 std::unique_ptr<Factory<Target>> MakePreviewFactory() {

@@ -33,6 +33,7 @@ class PreviewTarget final : public Target {
   PreviewSettings settings_;
   std::string name_;
   delivery::FieldProjection projection_;
+  const Clock* clock_;
 };
 
 std::unique_ptr<Factory<Target>> MakePreviewFactory();

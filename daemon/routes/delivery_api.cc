@@ -140,28 +140,13 @@ void AddDeliveryApi(server::Router& router, const ConfigHolder& config, storage:
                                                NotFound("no target named '" + name + "'")));
                  return;
                }
-               int limit = kDefaultPageSize;
-               int64_t before = 0;
-               if (auto text = QueryParam(ctx.query, "limit")) {
-                 auto n = ParsePositive(*text);
-                 if (!n || *n > kMaxPageSize) {
-                   respond(server::ErrorResponse(
-                       ctx.request, InvalidArgument("limit must be from 1 to " +
-                                                    std::to_string(kMaxPageSize))));
-                   return;
-                 }
-                 limit = static_cast<int>(*n);
+               auto page = ParsePage(ctx.query, "a request");
+               if (!page.ok()) {
+                 respond(server::ErrorResponse(ctx.request, page.error()));
+                 return;
                }
-               if (auto text = QueryParam(ctx.query, "before")) {
-                 auto n = ParsePositive(*text);
-                 if (!n) {
-                   respond(server::ErrorResponse(ctx.request,
-                                                 InvalidArgument("before must be a request id")));
-                   return;
-                 }
-                 before = *n;
-               }
-               auto rows = store.ListDeliveryRequests(name, before, limit);
+               const int limit = page->limit;
+               auto rows = store.ListDeliveryRequests(name, page->before, limit);
                if (!rows.ok()) {
                  respond(server::ErrorResponse(ctx.request, rows.error()));
                  return;
@@ -195,7 +180,6 @@ void AddDeliveryApi(server::Router& router, const ConfigHolder& config, storage:
                auto current = config.Get();
                if (!Authorize(ctx.request, *current, Role::kRead, respond)) return;
                storage::DeadLetterFilter filter;
-               filter.limit = kDefaultPageSize;
                filter.target = QueryParam(ctx.query, "target").value_or("");
                const auto bad = [&](std::string message) {
                  respond(server::ErrorResponse(ctx.request, InvalidArgument(std::move(message))));
@@ -209,18 +193,13 @@ void AddDeliveryApi(server::Router& router, const ConfigHolder& config, storage:
                    return bad("status must be dead, replayed, discarded or all");
                  }
                }
-               if (auto limit = QueryParam(ctx.query, "limit")) {
-                 auto n = ParsePositive(*limit);
-                 if (!n || *n > kMaxPageSize) {
-                   return bad("limit must be from 1 to " + std::to_string(kMaxPageSize));
-                 }
-                 filter.limit = static_cast<int>(*n);
+               auto page = ParsePage(ctx.query, "a dead-letter");
+               if (!page.ok()) {
+                 respond(server::ErrorResponse(ctx.request, page.error()));
+                 return;
                }
-               if (auto before = QueryParam(ctx.query, "before")) {
-                 auto n = ParsePositive(*before);
-                 if (!n) return bad("before must be a dead-letter id");
-                 filter.before_id = *n;
-               }
+               filter.limit = page->limit;
+               filter.before_id = page->before;
                auto letters = store.ListDeadLetters(filter);
                if (!letters.ok()) {
                  respond(server::ErrorResponse(ctx.request, letters.error()));

@@ -19,26 +19,13 @@ void AddIssuesApi(server::Router& router, const ConfigHolder& config, storage::S
                storage::IssueFilter filter;
                filter.kind = QueryParam(ctx.query, "kind").value_or("");
                filter.source = QueryParam(ctx.query, "source").value_or("");
-               filter.limit = kDefaultPageSize;
-               if (auto limit = QueryParam(ctx.query, "limit")) {
-                 auto n = ParsePositive(*limit);
-                 if (!n || *n > kMaxPageSize) {
-                   respond(server::ErrorResponse(
-                       ctx.request, InvalidArgument("limit must be from 1 to " +
-                                                    std::to_string(kMaxPageSize))));
-                   return;
-                 }
-                 filter.limit = static_cast<int>(*n);
+               auto page = ParsePage(ctx.query, "an issue");
+               if (!page.ok()) {
+                 respond(server::ErrorResponse(ctx.request, page.error()));
+                 return;
                }
-               if (auto cursor = QueryParam(ctx.query, "before")) {
-                 auto n = ParsePositive(*cursor);
-                 if (!n) {
-                   respond(server::ErrorResponse(
-                       ctx.request, InvalidArgument("before must be an issue id")));
-                   return;
-                 }
-                 filter.before_id = *n;
-               }
+               filter.limit = page->limit;
+               filter.before_id = page->before;
                auto issues = store.ListIssues(filter);
                auto counts = store.CountIssues(filter);
                if (!issues.ok() || !counts.ok()) {

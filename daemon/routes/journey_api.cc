@@ -159,21 +159,10 @@ void AddJourneyApi(server::Router& router, const ConfigHolder& config, storage::
                    status != "failed" && status != "skipped") {
                  return bad("status must be pending, delivered, failed or skipped");
                }
-               int limit = kDefaultPageSize;
-               if (auto text = QueryParam(ctx.query, "limit")) {
-                 auto n = ParsePositive(*text);
-                 if (!n || *n > kMaxPageSize) {
-                   return bad("limit must be from 1 to " + std::to_string(kMaxPageSize));
-                 }
-                 limit = static_cast<int>(*n);
-               }
-               int64_t before = 0;
-               if (auto text = QueryParam(ctx.query, "before")) {
-                 auto n = ParsePositive(*text);
-                 if (!n) return bad("before must be an action id");
-                 before = *n;
-               }
-               auto actions = store.ListJourneyActions(status, before, limit);
+               auto page = ParsePage(ctx.query, "an action");
+               if (!page.ok()) return bad(page.error().message);
+               const int limit = page->limit;
+               auto actions = store.ListJourneyActions(status, page->before, limit);
                if (!actions.ok()) {
                  respond(server::ErrorResponse(ctx.request, actions.error()));
                  return;

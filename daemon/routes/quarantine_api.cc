@@ -67,7 +67,6 @@ void AddQuarantineApi(server::Router& router, const ConfigHolder& config, storag
                storage::QuarantineFilter filter;
                filter.rule = QueryParam(ctx.query, "rule").value_or("");
                filter.source = QueryParam(ctx.query, "source").value_or("");
-               filter.limit = kDefaultPageSize;
                const auto bad = [&](std::string message) {
                  respond(server::ErrorResponse(ctx.request, InvalidArgument(std::move(message))));
                };
@@ -87,18 +86,10 @@ void AddQuarantineApi(server::Router& router, const ConfigHolder& config, storag
                    (std::string_view(bound) == "since" ? filter.since : filter.until) = *t;
                  }
                }
-               if (auto limit = QueryParam(ctx.query, "limit")) {
-                 auto n = ParsePositive(*limit);
-                 if (!n || *n > kMaxPageSize) {
-                   return bad("limit must be from 1 to " + std::to_string(kMaxPageSize));
-                 }
-                 filter.limit = static_cast<int>(*n);
-               }
-               if (auto before = QueryParam(ctx.query, "before")) {
-                 auto n = ParsePositive(*before);
-                 if (!n) return bad("before must be a quarantine id");
-                 filter.before_id = *n;
-               }
+               auto page = ParsePage(ctx.query, "a quarantine");
+               if (!page.ok()) return bad(page.error().message);
+               filter.limit = page->limit;
+               filter.before_id = page->before;
                auto entries = store.ListQuarantine(filter);
                if (!entries.ok()) {
                  respond(server::ErrorResponse(ctx.request, entries.error()));

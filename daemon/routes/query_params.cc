@@ -54,4 +54,21 @@ std::optional<int64_t> ParsePositive(std::string_view text) {
   return value;
 }
 
+Result<Page> ParsePage(std::string_view query, std::string_view what) {
+  Page page;
+  if (auto text = QueryParam(query, "limit")) {
+    auto n = ParsePositive(*text);
+    if (!n || *n > kMaxPageSize) {
+      return InvalidArgument("limit must be from 1 to " + std::to_string(kMaxPageSize));
+    }
+    page.limit = static_cast<int>(*n);
+  }
+  if (auto text = QueryParam(query, "before")) {
+    auto n = ParsePositive(*text);
+    if (!n) return InvalidArgument("before must be " + std::string(what) + " id");
+    page.before = *n;
+  }
+  return page;
+}
+
 }  // namespace journeyd::routes

@@ -30,6 +30,12 @@ class [[nodiscard]] Result {
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
+  // The value, or `fallback` when this holds an error (as std::expected::value_or).
+  template <class U>
+  T value_or(U&& fallback) const& {
+    return ok() ? std::get<0>(state_) : static_cast<T>(std::forward<U>(fallback));
+  }
+
   // REQUIRES: !ok().
   const Error& error() const { assert(!ok()); return std::get<1>(state_); }
 

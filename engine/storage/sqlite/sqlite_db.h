@@ -94,6 +94,24 @@ inline std::chrono::system_clock::time_point FromMillis(int64_t ms) {
   return std::chrono::system_clock::time_point(std::chrono::milliseconds(ms));
 }
 
+// A column that holds milliseconds or NULL, and binding one.
+inline std::optional<std::chrono::system_clock::time_point> OptionalTime(const SqliteStatement& row,
+                                                                         int column) {
+  if (row.ColumnIsNull(column)) return std::nullopt;
+  return FromMillis(row.ColumnInt(column));
+}
+inline void BindOptionalTime(SqliteStatement& stmt, int index,
+                             const std::optional<std::chrono::system_clock::time_point>& t) {
+  if (t) stmt.Bind(index, ToMillis(*t)); else stmt.BindNull(index);
+}
+
+// Runs a prepared statement kept for reuse, then rewinds it whatever happened.
+inline Status RunReset(SqliteStatement& stmt) {
+  Status s = stmt.Run();
+  stmt.Reset();
+  return s;
+}
+
 // Runs `write` in one IMMEDIATE transaction: committed when it returns OK, rolled back
 // otherwise. REQUIRES: no transaction open on `db` (and the owner's lock held).
 template <class F>

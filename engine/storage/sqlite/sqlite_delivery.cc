@@ -32,17 +32,6 @@ std::optional<DeadLetterStatus> ParseDeadLetterStatus(std::string_view name) {
 
 namespace {
 
-Status RunReset(SqliteStatement& stmt) {
-  Status s = stmt.Run();
-  stmt.Reset();
-  return s;
-}
-
-std::optional<TimePoint> OptionalTime(const SqliteStatement& row, int column) {
-  if (row.ColumnIsNull(column)) return std::nullopt;
-  return FromMillis(row.ColumnInt(column));
-}
-
 constexpr std::string_view kDeadLetterColumns =
     "id, target, kind, profile_id, COALESCE(item_id, 0), item_key, message, request, attempts,"
     " status, created_at, decided_at, COALESCE(decided_by, '')";

@@ -12,21 +12,6 @@ namespace {
 constexpr std::string_view kJourneyStage = "journey";
 constexpr int64_t kNoBound = std::numeric_limits<int64_t>::max();
 
-Status RunReset(SqliteStatement& stmt) {
-  Status s = stmt.Run();
-  stmt.Reset();
-  return s;
-}
-
-std::optional<TimePoint> OptionalTime(const SqliteStatement& row, int column) {
-  if (row.ColumnIsNull(column)) return std::nullopt;
-  return FromMillis(row.ColumnInt(column));
-}
-
-void BindOptionalTime(SqliteStatement& stmt, int index, const std::optional<TimePoint>& t) {
-  if (t) stmt.Bind(index, ToMillis(*t)); else stmt.BindNull(index);
-}
-
 constexpr std::string_view kTouchpointColumns =
     "t.id, t.record_id, COALESCE(pr.profile_id, 0), t.source, t.type, t.channel, t.occurred_at,"
     " t.value, t.currency, t.reference, t.campaign, t.attributes";
