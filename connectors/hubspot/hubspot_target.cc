@@ -60,25 +60,32 @@ class HubSpotSession final : public TargetSession {
   explicit HubSpotSession(const HubSpotTargetSettings& settings) : s_(settings) {}
 
   std::vector<PlannedRequest> Plan(std::span<const DeliveryItem> items) override {
-    std::vector<size_t> upserts, notes, tasks;
+    // A contact HubSpot already has is updated by its record id, so that a changed email
+    // changes that contact instead of upserting a second one; a new one is upserted by email.
+    std::vector<size_t> upserts, updates, notes, tasks;
     for (size_t i = 0; i < items.size(); ++i) {
       const DeliveryItem& item = items[i];
       switch (item.kind) {
         case ItemKind::kProfile:
-          upserts.push_back(i);
+          (item.crm_id.empty() ? upserts : updates).push_back(i);
           break;
         case ItemKind::kTouchpoint:
           notes.push_back(i);
           break;
         case ItemKind::kAction:
-          if (item.action_kind == "set_properties") upserts.push_back(i);
-          else if (item.action_kind == "create_task") tasks.push_back(i);
-          else notes.push_back(i);
+          if (item.action_kind == "set_properties") {
+            (item.crm_id.empty() ? upserts : updates).push_back(i);
+          } else if (item.action_kind == "create_task") {
+            tasks.push_back(i);
+          } else {
+            notes.push_back(i);
+          }
           break;
       }
     }
     std::vector<PlannedRequest> out;
     Chunk(items, upserts, "contacts upsert", "/crm/v3/objects/contacts/batch/upsert", out);
+    Chunk(items, updates, "contacts update", "/crm/v3/objects/contacts/batch/update", out);
     Chunk(items, notes, "notes create", "/crm/v3/objects/notes/batch/create", out);
     Chunk(items, tasks, "tasks create", "/crm/v3/objects/tasks/batch/create", out);
     return out;
@@ -155,8 +162,8 @@ class HubSpotSession final : public TargetSession {
       }
       if (verdict.verdict == Verdict::kDelivered) {
         verdict.message.clear();
-        // Only a contact upsert's id is the contact's: a note's is the note's.
-        if (request.what != "contacts upsert") verdict.crm_id.clear();
+        // Only a contact write's id is the contact's: a note's is the note's.
+        if (!request.what.starts_with("contacts ")) verdict.crm_id.clear();
       }
       out.items.push_back(std::move(verdict));
     }
@@ -186,18 +193,22 @@ class HubSpotSession final : public TargetSession {
   }
 
   json::object Input(const DeliveryItem& item, const std::string& trace) const {
-    if (item.kind == ItemKind::kProfile) {
-      json::object properties;
-      // A record HubSpot does not have yet gets everything; a known one the changes only.
-      for (const auto& [k, v] : item.crm_id.empty() ? item.all : item.changed) properties[k] = v;
-      return {{"id", item.address}, {"idProperty", s_.id_property},
-              {"objectWriteTraceId", trace}, {"properties", std::move(properties)}};
-    }
     const json::value payload = common::ParseJson(item.payload_json).value_or(json::object());
-    if (item.kind == ItemKind::kAction && item.action_kind == "set_properties") {
+    if (item.kind == ItemKind::kProfile ||
+        (item.kind == ItemKind::kAction && item.action_kind == "set_properties")) {
       json::object properties;
-      if (const json::value* p = FindMember(payload, "properties"); p && p->is_object()) {
+      if (item.kind == ItemKind::kProfile) {
+        // A record HubSpot does not have yet gets everything; a known one the changes only.
+        for (const auto& [k, v] : item.crm_id.empty() ? item.all : item.changed) {
+          properties[k] = v;
+        }
+      } else if (const json::value* p = FindMember(payload, "properties");
+                 p && p->is_object()) {
         for (const auto& [k, v] : p->get_object()) properties[k] = Text(&v);
+      }
+      if (!item.crm_id.empty()) {  // batch/update, by record id
+        return {{"id", item.crm_id}, {"objectWriteTraceId", trace},
+                {"properties", std::move(properties)}};
       }
       return {{"id", item.address}, {"idProperty", s_.id_property},
               {"objectWriteTraceId", trace}, {"properties", std::move(properties)}};

@@ -258,7 +258,7 @@ struct FakeHubSpot::State {
       const std::string action = Split(&rest);
       const bool known =
           batch == "batch" && rest.empty() &&
-          ((kind == ObjectKind::kContacts && action == "upsert") ||
+          ((kind == ObjectKind::kContacts && (action == "upsert" || action == "update")) ||
            ((kind == ObjectKind::kNotes || kind == ObjectKind::kTasks) && action == "create"));
       if (known && request.method != "POST") {
         Response r = Error(405, "VALIDATION_ERROR", "HTTP 405 Method Not Allowed");
@@ -269,7 +269,8 @@ struct FakeHubSpot::State {
         boost::system::error_code ec;
         const json::value body = json::parse(request.body, ec);
         if (ec) return Invalid("Invalid input JSON: " + ec.message());
-        return kind == ObjectKind::kContacts ? Upsert(body) : Create(kind, body);
+        if (kind != ObjectKind::kContacts) return Create(kind, body);
+        return WriteContacts(body, /*by_record_id=*/action == "update");
       }
     }
     return Error(404, "OBJECT_NOT_FOUND", "Resource not found: " + request.path);
@@ -416,7 +417,10 @@ struct FakeHubSpot::State {
     return result;
   }
 
-  Response Upsert(const json::value& body) {
+  // batch/upsert (inputs {id, idProperty, properties}: found by a unique property, else created)
+  // and batch/update (inputs {id, properties}: the record id; an unknown one is a per-input
+  // OBJECT_NOT_FOUND). Both take objectWriteTraceId.
+  Response WriteContacts(const json::value& body, bool by_record_id) {
     const auto started = system_clock::now();
     std::optional<Response> error;
     const json::array* inputs = Inputs(body, &error);
@@ -433,11 +437,11 @@ struct FakeHubSpot::State {
       if (!id || !id->is_string() || id->as_string().empty()) {
         return Invalid("Some required fields were not set: [id]");
       }
-      if (!id_property || !id_property->is_string()) {
+      if (!by_record_id && (!id_property || !id_property->is_string())) {
         return Invalid("Some required fields were not set: [idProperty]");
       }
-      const std::string property(id_property->as_string());
-      if (!unique_properties.contains(property)) {
+      const std::string property = by_record_id ? "" : std::string(id_property->as_string());
+      if (!by_record_id && !unique_properties.contains(property)) {
         return Invalid("Property \"" + property + "\" is not a unique property; use email or " +
                        "one of the properties declared unique");
       }
@@ -448,7 +452,9 @@ struct FakeHubSpot::State {
               CheckProperties(object->if_contains("properties"), contact_properties, &unknown)) {
         return Invalid(*fault);
       }
-      const std::string key = property + "\n" + IndexKey(property, std::string(id->as_string()));
+      const std::string key = by_record_id ? std::string(id->as_string())
+                                           : property + "\n" +
+                                                 IndexKey(property, std::string(id->as_string()));
       if (!seen.insert(key).second) {
         return Invalid("Duplicate IDs found in batch input: [" + std::string(id->as_string()) +
                        "]");
@@ -462,19 +468,30 @@ struct FakeHubSpot::State {
     for (const auto& input : *inputs) {
       const json::object& object = input.as_object();
       const std::string id(object.at("id").as_string());
-      const std::string id_property(object.at("idProperty").as_string());
+      const std::string id_property =
+          by_record_id ? "" : std::string(object.at("idProperty").as_string());
       const json::object& properties = object.at("properties").as_object();
       const json::value* trace = object.if_contains("objectWriteTraceId");
       json::object context{{"id", json::array{json::value(id)}}};
       if (trace) context["objectWriteTraceId"] = json::array{*trace};
 
+      std::optional<size_t> position;
+      if (by_record_id) {
+        auto found = contact_by_id.find(id);
+        if (found == contact_by_id.end()) {
+          errors.push_back(InputError("OBJECT_NOT_FOUND", "Object not found. objectId: " + id,
+                                      std::move(context), {}));
+          continue;
+        }
+        position = found->second;
+      }
       const std::vector<Problem> problems = ContactProblems(id, id_property, properties);
       if (!problems.empty()) {
         errors.push_back(InputError("VALIDATION_ERROR", PropertyMessage(problems),
                                     std::move(context), ErrorDetails(problems)));
         continue;
       }
-      std::optional<size_t> position = FindContact(id_property, id);
+      if (!by_record_id) position = FindContact(id_property, id);
       if (auto owner = Conflict(position, id_property, id, properties)) {
         errors.push_back(InputError("CONFLICT", "Contact already exists. Existing ID: " + *owner,
                                     std::move(context), {}));

@@ -42,7 +42,7 @@ struct HubSpotOptions {
 struct HubSpotContact {
   std::string id;
   std::map<std::string, std::string> properties;
-  int upsert_count = 0;  // upsert inputs applied to this contact
+  int upsert_count = 0;  // upsert and update inputs applied to this contact
   // Every value each property was set to, oldest first (a repeated value is recorded again).
   std::map<std::string, std::vector<std::string>> history;
   std::string created_at;

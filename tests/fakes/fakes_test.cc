@@ -202,6 +202,32 @@ TEST_CASE("hubspot: a missing or wrong token is refused with 401 and nothing is 
   CHECK(hubspot.RequestsPerPath().at(kUpsert) == 2);
 }
 
+TEST_CASE("hubspot: batch update changes contacts by record id and names unknown ids") {
+  FakeHubSpot hubspot;
+  HubSpotClient client(hubspot);
+  REQUIRE(client.Post(kUpsert, Inputs({Input("ann@example.com", {{"firstname", "Ann"}})}))
+              .status == 200);
+  const std::string id = hubspot.ContactByEmail("ann@example.com")->id;
+  const json::object body{
+      {"inputs",
+       json::array{json::object{{"id", id},
+                                {"objectWriteTraceId", "t-1"},
+                                {"properties", json::object{{"email", "ann.lee@example.com"}}}},
+                   json::object{{"id", "999999"},
+                                {"objectWriteTraceId", "t-2"},
+                                {"properties", json::object{{"firstname", "Nobody"}}}}}}};
+  const HttpResult updated = client.Post("/crm/v3/objects/contacts/batch/update", body);
+  REQUIRE(updated.status == 207);
+  const json::value answer = Json(updated.body);
+  CHECK(answer.at("results").at(0).at("id") == json::value(id));
+  CHECK(answer.at("errors").at(0).at("category") == "OBJECT_NOT_FOUND");
+  CHECK(answer.at("errors").at(0).at("context").at("objectWriteTraceId") ==
+        json::array{"t-2"});
+  // The same contact, found by its new email; no second one.
+  CHECK(hubspot.Contacts().size() == 1);
+  CHECK(hubspot.ContactByEmail("ann.lee@example.com")->id == id);
+}
+
 TEST_CASE("hubspot: upsert creates and then updates by email in any case with history") {
   FakeHubSpot hubspot;
   HubSpotClient client(hubspot);

@@ -131,17 +131,21 @@ void Await(const std::function<bool()>& done, std::chrono::seconds timeout,
   FAIL("timed out: " << describe());
 }
 
-// The body of every upsert input the fake accepted for `email`, in order.
-std::vector<json::object> UpsertInputs(fakes::FakeHubSpot& fake, const std::string& email) {
+// The properties of every contact write the fake accepted for one contact, in order: upserts
+// by its email, updates by its record id.
+std::vector<json::object> ContactWrites(fakes::FakeHubSpot& fake, const std::string& email) {
+  const auto contact = fake.ContactByEmail(email);
+  REQUIRE(contact);
   std::vector<json::object> out;
   for (const auto& logged : fake.server().Log()) {
-    if (logged.target.find("/contacts/batch/upsert") == std::string::npos ||
-        logged.status >= 300) {
-      continue;
-    }
+    const bool upsert = logged.target.find("/contacts/batch/upsert") != std::string::npos;
+    const bool update = logged.target.find("/contacts/batch/update") != std::string::npos;
+    if ((!upsert && !update) || logged.status >= 300) continue;
     const json::value body = json::parse(logged.body);
     for (const auto& input : body.at("inputs").as_array()) {
-      if (input.at("id").as_string() == email) out.push_back(input.at("properties").as_object());
+      if (input.at("id").as_string() == (upsert ? email : contact->id)) {
+        out.push_back(input.at("properties").as_object());
+      }
     }
   }
   return out;
@@ -192,17 +196,24 @@ TEST_CASE("profiles, touchpoints and actions reach HubSpot once, changed fields 
   CHECK(written_back);
 
   // A new last name: only that property goes; the same identify again sends nothing.
-  const size_t upserts_before = UpsertInputs(fake, "ann@example.com").size();
+  const size_t upserts_before = ContactWrites(fake, "ann@example.com").size();
   send.Identify("u1", "ann@example.com", "Ann", "Lee-Smith", now - 30min);
   Await([&] { return fake.ContactByEmail("ann@example.com")->properties.at("lastname") ==
                      "Lee-Smith"; },
         20s, [&] { return daemon.log(); });
-  auto inputs = UpsertInputs(fake, "ann@example.com");
+  auto inputs = ContactWrites(fake, "ann@example.com");
   REQUIRE(inputs.size() == upserts_before + 1);
   CHECK(inputs.back() == json::object{{"lastname", "Lee-Smith"}});
   send.Identify("u1", "ann@example.com", "Ann", "Lee-Smith", now - 20min);
   std::this_thread::sleep_for(1500ms);
-  CHECK(UpsertInputs(fake, "ann@example.com").size() == upserts_before + 1);
+  CHECK(ContactWrites(fake, "ann@example.com").size() == upserts_before + 1);
+
+  // A new email for the same person changes her contact; it does not make a second one.
+  send.Identify("u1", "ann.lee@example.com", "Ann", "Lee-Smith", now - 10min);
+  Await([&] { return fake.ContactByEmail("ann.lee@example.com").has_value(); }, 20s,
+        [&] { return daemon.log(); });
+  CHECK(fake.Contacts().size() == 1);
+  CHECK(fake.ContactByEmail("ann.lee@example.com")->id == ann->id);
 
   const json::value targets = Api(daemon, "GET", "/api/v1/targets");
   const auto& hubspot = targets.at("targets").at(0);
