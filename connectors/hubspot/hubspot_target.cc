@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "connectors/common/checks.h"
 #include "connectors/common/json.h"
 #include "engine/base/time_format.h"
 
@@ -273,12 +274,7 @@ const config::StructSpec<HubSpotTargetSettings>& HubSpotTargetSettings::Spec() {
     auto* s = new config::StructSpec<HubSpotTargetSettings>();
     s->Optional("base_url", &HubSpotTargetSettings::base_url,
                 "API root; tests point it at a fake.",
-                [](const std::string& url) -> std::optional<std::string> {
-                  if (!url.starts_with("http://") && !url.starts_with("https://")) {
-                    return "must start with http:// or https://";
-                  }
-                  return std::nullopt;
-                })
+                common::CheckHttpUrl)
         .Required("token", &HubSpotTargetSettings::token,
                   "Private-app access token (scopes crm.objects.contacts.write and the notes "
                   "and tasks ones).")

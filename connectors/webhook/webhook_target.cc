@@ -1,5 +1,6 @@
 #include "connectors/webhook/webhook_target.h"
 
+#include "connectors/common/checks.h"
 #include "connectors/common/change_json.h"
 #include "connectors/common/crypto.h"
 #include "connectors/common/encoding.h"
@@ -82,12 +83,7 @@ const config::StructSpec<WebhookSettings>& WebhookSettings::Spec() {
   static const auto* spec = [] {
     auto* s = new config::StructSpec<WebhookSettings>();
     s->Required("url", &WebhookSettings::url, "Where to POST (http:// or https://).",
-                [](const std::string& url) -> std::optional<std::string> {
-                  if (!url.starts_with("http://") && !url.starts_with("https://")) {
-                    return "must start with http:// or https://";
-                  }
-                  return std::nullopt;
-                })
+                common::CheckHttpUrl)
         .Required("secret", &WebhookSettings::secret,
                   "Standard Webhooks signing secret (whsec_<base64>).",
                   [](const Secret& secret) -> std::optional<std::string> {

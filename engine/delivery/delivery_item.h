@@ -20,7 +20,6 @@ std::string_view ItemKindName(ItemKind kind);
 
 struct DeliveryItem {
   ItemKind kind = ItemKind::kProfile;
-  int64_t outbox_id = 0;   // the newest outbox row this item stands for
   int64_t profile_id = 0;
   int64_t item_id = 0;     // the touchpoint's or the action's id; 0 for profiles
   // Unique per change and stable across retries and restarts: "profile:<id>:<hash of what is

@@ -239,7 +239,6 @@ class DeliveryWorker::Round {
         continue;
       }
       item.key = "profile:" + std::to_string(id) + ":" + Fingerprint(item.changed);
-      item.outbox_id = rows_.back().id;
       AddItem(std::move(item), p.oldest);
     }
     const governance::ConsentPolicy& consent = w_.consent_;

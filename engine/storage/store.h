@@ -638,7 +638,6 @@ class Store {
   // Delivery. Outbox rows after `after_id` meant for `target` (or for every target), in order.
   virtual Result<std::vector<OutboxRow>> ReadOutbox(std::string_view target, int64_t after_id,
                                                     int limit) = 0;
-  virtual Result<int64_t> MaxOutboxId() = 0;
   // What a round over `rows` needs, in one read transaction (touchpoints only when asked).
   virtual Result<DeliveryInputs> ReadDeliveryInputs(std::string_view target,
                                                     const std::vector<OutboxRow>& rows,

@@ -75,17 +75,6 @@ Result<std::vector<OutboxRow>> SqliteStore::ReadOutbox(std::string_view target, 
   return out;
 }
 
-Result<int64_t> SqliteStore::MaxOutboxId() {
-  std::lock_guard lock(mu_);
-  auto row = Cached("SELECT COALESCE(MAX(id), 0) FROM outbox");
-  if (!row.ok()) return row.error();
-  auto found = (*row)->Step();
-  const int64_t id = found.ok() && *found ? (*row)->ColumnInt(0) : 0;
-  (*row)->Reset();
-  if (!found.ok()) return found.error();
-  return id;
-}
-
 Result<DeliveryInputs> SqliteStore::ReadDeliveryInputs(std::string_view target,
                                                        const std::vector<OutboxRow>& rows,
                                                        bool touchpoints) {

@@ -82,7 +82,6 @@ class SqliteStore final : public Store {
                          const std::function<void(const TouchpointRow&)>& visit) override;
   Result<std::vector<OutboxRow>> ReadOutbox(std::string_view target, int64_t after_id,
                                             int limit) override;
-  Result<int64_t> MaxOutboxId() override;
   Result<DeliveryInputs> ReadDeliveryInputs(std::string_view target,
                                             const std::vector<OutboxRow>& rows,
                                             bool touchpoints) override;
