@@ -10,13 +10,17 @@
 #include "connectors/builtin.h"
 #include "daemon/commands/commands.h"
 #include "daemon/config_holder.h"
+#include "daemon/daemon_metrics.h"
 #include "daemon/lifecycle.h"
 #include "daemon/logging.h"
 #include "daemon/routes/delivery_api.h"
+#include "daemon/routes/status_api.h"
+#include "daemon/routes/status_page.h"
 #include "daemon/routes/health_routes.h"
 #include "daemon/routes/intake_routes.h"
 #include "daemon/routes/issues_api.h"
 #include "daemon/routes/journey_api.h"
+#include "daemon/routes/metrics_route.h"
 #include "daemon/routes/profiles_api.h"
 #include "daemon/routes/quarantine_api.h"
 #include "daemon/server/http_server.h"
@@ -121,7 +125,12 @@ int Run(const GlobalOptions& global, const RunOptions& options) {
                  "acknowledged events are safe in the store");
   }
 
+  // What /metrics shows; declared before everything that counts into it, so it outlives them.
+  observability::Registry metrics;
+  server::HttpMetrics http_metrics(metrics);
+
   ingest::InboxWriterOptions inbox_options;
+  inbox_options.metrics = &metrics;
   inbox_options.backlog_high_water = initial->ingest.backlog_high_water;
   inbox_options.max_batch = static_cast<size_t>(initial->ingest.max_batch);
   inbox_options.compress_above = initial->ingest.compress_above.bytes;
@@ -153,6 +162,10 @@ int Run(const GlobalOptions& global, const RunOptions& options) {
   // Delivery behind the journey: one worker per target, each behind its own outbox cursor.
   delivery::DeliveryService delivery_service(*initial, **store, clock);
   delivery_service.Start();
+  RegisterDaemonMetrics(metrics,
+                        {**store, config, &mapping_stage, &identity_stage, &journey_stage,
+                         &delivery_service},
+                        clock.Now());
 
   boost::asio::io_context io(initial->server.threads);
   server::Router router;
@@ -164,8 +177,13 @@ int Run(const GlobalOptions& global, const RunOptions& options) {
   routes::AddQuarantineApi(router, config, **store);
   routes::AddJourneyApi(router, config, **store);
   routes::AddDeliveryApi(router, config, **store, &delivery_service);
+  routes::AddMetricsRoute(router, metrics);
+  routes::AddStatusApi(router, config, **store,
+                       {JOURNEYD_VERSION, clock.Now(), &delivery_service});
+  routes::AddStatusPage(router, config);
 
-  auto http = std::make_shared<server::HttpServer>(io, router, initial->server.limits);
+  auto http =
+      std::make_shared<server::HttpServer>(io, router, initial->server.limits, &http_metrics);
   auto bound = http->Listen(initial->server.listen);
   if (!bound.ok()) {
     spdlog::error("{}", bound.error().message);

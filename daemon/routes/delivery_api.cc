@@ -78,6 +78,40 @@ Result<std::vector<int64_t>> SelectedLetters(const std::string& body, storage::S
 
 }  // namespace
 
+json::object TargetStateJson(const storage::TargetDeliveryStats& s, const config::TargetEntry& entry,
+                             const delivery::DeliveryService* service,
+                             std::chrono::system_clock::time_point now) {
+  json::object o{{"name", s.target},
+                 {"type", entry.type},
+                 {"dry_run", entry.target->records_only()},
+                 {"cursor", s.cursor},
+                 {"pending", s.pending},
+                 {"delivered", s.delivered},
+                 {"dead_letters", s.dead_now},
+                 {"dead_lettered", s.dead},
+                 {"requests", s.requests},
+                 {"failed_requests", s.failures},
+                 {"last_success", OptionalTime(s.last_success)},
+                 {"last_failure", OptionalTime(s.last_failure)},
+                 {"last_error", s.last_error}};
+  o["oldest_pending_seconds"] =
+      s.oldest_pending
+          ? json::value(std::chrono::duration_cast<std::chrono::seconds>(
+                            now - *s.oldest_pending).count())
+          : json::value(nullptr);
+  if (const auto* worker = service ? service->Find(s.target) : nullptr) {
+    const auto c = worker->counters();
+    o["rate_per_second"] = worker->limiter().current_rate();
+    o["paused"] = worker->limiter().paused_until().has_value() &&
+                  *worker->limiter().paused_until() > std::chrono::steady_clock::now();
+    o["retries"] = c.retries;
+    o["held_back"] = c.held_back;
+    o["lag_p50_ms"] = c.lag_p50 ? json::value(c.lag_p50->count()) : nullptr;
+    o["lag_p99_ms"] = c.lag_p99 ? json::value(c.lag_p99->count()) : nullptr;
+  }
+  return o;
+}
+
 void AddDeliveryApi(server::Router& router, const ConfigHolder& config, storage::Store& store,
                     const delivery::DeliveryService* service) {
   router.Add(http::verb::get, "/api/v1/targets",
@@ -94,37 +128,8 @@ void AddDeliveryApi(server::Router& router, const ConfigHolder& config, storage:
                const auto now = std::chrono::system_clock::now();
                json::array targets;
                for (size_t i = 0; i < stats->size(); ++i) {
-                 const storage::TargetDeliveryStats& s = (*stats)[i];
-                 const config::TargetEntry& entry = current->targets[i];
-                 json::object o{{"name", s.target},
-                                {"type", entry.type},
-                                {"dry_run", entry.target->records_only()},
-                                {"cursor", s.cursor},
-                                {"pending", s.pending},
-                                {"delivered", s.delivered},
-                                {"dead_letters", s.dead_now},
-                                {"dead_lettered", s.dead},
-                                {"requests", s.requests},
-                                {"failed_requests", s.failures},
-                                {"last_success", OptionalTime(s.last_success)},
-                                {"last_failure", OptionalTime(s.last_failure)},
-                                {"last_error", s.last_error}};
-                 o["oldest_pending_seconds"] =
-                     s.oldest_pending
-                         ? json::value(std::chrono::duration_cast<std::chrono::seconds>(
-                                           now - *s.oldest_pending).count())
-                         : json::value(nullptr);
-                 if (const auto* worker = service ? service->Find(s.target) : nullptr) {
-                   const auto c = worker->counters();
-                   o["rate_per_second"] = worker->limiter().current_rate();
-                   o["paused"] = worker->limiter().paused_until().has_value() &&
-                                 *worker->limiter().paused_until() > std::chrono::steady_clock::now();
-                   o["retries"] = c.retries;
-                   o["held_back"] = c.held_back;
-                   o["lag_p50_ms"] = c.lag_p50 ? json::value(c.lag_p50->count()) : nullptr;
-                   o["lag_p99_ms"] = c.lag_p99 ? json::value(c.lag_p99->count()) : nullptr;
-                 }
-                 targets.push_back(std::move(o));
+                 targets.push_back(
+                     TargetStateJson((*stats)[i], current->targets[i], service, now));
                }
                respond(server::JsonResponse(ctx.request, http::status::ok,
                                             {{"targets", std::move(targets)}}));

@@ -4,12 +4,21 @@
 // dead-letter payloads: those hold personal data.
 #pragma once
 
+#include <boost/json/object.hpp>
+#include <chrono>
+
 #include "daemon/config_holder.h"
 #include "daemon/server/router.h"
 #include "engine/delivery/delivery_service.h"
 #include "engine/storage/store.h"
 
 namespace journeyd::routes {
+
+// One target's delivery state as the API shows it (also part of GET /api/v1/status).
+boost::json::object TargetStateJson(const storage::TargetDeliveryStats& stats,
+                                    const config::TargetEntry& entry,
+                                    const delivery::DeliveryService* service,
+                                    std::chrono::system_clock::time_point now);
 
 // `service` may be null (a daemon without targets): the routes then report stored state only.
 void AddDeliveryApi(server::Router& router, const ConfigHolder& config, storage::Store& store,

@@ -1,5 +1,6 @@
 #include "daemon/routes/issues_api.h"
 
+#include <boost/json.hpp>
 #include <charconv>
 
 #include "daemon/routes/auth.h"
@@ -10,6 +11,7 @@
 namespace journeyd::routes {
 
 namespace http = server::http;
+namespace json = boost::json;
 
 void AddIssuesApi(server::Router& router, const ConfigHolder& config, storage::Store& store) {
   router.Add(http::verb::get, "/api/v1/issues",
@@ -39,7 +41,9 @@ void AddIssuesApi(server::Router& router, const ConfigHolder& config, storage::S
                                   {"kind", issue.kind},
                                   {"source", issue.source},
                                   {"message", issue.message},
-                                  {"created_at", FormatIso8601(issue.created_at)}});
+                                  {"created_at", FormatIso8601(issue.created_at)},
+                                  {"inbox_id", issue.inbox_id == 0 ? json::value(nullptr)
+                                                                   : json::value(issue.inbox_id)}});
                }
                boost::json::array totals;
                for (const auto& c : *counts) {

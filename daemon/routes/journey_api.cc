@@ -7,6 +7,7 @@
 #include "daemon/routes/auth.h"
 #include "daemon/routes/query_params.h"
 #include "daemon/server/http_errors.h"
+#include "daemon/status/funnel_svg.h"
 #include "engine/base/time_format.h"
 #include "engine/journey/journey_evaluator.h"
 #include "engine/journey/journey_kpis.h"
@@ -36,6 +37,23 @@ json::object ActionJson(const storage::JourneyActionRow& a) {
           {"at", FormatIso8601(a.at)},
           {"created_at", FormatIso8601(a.created_at)},
           {"status", a.status}};
+}
+
+// The KPI range and source filter of a query: since=, until= (RFC 3339), source=.
+Result<journey::KpiFilter> KpiFilterIn(std::string_view query) {
+  journey::KpiFilter filter;
+  for (const char* bound : {"since", "until"}) {
+    if (auto text = QueryParam(query, bound)) {
+      auto t = mapping::ParseTime(*text);
+      if (!t) return InvalidArgument(std::string(bound) + " must be an RFC 3339 time");
+      (std::string_view(bound) == "since" ? filter.since : filter.until) = *t;
+    }
+  }
+  if (filter.since && filter.until && *filter.until <= *filter.since) {
+    return InvalidArgument("until must be after since");
+  }
+  filter.source = QueryParam(query, "source").value_or("");
+  return filter;
 }
 
 }  // namespace
@@ -119,32 +137,43 @@ void AddJourneyApi(server::Router& router, const ConfigHolder& config, storage::
              [&config, &store](server::RequestContext& ctx, server::Respond respond) {
                auto current = config.Get();
                if (!Authorize(ctx.request, *current, Role::kRead, respond)) return;
-               journey::KpiFilter filter;
-               for (const char* bound : {"since", "until"}) {
-                 if (auto text = QueryParam(ctx.query, bound)) {
-                   auto t = mapping::ParseTime(*text);
-                   if (!t) {
-                     respond(server::ErrorResponse(
-                         ctx.request,
-                         InvalidArgument(std::string(bound) + " must be an RFC 3339 time")));
-                     return;
-                   }
-                   (std::string_view(bound) == "since" ? filter.since : filter.until) = *t;
-                 }
-               }
-               if (filter.since && filter.until && *filter.until <= *filter.since) {
-                 respond(server::ErrorResponse(ctx.request,
-                                               InvalidArgument("until must be after since")));
+               auto filter = KpiFilterIn(ctx.query);
+               if (!filter.ok()) {
+                 respond(server::ErrorResponse(ctx.request, filter.error()));
                  return;
                }
-               filter.source = QueryParam(ctx.query, "source").value_or("");
-               auto kpis = journey::ComputeKpis(store, *current->journey_definition, filter);
+               auto kpis = journey::ComputeKpis(store, *current->journey_definition, *filter);
                if (!kpis.ok()) {
                  respond(server::ErrorResponse(ctx.request, kpis.error()));
                  return;
                }
                respond(server::JsonResponse(ctx.request, http::status::ok,
                                             journey::ToJson(*kpis).as_object()));
+             });
+
+  // The funnel as the status page draws it, rendered here so that no chart code runs there.
+  router.Add(http::verb::get, "/api/v1/journey/funnel.svg",
+             [&config, &store](server::RequestContext& ctx, server::Respond respond) {
+               auto current = config.Get();
+               if (!Authorize(ctx.request, *current, Role::kRead, respond)) return;
+               auto filter = KpiFilterIn(ctx.query);
+               if (!filter.ok()) {
+                 respond(server::ErrorResponse(ctx.request, filter.error()));
+                 return;
+               }
+               auto kpis = journey::ComputeKpis(store, *current->journey_definition, *filter);
+               if (!kpis.ok()) {
+                 respond(server::ErrorResponse(ctx.request, kpis.error()));
+                 return;
+               }
+               server::HttpResponse response(http::status::ok, ctx.request.version());
+               response.set(http::field::content_type, "image/svg+xml");
+               response.set(http::field::cache_control, "no-store");
+               response.set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+               response.keep_alive(ctx.request.keep_alive());
+               response.body() = status::RenderFunnelSvg(*kpis);
+               response.prepare_payload();
+               respond(std::move(response));
              });
 
   router.Add(http::verb::get, "/api/v1/journey/actions",

@@ -310,17 +310,27 @@ void AddProfilesApi(server::Router& router, const ConfigHolder& config, storage:
                      InvalidArgument("status must be open, accepted, rejected, merged or all")));
                  return;
                }
-               int64_t before = 0;
-               if (auto b = QueryParam(ctx.query, "before")) before = ParsePositive(*b).value_or(0);
-               auto reviews = store.ListReviews(status == "all" ? "" : status, before, 100);
+               auto page = ParsePage(ctx.query, "a review");
+               if (!page.ok()) {
+                 respond(server::ErrorResponse(ctx.request, page.error()));
+                 return;
+               }
+               auto reviews =
+                   store.ListReviews(status == "all" ? "" : status, page->before, page->limit);
                if (!reviews.ok()) {
                  respond(server::ErrorResponse(ctx.request, reviews.error()));
                  return;
                }
                json::array items;
                for (const auto& r : *reviews) items.push_back(ReviewJson(r));
+               json::value next = nullptr;
+               if (static_cast<int>(reviews->size()) == page->limit && !reviews->empty()) {
+                 next = "/api/v1/reviews?status=" + status +
+                        "&before=" + std::to_string(reviews->back().id) +
+                        "&limit=" + std::to_string(page->limit);
+               }
                respond(server::JsonResponse(ctx.request, http::status::ok,
-                                            {{"reviews", std::move(items)}}));
+                                            {{"reviews", std::move(items)}, {"next", next}}));
              });
 
   for (const char* verb : {"accept", "reject"}) {

@@ -11,8 +11,13 @@ namespace journeyd::server {
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-HttpServer::HttpServer(net::io_context& io, const Router& router, config::ServerLimits limits)
-    : io_(io), router_(router), limits_(limits), acceptor_(net::make_strand(io)) {}
+HttpServer::HttpServer(net::io_context& io, const Router& router, config::ServerLimits limits,
+                       HttpMetrics* metrics)
+    : io_(io),
+      router_(router),
+      limits_(limits),
+      metrics_(metrics),
+      acceptor_(net::make_strand(io)) {}
 
 Result<tcp::endpoint> HttpServer::Listen(const config::HostPort& address) {
   boost::system::error_code ec;

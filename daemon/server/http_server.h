@@ -2,7 +2,8 @@
 // through the Router. It enforces the configured limits (body 413, header 431, header/body/idle
 // timeouts, max connections) and drains gracefully: Stop() closes the listener, lets in-flight
 // requests finish and be answered with "Connection: close", and closes idle connections.
-// Thread-safe: handlers may answer from any thread.
+// Every answered request is counted in HttpMetrics when one is given. Thread-safe: handlers may
+// answer from any thread.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -14,6 +15,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "daemon/server/http_metrics.h"
 #include "daemon/server/router.h"
 #include "engine/base/result.h"
 #include "engine/config/config.h"
@@ -24,7 +26,9 @@ class HttpSession;
 
 class HttpServer : public std::enable_shared_from_this<HttpServer> {
  public:
-  HttpServer(boost::asio::io_context& io, const Router& router, config::ServerLimits limits);
+  // `metrics` may be null (no counting); it must outlive the server otherwise.
+  HttpServer(boost::asio::io_context& io, const Router& router, config::ServerLimits limits,
+             HttpMetrics* metrics = nullptr);
 
   // Binds and starts accepting. Returns the bound endpoint (port 0 picks a free port).
   Result<boost::asio::ip::tcp::endpoint> Listen(const config::HostPort& address);
@@ -41,6 +45,7 @@ class HttpServer : public std::enable_shared_from_this<HttpServer> {
   bool draining() const { return draining_.load(); }
   const config::ServerLimits& limits() const { return limits_; }
   const Router& router() const { return router_; }
+  HttpMetrics* metrics() const { return metrics_; }
 
  private:
   void DoAccept();
@@ -48,6 +53,7 @@ class HttpServer : public std::enable_shared_from_this<HttpServer> {
   boost::asio::io_context& io_;
   const Router& router_;
   const config::ServerLimits limits_;
+  HttpMetrics* const metrics_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::atomic<size_t> active_{0};
   std::atomic<bool> draining_{false};

@@ -56,6 +56,8 @@ void HttpSession::OnHeader(beast::error_code ec, size_t /*bytes*/) {
     return Close();
   }
   busy_ = true;
+  started_ = std::chrono::steady_clock::now();
+  method_ = parser_->get().method();  // verb::unknown when the header did not parse
   if (ec == http::error::header_limit) {
     return SendErrorAndClose(http::status::request_header_fields_too_large, "header_too_large",
                              "request headers exceed the configured limit");
@@ -111,7 +113,10 @@ void HttpSession::OnBody(beast::error_code ec, size_t /*bytes*/) {
 }
 
 void HttpSession::Dispatch() {
+  // The body has been read: from here on the time is the daemon's, not the client's upload.
+  started_ = std::chrono::steady_clock::now();
   auto request = std::make_shared<HttpRequest>(parser_->release());
+  method_ = request->method();
   const std::string_view target = request->target();
   const size_t question = target.find('?');
   auto context = std::make_shared<RequestContext>(RequestContext{
@@ -121,8 +126,8 @@ void HttpSession::Dispatch() {
   // The request and context stay alive until the handler answers, however late.
   Respond respond = [self = shared_from_this(), request, context](HttpResponse response) {
     net::dispatch(self->stream_.get_executor(),
-                  [self, response = std::move(response)]() mutable {
-                    self->Send(std::move(response));
+                  [self, route = context->route, response = std::move(response)]() mutable {
+                    self->Send(std::move(response), route);
                   });
   };
   try {
@@ -130,12 +135,15 @@ void HttpSession::Dispatch() {
   } catch (const std::exception& e) {
     // A handler bug fails this request, not the process.
     spdlog::error("handler for {} threw: {}", std::string(context->path), e.what());
+    route_ = context->route;
     SendErrorAndClose(http::status::internal_server_error, "internal", "internal error");
   }
 }
 
-void HttpSession::Send(HttpResponse response) {
+void HttpSession::Send(HttpResponse response, std::string_view route) {
   if (closed_) return;
+  if (route != kUnmatchedRoute) route_ = route;
+  status_ = response.result_int();
   if (server_->draining()) response.keep_alive(false);
   response.set(http::field::server, "journeyd");
   const bool keep_alive = response.keep_alive();
@@ -148,6 +156,12 @@ void HttpSession::Send(HttpResponse response) {
 
 void HttpSession::OnWrite(bool keep_alive, beast::error_code ec, size_t /*bytes*/) {
   pending_response_.reset();
+  // Counted even when the write failed: the daemon answered, the client went away.
+  if (HttpMetrics* metrics = server_->metrics(); metrics != nullptr && status_ != 0) {
+    metrics->Record(route_, method_, status_, std::chrono::steady_clock::now() - started_);
+  }
+  status_ = 0;
+  route_ = kUnmatchedRoute;
   if (ec || !keep_alive || server_->draining()) return Close();
   first_request_ = false;
   ReadHeader();

@@ -19,12 +19,18 @@ using Respond = std::function<void(HttpResponse)>;
 // Values of {name} segments in the matched route pattern.
 using RouteParams = std::map<std::string, std::string, std::less<>>;
 
+// The route of a request no pattern matched (metrics label it so, never with the raw path).
+inline constexpr std::string_view kUnmatchedRoute = "unmatched";
+
 struct RequestContext {
   HttpRequest& request;
   RouteParams params;
   std::string_view path;   // without query
   std::string_view query;  // without '?'
   std::string remote_address;
+  // The pattern the router matched, e.g. "/webhooks/{source}" (also when only the method was
+  // wrong); kUnmatchedRoute otherwise. Points into the router, which outlives every request.
+  std::string_view route = kUnmatchedRoute;
 };
 
 }  // namespace journeyd::server

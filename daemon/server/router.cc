@@ -21,9 +21,17 @@ std::vector<std::string_view> SplitPath(std::string_view path) {
 }  // namespace
 
 void Router::Add(http::verb method, std::string pattern, Handler handler) {
-  Route route{method, {}, std::move(handler)};
+  Route route{method, {}, {}, std::move(handler)};
   for (auto segment : SplitPath(pattern)) route.segments.emplace_back(segment);
+  route.pattern = std::move(pattern);
   routes_.push_back(std::move(route));
+}
+
+std::vector<std::pair<http::verb, std::string>> Router::Routes() const {
+  std::vector<std::pair<http::verb, std::string>> out;
+  out.reserve(routes_.size());
+  for (const Route& route : routes_) out.emplace_back(route.method, route.pattern);
+  return out;
 }
 
 bool Router::Match(const Route& route, const std::vector<std::string_view>& path,
@@ -44,13 +52,17 @@ bool Router::Match(const Route& route, const std::vector<std::string_view>& path
 
 void Router::Dispatch(RequestContext& context, Respond respond) const {
   const auto path = SplitPath(context.path);
+  context.route = kUnmatchedRoute;
   std::string allow;
   for (const Route& route : routes_) {
     RouteParams params;
     if (!Match(route, path, params)) continue;
+    // A 405 keeps the first pattern that matched the path: still one of a fixed few.
+    if (context.route == kUnmatchedRoute) context.route = route.pattern;
     if (route.method == context.request.method() ||
         (route.method == http::verb::get && context.request.method() == http::verb::head)) {
       context.params = std::move(params);
+      context.route = route.pattern;
       route.handler(context, std::move(respond));
       return;
     }

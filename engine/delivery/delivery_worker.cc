@@ -438,6 +438,7 @@ class DeliveryWorker::Round {
     dead.item_id = item.item_id;
     dead.item_key = item.key;
     dead.message = message.empty() ? "rejected without a message" : message;
+    last_error_ = dead.message;
     dead.request_json = ItemJson(item);
     dead.attempts = 1;
     commit_.dead.push_back(std::move(dead));

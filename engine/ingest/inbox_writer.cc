@@ -10,6 +10,17 @@ namespace journeyd::ingest {
 
 InboxWriter::InboxWriter(storage::Store& store, InboxWriterOptions options)
     : store_(store), options_(options) {
+  if (options_.metrics != nullptr) {
+    commit_seconds_ = &options_.metrics->AddHistogram(
+        "journeyd_ingest_commit_seconds",
+        "Seconds from an accepted event's submission to its durable commit in the inbox, one "
+        "observation per event stored.",
+        observability::LatencyBuckets());
+    batch_events_ = &options_.metrics->AddHistogram(
+        "journeyd_ingest_batch_events",
+        "Events written per inbox group commit (stored and duplicates).",
+        observability::ExponentialBuckets(1, 2, 11));
+  }
   if (auto pending = store_.CountPendingInbox(); pending.ok()) backlog_ = *pending;
   thread_ = std::thread([this] { Loop(); });
 }
@@ -18,6 +29,7 @@ InboxWriter::~InboxWriter() { Stop(); }
 
 void InboxWriter::Submit(std::string source, std::vector<RawEvent> events, Callback done) {
   Pending pending;
+  pending.submitted = std::chrono::steady_clock::now();
   pending.records.reserve(events.size());
   for (const RawEvent& e : events) {
     storage::InboxRecord record;
@@ -132,6 +144,10 @@ void InboxWriter::CommitBatch(std::vector<Pending>& batch,
     answer_rejections();
     return;
   }
+  const auto committed = std::chrono::steady_clock::now();
+  if (batch_events_ != nullptr && !intake.records.empty()) {
+    batch_events_->Observe(static_cast<double>(intake.records.size()));
+  }
   int64_t stored_total = 0;
   size_t index = 0;
   std::vector<std::pair<Callback, SubmitOutcome>> answers;
@@ -145,6 +161,10 @@ void InboxWriter::CommitBatch(std::vector<Pending>& batch,
       }
     }
     stored_total += outcome.stored;
+    if (commit_seconds_ != nullptr) {
+      commit_seconds_->Observe(std::chrono::duration<double>(committed - p.submitted).count(),
+                               static_cast<uint64_t>(outcome.stored));
+    }
     answers.emplace_back(std::move(p.done), outcome);
   }
   {

@@ -3,9 +3,11 @@
 // (up to max_batch) and commits it in a single transaction, then runs each caller's callback.
 // While one commit is on disk the next batch gathers, so batches grow with load and latency
 // stays one commit at low load. Past the backlog high-water mark Submit refuses at once
-// (kUnavailable) instead of growing without bound. Thread-safe.
+// (kUnavailable) instead of growing without bound. With a metrics registry it reports how long
+// events wait for their commit and how large the group commits are. Thread-safe.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -17,6 +19,7 @@
 
 #include "engine/base/clock.h"
 #include "engine/base/result.h"
+#include "engine/observability/metrics.h"
 #include "engine/storage/store.h"
 
 namespace journeyd::ingest {
@@ -25,6 +28,9 @@ struct InboxWriterOptions {
   size_t max_batch = 1024;                // events per transaction
   int64_t backlog_high_water = 1'000'000;  // unprocessed events before refusing new ones
   size_t compress_above = 512;             // bodies larger than this (bytes) are zstd'ed
+  // Where journeyd_ingest_commit_seconds and journeyd_ingest_batch_events go; null: nowhere.
+  // Must outlive the writer.
+  observability::Registry* metrics = nullptr;
 };
 
 struct SubmitOutcome {
@@ -61,6 +67,7 @@ class InboxWriter {
     std::vector<RawEvent> events;
     std::vector<storage::InboxRecord> records;
     Callback done;
+    std::chrono::steady_clock::time_point submitted;  // when Submit was called
   };
   void Loop();
   struct PendingRejection {
@@ -71,6 +78,8 @@ class InboxWriter {
 
   storage::Store& store_;
   const InboxWriterOptions options_;
+  observability::Histogram* commit_seconds_ = nullptr;  // per stored event; null: no metrics
+  observability::Histogram* batch_events_ = nullptr;    // per commit that wrote events
 
   mutable std::mutex mu_;
   std::condition_variable wake_;

@@ -94,6 +94,7 @@ struct DataQualityIssue {
   std::string source;
   std::string message;
   TimePoint created_at;
+  int64_t inbox_id = 0;  // the raw payload behind it; 0 when there is none (refused at the door)
 };
 
 struct IssueCount {
@@ -101,6 +102,29 @@ struct IssueCount {
   std::string source;
   int64_t count = 0;
   TimePoint latest;
+};
+
+// One source's intake counters in one minute: what "last hour" and "last day" are summed from.
+struct SourceActivity {
+  std::string source;
+  TimePoint minute;
+  int64_t received = 0, accepted = 0, duplicates = 0, rejected = 0, signature_failures = 0;
+};
+
+// How many issues of one kind and source were raised in one hour: the trend on the status page.
+struct IssueTrendRow {
+  std::string kind;
+  std::string source;
+  TimePoint hour;
+  int64_t count = 0;
+};
+
+// Work waiting for an admin, for the overview.
+struct OpenWorkCounts {
+  int64_t quarantined = 0;
+  int64_t reviews_open = 0;
+  int64_t dead_letters = 0;
+  std::vector<std::pair<std::string, int64_t>> quarantined_by_rule;  // rule, count; by rule
 };
 
 // What the mapping stage made of a run of inbox events, written in one transaction: the records,
@@ -665,6 +689,12 @@ class Store {
   // Data-quality issues, newest first, and their counts by kind and source.
   virtual Result<std::vector<DataQualityIssue>> ListIssues(const IssueFilter& filter) = 0;
   virtual Result<std::vector<IssueCount>> CountIssues(const IssueFilter& filter) = 0;
+
+  // Status page. Intake counters per source and minute since `since` (kept eight days).
+  virtual Result<std::vector<SourceActivity>> ReadSourceActivity(TimePoint since) = 0;
+  // Issues raised since `since`, counted per kind, source and hour, oldest hour first.
+  virtual Result<std::vector<IssueTrendRow>> ReadIssueTrend(TimePoint since) = 0;
+  virtual Result<OpenWorkCounts> CountOpenWork() = 0;
 };
 
 using StorePtr = std::unique_ptr<Store>;

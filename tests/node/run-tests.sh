@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Acceptance tests: official vendor packages (stripe, standardwebhooks, @segment/analytics-node)
-# sign and send requests that the real journeyd must accept, and tampered copies it must refuse.
+# sign and send requests that the real journeyd must accept, and tampered copies it must refuse;
+# and the status page is driven in Debian's Chromium by playwright-core (status_page.test.mjs).
 #
 #   tests/node/run-tests.sh PATH/TO/journeyd
 #

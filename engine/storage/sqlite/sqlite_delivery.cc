@@ -298,7 +298,10 @@ Status SqliteStore::WriteDelivery(const DeliveryCommit& c) {
       " requests = requests + excluded.requests, failures = failures + excluded.failures,"
       " last_success = COALESCE(excluded.last_success, last_success),"
       " last_failure = COALESCE(excluded.last_failure, last_failure),"
-      " last_error = excluded.last_error");
+      // The last error stays until another replaces it: the status page shows it beside
+      // last_failure, and a later success (last_success) says whether it still matters.
+      " last_error = CASE WHEN excluded.last_error <> '' THEN excluded.last_error"
+      " ELSE last_error END");
   if (!stats.ok()) return stats.error();
   (*stats)->Bind(1, c.target).Bind(2, c.delivered).Bind(3, static_cast<int64_t>(c.dead.size()))
       .Bind(4, static_cast<int64_t>(c.requests.size())).Bind(5, int64_t{c.failures})

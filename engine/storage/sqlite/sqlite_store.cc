@@ -128,8 +128,19 @@ Status SqliteStore::PrepareIntakeStatements() {
   auto insert_issue = db_->Prepare(
       "INSERT INTO data_quality_issues(kind, source, message, created_at) VALUES (?1, ?2, ?3, ?4)");
   if (!insert_issue.ok()) return insert_issue.error();
+  auto bump_activity = db_->Prepare(
+      "INSERT INTO source_activity(source, minute, received, accepted, duplicates, rejected,"
+      " signature_failures) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+      " ON CONFLICT(source, minute) DO UPDATE SET received = received + excluded.received,"
+      " accepted = accepted + excluded.accepted, duplicates = duplicates + excluded.duplicates,"
+      " rejected = rejected + excluded.rejected,"
+      " signature_failures = signature_failures + excluded.signature_failures");
+  if (!bump_activity.ok()) return bump_activity.error();
+  auto prune_activity = db_->Prepare("DELETE FROM source_activity WHERE minute < ?1");
+  if (!prune_activity.ok()) return prune_activity.error();
   intake_ = std::make_unique<IntakeStatements>(IntakeStatements{
-      std::move(*insert_event), std::move(*bump_stats), std::move(*insert_issue)});
+      std::move(*insert_event), std::move(*bump_stats), std::move(*insert_issue),
+      std::move(*bump_activity), std::move(*prune_activity)});
   return OkStatus();
 }
 
@@ -158,6 +169,13 @@ Result<std::vector<AppendResult>> SqliteStore::WriteIntake(const IntakeBatch& ba
     int64_t last_event_at = -1;
   };
   std::map<std::string, Counts, std::less<>> counts;
+  // The batch's minute for the activity rows: its newest event or refusal (a group commit spans
+  // milliseconds, so one minute per batch is exact enough).
+  int64_t newest_ms = -1;
+  for (const InboxRecord& record : batch.records) {
+    newest_ms = std::max(newest_ms, ToMillis(record.event->received_at));
+  }
+  for (const IntakeRejection& r : batch.rejections) newest_ms = std::max(newest_ms, ToMillis(r.at));
   std::vector<AppendResult> results;
   results.reserve(batch.records.size());
 
@@ -208,6 +226,26 @@ Result<std::vector<AppendResult>> SqliteStore::WriteIntake(const IntakeBatch& ba
       bump.Bind(7, c.last_event_at);
     }
     if (Status s = bump.Run(); !s.ok()) return s.error();
+    if (newest_ms < 0) continue;
+    auto& activity = intake_->bump_activity;
+    activity.Reset();
+    activity.Bind(1, source)
+        .Bind(2, newest_ms / 60000)
+        .Bind(3, c.received)
+        .Bind(4, c.accepted)
+        .Bind(5, c.duplicates)
+        .Bind(6, c.rejected)
+        .Bind(7, c.signature_failures);
+    if (Status s = activity.Run(); !s.ok()) return s.error();
+  }
+  // Activity is kept for eight days (the status page shows one); pruned once an hour.
+  constexpr int64_t kKeepMinutes = 8 * 24 * 60;
+  if (newest_ms >= 0 && newest_ms / 60000 - activity_pruned_minute_ >= 60) {
+    activity_pruned_minute_ = newest_ms / 60000;
+    auto& prune = intake_->prune_activity;
+    prune.Reset();
+    prune.Bind(1, activity_pruned_minute_ - kKeepMinutes);
+    if (Status s = prune.Run(); !s.ok()) return s.error();
   }
   return results;
 }
@@ -416,7 +454,7 @@ Result<std::vector<DataQualityIssue>> SqliteStore::ListIssues(const IssueFilter&
   std::lock_guard lock(mu_);
   // Empty filter values match everything, so one prepared statement serves every combination.
   auto rows = db_->Prepare(
-      "SELECT id, kind, source, message, created_at FROM data_quality_issues"
+      "SELECT id, kind, source, message, created_at, COALESCE(inbox_id, 0) FROM data_quality_issues"
       " WHERE (?1 = '' OR kind = ?1) AND (?2 = '' OR source = ?2) AND (?3 = 0 OR id < ?3)"
       " ORDER BY id DESC LIMIT ?4");
   if (!rows.ok()) return rows.error();
@@ -428,7 +466,8 @@ Result<std::vector<DataQualityIssue>> SqliteStore::ListIssues(const IssueFilter&
     if (!row.ok()) return row.error();
     if (!*row) break;
     out.push_back({rows->ColumnInt(0), rows->ColumnText(1), rows->ColumnText(2),
-                   rows->ColumnText(3), TimePoint(std::chrono::milliseconds(rows->ColumnInt(4)))});
+                   rows->ColumnText(3), TimePoint(std::chrono::milliseconds(rows->ColumnInt(4))),
+                   rows->ColumnInt(5)});
   }
   return out;
 }
@@ -448,6 +487,74 @@ Result<std::vector<IssueCount>> SqliteStore::CountIssues(const IssueFilter& filt
     if (!*row) break;
     out.push_back({rows->ColumnText(0), rows->ColumnText(1), rows->ColumnInt(2),
                    TimePoint(std::chrono::milliseconds(rows->ColumnInt(3)))});
+  }
+  return out;
+}
+
+Result<std::vector<SourceActivity>> SqliteStore::ReadSourceActivity(TimePoint since) {
+  std::lock_guard lock(mu_);
+  auto rows = db_->Prepare(
+      "SELECT source, minute, received, accepted, duplicates, rejected, signature_failures"
+      " FROM source_activity WHERE minute >= ?1 ORDER BY source, minute");
+  if (!rows.ok()) return rows.error();
+  rows->Bind(1, ToMillis(since) / 60000);
+  std::vector<SourceActivity> out;
+  while (true) {
+    auto row = rows->Step();
+    if (!row.ok()) return row.error();
+    if (!*row) break;
+    SourceActivity a;
+    a.source = rows->ColumnText(0);
+    a.minute = TimePoint(std::chrono::minutes(rows->ColumnInt(1)));
+    a.received = rows->ColumnInt(2);
+    a.accepted = rows->ColumnInt(3);
+    a.duplicates = rows->ColumnInt(4);
+    a.rejected = rows->ColumnInt(5);
+    a.signature_failures = rows->ColumnInt(6);
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+Result<std::vector<IssueTrendRow>> SqliteStore::ReadIssueTrend(TimePoint since) {
+  std::lock_guard lock(mu_);
+  auto rows = db_->Prepare(
+      "SELECT kind, source, created_at / 3600000 AS hour, COUNT(*) FROM data_quality_issues"
+      " WHERE created_at >= ?1 GROUP BY kind, source, hour ORDER BY hour, kind, source");
+  if (!rows.ok()) return rows.error();
+  rows->Bind(1, ToMillis(since));
+  std::vector<IssueTrendRow> out;
+  while (true) {
+    auto row = rows->Step();
+    if (!row.ok()) return row.error();
+    if (!*row) break;
+    out.push_back({rows->ColumnText(0), rows->ColumnText(1),
+                   TimePoint(std::chrono::hours(rows->ColumnInt(2))), rows->ColumnInt(3)});
+  }
+  return out;
+}
+
+Result<OpenWorkCounts> SqliteStore::CountOpenWork() {
+  std::lock_guard lock(mu_);
+  OpenWorkCounts out;
+  auto totals = db_->Prepare(
+      "SELECT (SELECT COUNT(*) FROM quarantine WHERE status = 'quarantined'),"
+      " (SELECT COUNT(*) FROM reviews WHERE status = 'open'),"
+      " (SELECT COUNT(*) FROM dead_letters WHERE status = 'dead')");
+  if (!totals.ok()) return totals.error();
+  if (auto row = totals->Step(); !row.ok()) return row.error();
+  out.quarantined = totals->ColumnInt(0);
+  out.reviews_open = totals->ColumnInt(1);
+  out.dead_letters = totals->ColumnInt(2);
+  auto rules = db_->Prepare(
+      "SELECT r.rule, COUNT(*) FROM quarantine_rules r JOIN quarantine q ON q.id = r.quarantine_id"
+      " WHERE q.status = 'quarantined' GROUP BY r.rule ORDER BY r.rule");
+  if (!rules.ok()) return rules.error();
+  while (true) {
+    auto row = rules->Step();
+    if (!row.ok()) return row.error();
+    if (!*row) break;
+    out.quarantined_by_rule.emplace_back(rules->ColumnText(0), rules->ColumnInt(1));
   }
   return out;
 }

@@ -100,6 +100,9 @@ class SqliteStore final : public Store {
                           TimePoint now) override;
   Result<std::vector<DataQualityIssue>> ListIssues(const IssueFilter& filter) override;
   Result<std::vector<IssueCount>> CountIssues(const IssueFilter& filter) override;
+  Result<std::vector<SourceActivity>> ReadSourceActivity(TimePoint since) override;
+  Result<std::vector<IssueTrendRow>> ReadIssueTrend(TimePoint since) override;
+  Result<OpenWorkCounts> CountOpenWork() override;
 
  private:
   explicit SqliteStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
@@ -126,10 +129,13 @@ class SqliteStore final : public Store {
     SqliteStatement insert_event;
     SqliteStatement bump_stats;
     SqliteStatement insert_issue;
+    SqliteStatement bump_activity;
+    SqliteStatement prune_activity;
   };
 
   std::mutex mu_;
   std::unique_ptr<SqliteDb> db_;  // GUARDED_BY(mu_)
+  int64_t activity_pruned_minute_ = 0;  // GUARDED_BY(mu_): when source_activity was last pruned
   std::unique_ptr<WalCheckpointer> checkpointer_;  // fed by db_'s commit hook
   int schema_version_ = 0;
   std::unique_ptr<IntakeStatements> intake_;  // GUARDED_BY(mu_); built on first use

@@ -1,0 +1,17 @@
+# Turns the status page's files (HTML, CSS, JS) into a C++ source holding them as a table, so the
+# binary serves its page with no files at run time and no external assets. Run with -DDIR= -DOUT=.
+file(GLOB _files "${DIR}/*")
+list(SORT _files)
+set(_body "")
+foreach(_f IN LISTS _files)
+  get_filename_component(_name "${_f}" NAME)
+  file(READ "${_f}" _text)
+  string(FIND "${_text}" ")journeyd_asset\"" _clash)
+  if(NOT _clash EQUAL -1)
+    message(FATAL_ERROR "${_f} contains the raw-string delimiter")
+  endif()
+  string(APPEND _body "    {\"${_name}\", R\"journeyd_asset(${_text})journeyd_asset\"},\n")
+endforeach()
+file(WRITE "${OUT}.tmp" "// Generated from ${DIR} by cmake/embed_assets.cmake. Do not edit.\n#include \"daemon/status/assets.h\"\n\n#include <utility>\n\nnamespace journeyd::status {\n\nstd::string_view Asset(std::string_view name) {\n  static const std::pair<std::string_view, std::string_view> kAssets[] = {\n${_body}  };\n  for (const auto& [n, text] : kAssets) {\n    if (n == name) return text;\n  }\n  return {};\n}\n\n}  // namespace journeyd::status\n")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different "${OUT}.tmp" "${OUT}")
+file(REMOVE "${OUT}.tmp")

@@ -1,0 +1,42 @@
+// Green, amber or red for each source, target and the ingest backlog, with the reason spelled
+// out: the judgement the status page's overview shows, kept apart from the HTTP code so the
+// rules can be tested and read in one place (docs/status-page.md lists them).
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "engine/storage/store.h"
+
+namespace journeyd::status {
+
+enum class Health { kGreen, kAmber, kRed };
+std::string_view HealthName(Health health);
+
+struct Verdict {
+  Health health = Health::kGreen;
+  std::string reason;
+};
+
+// The worse of two verdicts (the first on a tie).
+const Verdict& Worse(const Verdict& a, const Verdict& b);
+
+// A source's intake counters over a window.
+struct IntakeWindow {
+  int64_t received = 0, accepted = 0, duplicates = 0, rejected = 0, signature_failures = 0;
+  void Add(const storage::SourceActivity& minute);
+};
+
+using TimePoint = std::chrono::system_clock::time_point;
+
+Verdict JudgeSource(const IntakeWindow& last_hour, const IntakeWindow& last_day,
+                    std::optional<TimePoint> last_event_at, TimePoint now);
+
+// `paused`: the target's rate limiter is holding requests back (a 429 or a backoff).
+Verdict JudgeTarget(const storage::TargetDeliveryStats& stats, bool paused, TimePoint now);
+
+Verdict JudgeInbox(int64_t backlog, int64_t high_water);
+
+}  // namespace journeyd::status
