@@ -173,8 +173,7 @@ void AddDeliveryApi(server::Router& router, const ConfigHolder& config, storage:
                }
                json::value next = nullptr;
                if (static_cast<int>(rows->size()) == limit && !rows->empty()) {
-                 next = "/api/v1/targets/" + name + "/requests?before=" +
-                        std::to_string(rows->back().id) + "&limit=" + std::to_string(limit);
+                 next = NextPageLink(ctx.path, ctx.query, rows->back().id, limit);
                }
                respond(server::JsonResponse(ctx.request, http::status::ok,
                                             {{"requests", std::move(requests)}, {"next", next}}));
@@ -215,8 +214,7 @@ void AddDeliveryApi(server::Router& router, const ConfigHolder& config, storage:
                for (const auto& d : *letters) items.push_back(DeadLetterJson(d, admin));
                json::value next = nullptr;
                if (static_cast<int>(letters->size()) == filter.limit && !letters->empty()) {
-                 next = "/api/v1/dlq?before=" + std::to_string(letters->back().id) +
-                        "&limit=" + std::to_string(filter.limit);
+                 next = NextPageLink(ctx.path, ctx.query, letters->back().id, filter.limit);
                }
                respond(server::JsonResponse(ctx.request, http::status::ok,
                                             {{"dead_letters", std::move(items)}, {"next", next}}));

@@ -54,8 +54,7 @@ void AddIssuesApi(server::Router& router, const ConfigHolder& config, storage::S
                }
                boost::json::value next = nullptr;
                if (static_cast<int>(issues->size()) == filter.limit && !issues->empty()) {
-                 next = "/api/v1/issues?before=" + std::to_string(issues->back().id) +
-                        "&limit=" + std::to_string(filter.limit);
+                 next = NextPageLink(ctx.path, ctx.query, issues->back().id, filter.limit);
                }
                respond(server::JsonResponse(ctx.request, http::status::ok,
                                             {{"issues", std::move(items)},

@@ -200,9 +200,7 @@ void AddJourneyApi(server::Router& router, const ConfigHolder& config, storage::
                for (const auto& a : *actions) items.push_back(ActionJson(a));
                json::value next = nullptr;
                if (static_cast<int>(actions->size()) == limit && !actions->empty()) {
-                 next = "/api/v1/journey/actions?before=" + std::to_string(actions->back().id) +
-                        "&limit=" + std::to_string(limit) +
-                        (status.empty() ? "" : "&status=" + status);
+                 next = NextPageLink(ctx.path, ctx.query, actions->back().id, limit);
                }
                respond(server::JsonResponse(ctx.request, http::status::ok,
                                             {{"actions", std::move(items)}, {"next", next}}));

@@ -152,8 +152,22 @@ void RespondProfile(server::RequestContext& ctx, const server::Respond& respond,
   respond(server::JsonResponse(ctx.request, http::status::ok, body));
 }
 
-// email= or phone= (with region= for numbers without +CC), normalised as mappings do.
+// email= or phone= (with region= for numbers without +CC), normalised as mappings do; or q=,
+// an email when it has an '@' and a phone otherwise.
 Result<Identity> IdentifierInQuery(std::string_view query) {
+  if (auto q = QueryParam(query, "q")) {
+    if (q->find('@') != std::string::npos) {
+      auto normalized = mapping::NormalizeEmail(*q);
+      if (!normalized) return InvalidArgument("not an email address");
+      return Identity{"email", *normalized};
+    }
+    auto normalized = mapping::NormalizePhone(*q, QueryParam(query, "region").value_or(""));
+    if (!normalized) {
+      return InvalidArgument("q= is neither a profile id, an email address nor a phone number "
+                             "(without +CC, add region=)");
+    }
+    return Identity{"phone", *normalized};
+  }
   if (auto email = QueryParam(query, "email")) {
     auto normalized = mapping::NormalizeEmail(*email);
     if (!normalized) return InvalidArgument("not an email address");
@@ -166,7 +180,7 @@ Result<Identity> IdentifierInQuery(std::string_view query) {
     }
     return Identity{"phone", *normalized};
   }
-  return InvalidArgument("give email= or phone=");
+  return InvalidArgument("give email=, phone= or q=");
 }
 
 json::object ActionJson(const storage::IdentityAction& a) {
@@ -228,6 +242,13 @@ void AddProfilesApi(server::Router& router, const ConfigHolder& config, storage:
              [&config, &store](server::RequestContext& ctx, server::Respond respond) {
                auto current = config.Get();
                if (!Authorize(ctx.request, *current, Role::kRead, respond)) return;
+               // q= is what a person types in a search box: a profile id, an email or a phone.
+               if (auto q = QueryParam(ctx.query, "q")) {
+                 if (auto id = ParsePositive(*q)) {
+                   RespondProfile(ctx, respond, store, *current, *id);
+                   return;
+                 }
+               }
                auto identifier = IdentifierInQuery(ctx.query);
                Result<int64_t> found =
                    identifier.ok()
@@ -325,9 +346,7 @@ void AddProfilesApi(server::Router& router, const ConfigHolder& config, storage:
                for (const auto& r : *reviews) items.push_back(ReviewJson(r));
                json::value next = nullptr;
                if (static_cast<int>(reviews->size()) == page->limit && !reviews->empty()) {
-                 next = "/api/v1/reviews?status=" + status +
-                        "&before=" + std::to_string(reviews->back().id) +
-                        "&limit=" + std::to_string(page->limit);
+                 next = NextPageLink(ctx.path, ctx.query, reviews->back().id, page->limit);
                }
                respond(server::JsonResponse(ctx.request, http::status::ok,
                                             {{"reviews", std::move(items)}, {"next", next}}));

@@ -99,8 +99,7 @@ void AddQuarantineApi(server::Router& router, const ConfigHolder& config, storag
                for (const auto& q : *entries) items.push_back(EntryJson(q, *current, mask));
                json::value next = nullptr;
                if (static_cast<int>(entries->size()) == filter.limit && !entries->empty()) {
-                 next = "/api/v1/quarantine?before=" + std::to_string(entries->back().id) +
-                        "&limit=" + std::to_string(filter.limit);
+                 next = NextPageLink(ctx.path, ctx.query, entries->back().id, filter.limit);
                }
                respond(server::JsonResponse(ctx.request, http::status::ok,
                                             {{"quarantine", std::move(items)}, {"next", next}}));

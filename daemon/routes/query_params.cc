@@ -71,4 +71,19 @@ Result<Page> ParsePage(std::string_view query, std::string_view what) {
   return page;
 }
 
+std::string NextPageLink(std::string_view path, std::string_view query, int64_t last, int limit) {
+  std::string link(path);
+  link += "?before=" + std::to_string(last) + "&limit=" + std::to_string(limit);
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    const std::string name = Decode(pair.substr(0, pair.find('=')));
+    if (pair.empty() || name == "before" || name == "limit") continue;
+    link += '&';
+    link += pair;  // still encoded as the client sent it
+  }
+  return link;
+}
+
 }  // namespace journeyd::routes

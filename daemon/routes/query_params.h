@@ -28,4 +28,8 @@ struct Page {
 };
 Result<Page> ParsePage(std::string_view query, std::string_view what);
 
+// The link to the page after one that ended at id `last`: `path` with the request's own query
+// (its filters, as sent) but `before` and `limit` set for the next page.
+std::string NextPageLink(std::string_view path, std::string_view query, int64_t last, int limit);
+
 }  // namespace journeyd::routes

@@ -134,6 +134,18 @@ TEST_CASE("the overview counts each source's last hour and day and survives a re
     return f.GetJson("/api/v1/status", kRead).at("open_work").at("quarantined").as_int64() == 1;
   });
 
+  // The search box's q=: an email, or the profile id it found.
+  int64_t profile = 0;
+  WaitUntil([&] {
+    const HttpResult r = f.Get("/api/v1/profiles?q=jon%40example.com", kRead);
+    if (r.status == 200) profile = json::parse(r.body).at("id").as_int64();
+    return profile > 0;
+  });
+  CHECK(f.GetJson("/api/v1/profiles?q=" + std::to_string(profile), kRead).at("id").as_int64() ==
+        profile);
+  CHECK(f.Get("/api/v1/profiles?q=nobody%40example.com", kRead).status == 404);
+  CHECK(f.Get("/api/v1/profiles?q=not-a-phone", kRead).status == 400);
+
   for (int pass = 0; pass < 2; ++pass) {
     INFO("pass " << pass << " (1: after a restart)");
     const json::object status = f.GetJson("/api/v1/status", kRead);

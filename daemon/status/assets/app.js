@@ -294,16 +294,11 @@ async function profilesPage() {
   const q = new URLSearchParams(location.search).get('q') || '';
   const parts = [h('h1', {}, 'Profiles'), h('section', {}, searchForm(q))];
   if (!q) return parts;
-  if (/^\d+$/.test(q)) {
-    navigate('/profiles/' + q, true);
-    return parts;
-  }
-  const param = q.includes('@') ? 'email' : 'phone';
   try {
-    const p = await api('/api/v1/profiles?' + param + '=' + encodeURIComponent(q));
+    const p = await api('/api/v1/profiles?q=' + encodeURIComponent(q));
     navigate('/profiles/' + p.id, true);
   } catch (e) {
-    parts.push(h('p', {class: 'error', id: 'search-result'}, e.status === 404 ? 'No profile has that ' + param + '.' : e.message));
+    parts.push(h('p', {class: 'error', id: 'search-result'}, e.status === 404 ? 'No profile matches ' + q + '.' : e.message));
   }
   return parts;
 }
