@@ -5,6 +5,7 @@
 #include <boost/json/parse.hpp>
 #include <spdlog/spdlog.h>
 
+#include "engine/base/thread_priority.h"
 #include "engine/config/config.h"
 
 namespace journeyd::pipeline {
@@ -65,7 +66,10 @@ void IdentityStage::Start() {
   std::lock_guard lock(mu_);
   if (thread_.joinable()) return;
   stopping_ = false;
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    LowerCurrentThreadPriority();
+    Loop();
+  });
 }
 
 void IdentityStage::Stop() {

@@ -3,6 +3,8 @@
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "engine/base/thread_priority.h"
+
 namespace journeyd::pipeline {
 
 MappingStage::MappingStage(storage::Store& store, MappingLookup lookup, const Clock& clock,
@@ -19,7 +21,10 @@ void MappingStage::Start() {
   std::lock_guard lock(mu_);
   if (thread_.joinable()) return;
   stopping_ = false;
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    LowerCurrentThreadPriority();
+    Loop();
+  });
 }
 
 void MappingStage::Stop() {

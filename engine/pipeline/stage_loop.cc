@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "engine/base/thread_priority.h"
+
 namespace journeyd::pipeline {
 
 StageLoop::StageLoop(std::string name, std::function<Result<int>()> run_once, int full,
@@ -19,6 +21,7 @@ void StageLoop::Start() {
   thread_ = std::thread([this] {
     // Named, so that top -H and perf tell the stages apart (Linux keeps 15 characters).
     pthread_setname_np(pthread_self(), name_.substr(0, 15).c_str());
+    LowerCurrentThreadPriority();
     Loop();
   });
 }

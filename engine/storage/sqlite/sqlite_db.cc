@@ -1,5 +1,6 @@
 #include "engine/storage/sqlite/sqlite_db.h"
 
+#include <thread>
 #include <utility>
 
 namespace journeyd::storage {
@@ -141,6 +142,21 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::filesystem::path& pa
 }
 
 SqliteDb::~SqliteDb() { sqlite3_close_v2(db_); }
+
+void SqliteDb::PollWhenBusy(std::chrono::microseconds interval, std::chrono::milliseconds timeout) {
+  busy_ = {interval, timeout, {}};
+  sqlite3_busy_handler(
+      db_,
+      [](void* self, int attempt) -> int {
+        BusyPolicy& busy = static_cast<SqliteDb*>(self)->busy_;
+        const auto now = std::chrono::steady_clock::now();
+        if (attempt == 0) busy.since = now;
+        if (now - busy.since >= busy.timeout) return 0;  // give up: SQLITE_BUSY
+        std::this_thread::sleep_for(busy.interval);
+        return 1;
+      },
+      this);
+}
 
 void SqliteDb::OnWalCommit(std::function<void(int wal_pages)> hook) {
   wal_hook_ = std::move(hook);

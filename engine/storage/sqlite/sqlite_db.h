@@ -72,6 +72,12 @@ class SqliteDb {
   // threshold, stalling it) with `hook`, called after every commit with the WAL's size in pages.
   void OnWalCommit(std::function<void(int wal_pages)> hook);
 
+  // Waits for a lock another connection holds by polling every `interval` (up to `timeout`)
+  // instead of SQLite's default backoff, which sleeps 1, 2, 5, 10... up to 100 ms between tries
+  // and so adds tens of milliseconds to a commit that was only a few behind: what the intake's
+  // connection uses, since a vendor waits on each of its commits.
+  void PollWhenBusy(std::chrono::microseconds interval, std::chrono::milliseconds timeout);
+
   struct CheckpointResult {
     int wal_frames = 0;     // frames in the WAL
     int checkpointed = 0;   // of which are now in the database file
@@ -84,6 +90,12 @@ class SqliteDb {
   explicit SqliteDb(sqlite3* db) : db_(db) {}
   sqlite3* db_;
   std::function<void(int)> wal_hook_;
+  struct BusyPolicy {
+    std::chrono::microseconds interval;
+    std::chrono::milliseconds timeout;
+    std::chrono::steady_clock::time_point since;  // when the current wait began
+  };
+  BusyPolicy busy_{};
 };
 
 // Times are stored as unix milliseconds (INTEGER columns).

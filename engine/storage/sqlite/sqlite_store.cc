@@ -20,6 +20,12 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::filesystem::pa
   store->checkpointer_ = std::move(*checkpointer);
   store->db_->OnWalCommit(
       [checkpointer = store->checkpointer_.get()](int pages) { checkpointer->OnCommit(pages); });
+  auto intake = SqliteDb::Open(path, busy_timeout);
+  if (!intake.ok()) return intake.error();
+  store->intake_db_ = std::move(*intake);
+  store->intake_db_->PollWhenBusy(std::chrono::microseconds(200), busy_timeout);
+  store->intake_db_->OnWalCommit(
+      [checkpointer = store->checkpointer_.get()](int pages) { checkpointer->OnCommit(pages); });
   return store;
 }
 
@@ -110,12 +116,12 @@ Status SqliteStore::RecordStop(int64_t run_id, TimePoint now) {
 }
 
 Status SqliteStore::PrepareIntakeStatements() {
-  auto insert_event = db_->Prepare(
+  auto insert_event = intake_db_->Prepare(
       "INSERT INTO inbox(source, event_type, external_id, received_at, content_type, headers,"
       " body_encoding, body, body_size) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
       " ON CONFLICT(source, external_id) DO NOTHING");
   if (!insert_event.ok()) return insert_event.error();
-  auto bump_stats = db_->Prepare(
+  auto bump_stats = intake_db_->Prepare(
       "INSERT INTO source_stats(source, received, accepted, duplicates, rejected,"
       " signature_failures, last_event_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
       " ON CONFLICT(source) DO UPDATE SET received = received + excluded.received,"
@@ -125,10 +131,10 @@ Status SqliteStore::PrepareIntakeStatements() {
       " last_event_at = COALESCE(MAX(last_event_at, excluded.last_event_at),"
       " last_event_at, excluded.last_event_at)");
   if (!bump_stats.ok()) return bump_stats.error();
-  auto insert_issue = db_->Prepare(
+  auto insert_issue = intake_db_->Prepare(
       "INSERT INTO data_quality_issues(kind, source, message, created_at) VALUES (?1, ?2, ?3, ?4)");
   if (!insert_issue.ok()) return insert_issue.error();
-  auto bump_activity = db_->Prepare(
+  auto bump_activity = intake_db_->Prepare(
       "INSERT INTO source_activity(source, minute, received, accepted, duplicates, rejected,"
       " signature_failures) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
       " ON CONFLICT(source, minute) DO UPDATE SET received = received + excluded.received,"
@@ -136,7 +142,7 @@ Status SqliteStore::PrepareIntakeStatements() {
       " rejected = rejected + excluded.rejected,"
       " signature_failures = signature_failures + excluded.signature_failures");
   if (!bump_activity.ok()) return bump_activity.error();
-  auto prune_activity = db_->Prepare("DELETE FROM source_activity WHERE minute < ?1");
+  auto prune_activity = intake_db_->Prepare("DELETE FROM source_activity WHERE minute < ?1");
   if (!prune_activity.ok()) return prune_activity.error();
   intake_ = std::make_unique<IntakeStatements>(IntakeStatements{
       std::move(*insert_event), std::move(*bump_stats), std::move(*insert_issue),
@@ -145,19 +151,19 @@ Status SqliteStore::PrepareIntakeStatements() {
 }
 
 Result<std::vector<AppendResult>> SqliteStore::CommitIntake(const IntakeBatch& batch) {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(intake_mu_);
   if (!intake_) {
     if (Status s = PrepareIntakeStatements(); !s.ok()) return s.error();
   }
-  if (Status s = db_->Exec("BEGIN IMMEDIATE"); !s.ok()) return s.error();
+  if (Status s = intake_db_->Exec("BEGIN IMMEDIATE"); !s.ok()) return s.error();
   auto written = WriteIntake(batch);
   if (!written.ok()) {
-    (void)db_->Exec("ROLLBACK");
+    (void)intake_db_->Exec("ROLLBACK");
     return written;
   }
   // With synchronous=FULL this COMMIT returns only after the WAL is on disk.
-  if (Status s = db_->Exec("COMMIT"); !s.ok()) {
-    (void)db_->Exec("ROLLBACK");
+  if (Status s = intake_db_->Exec("COMMIT"); !s.ok()) {
+    (void)intake_db_->Exec("ROLLBACK");
     return s.error();
   }
   return written;
@@ -196,7 +202,7 @@ Result<std::vector<AppendResult>> SqliteStore::WriteIntake(const IntakeBatch& ba
         .BindBlob(8, record.stored_body)
         .Bind(9, static_cast<int64_t>(e.body.size()));
     if (Status s = insert.Run(); !s.ok()) return s.error();
-    const bool stored = db_->Changes() > 0;
+    const bool stored = intake_db_->Changes() > 0;
     results.push_back(stored ? AppendResult::kStored : AppendResult::kDuplicate);
     Counts& c = counts[e.source];
     (stored ? c.accepted : c.duplicates) += 1;

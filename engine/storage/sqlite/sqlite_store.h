@@ -107,7 +107,8 @@ class SqliteStore final : public Store {
  private:
   explicit SqliteStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
   Status Migrate();
-  // REQUIRES: mu_ held. Prepares the intake statements once; they are reused for every commit.
+  // REQUIRES: intake_mu_ held. Prepares the intake statements once, on intake_db_; they are
+  // reused for every commit.
   Status PrepareIntakeStatements();
   Result<std::vector<AppendResult>> WriteIntake(const IntakeBatch& batch);
   // REQUIRES: mu_ held, inside a transaction.
@@ -135,10 +136,15 @@ class SqliteStore final : public Store {
 
   std::mutex mu_;
   std::unique_ptr<SqliteDb> db_;  // GUARDED_BY(mu_)
-  int64_t activity_pruned_minute_ = 0;  // GUARDED_BY(mu_): when source_activity was last pruned
-  std::unique_ptr<WalCheckpointer> checkpointer_;  // fed by db_'s commit hook
+  // The intake commits on a connection of its own, so that an acknowledgement never waits for
+  // the pipeline's reads (or for mu_ held across them); SQLite's write lock still orders its
+  // writes with the pipeline's, which use BEGIN IMMEDIATE and wait their turn.
+  std::mutex intake_mu_;
+  std::unique_ptr<SqliteDb> intake_db_;  // GUARDED_BY(intake_mu_)
+  std::unique_ptr<IntakeStatements> intake_;  // GUARDED_BY(intake_mu_); built on first use
+  int64_t activity_pruned_minute_ = 0;  // GUARDED_BY(intake_mu_): last source_activity prune
+  std::unique_ptr<WalCheckpointer> checkpointer_;  // fed by both connections' commit hooks
   int schema_version_ = 0;
-  std::unique_ptr<IntakeStatements> intake_;  // GUARDED_BY(mu_); built on first use
   std::map<std::string, SqliteStatement, std::less<>> cached_;  // GUARDED_BY(mu_)
 };
 
