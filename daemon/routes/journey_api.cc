@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <charconv>
 #include <map>
+#include <optional>
 
 #include "daemon/routes/auth.h"
 #include "daemon/routes/query_params.h"
@@ -54,6 +55,23 @@ Result<journey::KpiFilter> KpiFilterIn(std::string_view query) {
   }
   filter.source = QueryParam(query, "source").value_or("");
   return filter;
+}
+
+// The KPIs a request asks for (read token or better), or nullopt once it has been answered
+// with the error.
+std::optional<journey::JourneyKpis> RequestedKpis(server::RequestContext& ctx,
+                                                  const server::Respond& respond,
+                                                  const config::Config& config,
+                                                  storage::Store& store) {
+  if (!Authorize(ctx.request, config, Role::kRead, respond)) return std::nullopt;
+  auto filter = KpiFilterIn(ctx.query);
+  auto kpis = filter.ok() ? journey::ComputeKpis(store, *config.journey_definition, *filter)
+                          : Result<journey::JourneyKpis>(filter.error());
+  if (!kpis.ok()) {
+    respond(server::ErrorResponse(ctx.request, kpis.error()));
+    return std::nullopt;
+  }
+  return std::move(*kpis);
 }
 
 }  // namespace
@@ -135,18 +153,8 @@ Status AddProfileJourney(storage::Store& store, const config::Config& config, in
 void AddJourneyApi(server::Router& router, const ConfigHolder& config, storage::Store& store) {
   router.Add(http::verb::get, "/api/v1/journey/kpis",
              [&config, &store](server::RequestContext& ctx, server::Respond respond) {
-               auto current = config.Get();
-               if (!Authorize(ctx.request, *current, Role::kRead, respond)) return;
-               auto filter = KpiFilterIn(ctx.query);
-               if (!filter.ok()) {
-                 respond(server::ErrorResponse(ctx.request, filter.error()));
-                 return;
-               }
-               auto kpis = journey::ComputeKpis(store, *current->journey_definition, *filter);
-               if (!kpis.ok()) {
-                 respond(server::ErrorResponse(ctx.request, kpis.error()));
-                 return;
-               }
+               auto kpis = RequestedKpis(ctx, respond, *config.Get(), store);
+               if (!kpis) return;
                respond(server::JsonResponse(ctx.request, http::status::ok,
                                             journey::ToJson(*kpis).as_object()));
              });
@@ -154,18 +162,8 @@ void AddJourneyApi(server::Router& router, const ConfigHolder& config, storage::
   // The funnel as the status page draws it, rendered here so that no chart code runs there.
   router.Add(http::verb::get, "/api/v1/journey/funnel.svg",
              [&config, &store](server::RequestContext& ctx, server::Respond respond) {
-               auto current = config.Get();
-               if (!Authorize(ctx.request, *current, Role::kRead, respond)) return;
-               auto filter = KpiFilterIn(ctx.query);
-               if (!filter.ok()) {
-                 respond(server::ErrorResponse(ctx.request, filter.error()));
-                 return;
-               }
-               auto kpis = journey::ComputeKpis(store, *current->journey_definition, *filter);
-               if (!kpis.ok()) {
-                 respond(server::ErrorResponse(ctx.request, kpis.error()));
-                 return;
-               }
+               auto kpis = RequestedKpis(ctx, respond, *config.Get(), store);
+               if (!kpis) return;
                server::HttpResponse response(http::status::ok, ctx.request.version());
                response.set(http::field::content_type, "image/svg+xml");
                response.set(http::field::cache_control, "no-store");

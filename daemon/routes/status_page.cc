@@ -5,6 +5,7 @@
 #include "daemon/routes/auth.h"
 #include "daemon/server/http_errors.h"
 #include "daemon/status/assets.h"
+#include "daemon/status/markup.h"
 #include "engine/base/form_encoding.h"
 
 namespace journeyd::routes {
@@ -34,21 +35,6 @@ server::HttpResponse Page(const server::HttpRequest& request, http::status statu
   return response;
 }
 
-std::string HtmlEscape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 void ReplaceAll(std::string& text, std::string_view from, std::string_view to) {
   for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
     text.replace(at, from.size(), to);
@@ -67,10 +53,10 @@ std::string SafeNext(std::string_view next) {
 server::HttpResponse SignInPage(const server::HttpRequest& request, http::status status,
                                 std::string_view next, std::string_view error) {
   std::string html(status::Asset("signin.html"));
-  ReplaceAll(html, "{{next}}", HtmlEscape(SafeNext(next)));
+  ReplaceAll(html, "{{next}}", status::EscapeMarkup(SafeNext(next)));
   ReplaceAll(html, "{{error}}",
              error.empty() ? std::string()
-                           : "<p class=\"error\" role=\"alert\">" + HtmlEscape(error) + "</p>");
+                           : "<p class=\"error\" role=\"alert\">" + status::EscapeMarkup(error) + "</p>");
   return Page(request, status, "text/html; charset=utf-8", std::move(html));
 }
 

@@ -4,25 +4,11 @@
 #include <cmath>
 #include <cstdio>
 
+#include "daemon/status/markup.h"
+
 namespace journeyd::status {
 
 namespace {
-
-std::string Escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 std::string Format(const char* format, double value) {
   char buffer[64];
@@ -64,7 +50,7 @@ std::string RenderFunnelSvg(const journey::JourneyKpis& kpis) {
                                           static_cast<double>(stage.entered) /
                                           static_cast<double>(widest))));
     const int x = kLabel + (kBarMax - bar) / 2;
-    const std::string name = Escape(stage.stage);
+    const std::string name = EscapeMarkup(stage.stage);
     svg += "<g class=\"stage\" data-stage=\"" + name + "\" data-entered=\"" +
            std::to_string(stage.entered) + "\" data-current=\"" + std::to_string(stage.current) +
            "\">";
@@ -89,11 +75,11 @@ std::string RenderFunnelSvg(const journey::JourneyKpis& kpis) {
         text = it->rate ? Format("%.1f%%", *it->rate * 100.0) + " converted" : "no entries";
         if (it->median_days) text += ", median " + Days(*it->median_days);
         text += ", " + std::to_string(it->dropped) + " dropped off";
-        svg += "<text class=\"conversion\" data-from=\"" + Escape(it->from) + "\" data-to=\"" +
-               Escape(it->to) + "\" data-converted=\"" + std::to_string(it->converted) +
+        svg += "<text class=\"conversion\" data-from=\"" + EscapeMarkup(it->from) + "\" data-to=\"" +
+               EscapeMarkup(it->to) + "\" data-converted=\"" + std::to_string(it->converted) +
                "\" x=\"" + std::to_string(kLabel + kBarMax / 2) + "\" y=\"" +
                std::to_string(y + 17) + "\" text-anchor=\"middle\" fill=\"#555\">&#8595; " +
-               Escape(text) + "</text>";
+               EscapeMarkup(text) + "</text>";
       }
       y += kGap;
     }
