@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -139,6 +140,18 @@ int Import(const GlobalOptions& global, const ImportOptions& options) {
     const auto started = std::chrono::steady_clock::now();
     counts = {};
     issue_lines.clear();
+    // The import is a sync run of its source, shown in GET /api/v1/runs and on the status page.
+    storage::SyncRun run;
+    run.source = source->name;
+    run.trigger = "import";
+    run.started_at = clock.Now();
+    run.detail = std::filesystem::path(file).filename().string();
+    int64_t pages = 0;
+    if (auto id = store->StartSyncRun(run); id.ok()) {
+      run.id = *id;
+    } else {
+      std::cerr << "journeyd import: cannot record the sync run: " << id.error().message << "\n";
+    }
     Status imported = source->webhook->ImportFile(
         text, [&](WebhookSource::ImportedRow&& row) -> Status {
           ++counts.rows;
@@ -158,11 +171,28 @@ int Import(const GlobalOptions& global, const ImportOptions& options) {
             event.received_at = clock.Now();
             events.push_back(std::move(event));
           }
-          if (events.size() + batch.rejections.size() >= kRowsPerBatch) return flush();
+          if (events.size() + batch.rejections.size() >= kRowsPerBatch) {
+            ++pages;
+            return flush();
+          }
           return OkStatus();
         });
+    if (!events.empty() || !batch.rejections.empty()) ++pages;
     Status flushed = flush();
     if (flushed.ok()) flushed = pipeline::RunUntilIdle(mapping, identity, journey);
+    if (run.id != 0) {
+      run.ended_at = clock.Now();
+      run.pages = pages;
+      run.records = counts.stored;
+      run.duplicates = counts.duplicates;
+      run.errors = counts.bad;
+      run.status = imported.ok() && flushed.ok() ? "succeeded" : "failed";
+      if (!imported.ok()) run.detail += ": " + imported.error().message;
+      else if (!flushed.ok()) run.detail += ": " + flushed.error().message;
+      if (Status s = store->FinishSyncRun(run); !s.ok()) {
+        std::cerr << "journeyd import: cannot record the sync run: " << s.error().message << "\n";
+      }
+    }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     for (const std::string& line : issue_lines) std::cerr << file << ": " << line << "\n";

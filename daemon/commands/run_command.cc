@@ -23,6 +23,7 @@
 #include "daemon/routes/metrics_route.h"
 #include "daemon/routes/profiles_api.h"
 #include "daemon/routes/quarantine_api.h"
+#include "daemon/routes/runs_api.h"
 #include "daemon/server/http_server.h"
 #include "daemon/systemd_notifier.h"
 #include "engine/delivery/delivery_service.h"
@@ -181,6 +182,7 @@ int Run(const GlobalOptions& global, const RunOptions& options) {
   routes::AddStatusApi(router, config, **store,
                        {JOURNEYD_VERSION, clock.Now(), &delivery_service});
   routes::AddStatusPage(router, config);
+  routes::AddRunsApi(router, config, **store);
 
   auto http =
       std::make_shared<server::HttpServer>(io, router, initial->server.limits, &http_metrics);

@@ -21,6 +21,7 @@
 #include "daemon/routes/metrics_route.h"
 #include "daemon/routes/profiles_api.h"
 #include "daemon/routes/quarantine_api.h"
+#include "daemon/routes/runs_api.h"
 #include "daemon/routes/status_api.h"
 #include "daemon/routes/status_page.h"
 #include "daemon/server/router.h"
@@ -74,6 +75,7 @@ std::vector<Operation> RoutedOperations() {
   AddMetricsRoute(router, metrics);
   AddStatusApi(router, config, **store, {"test", clock.Now(), nullptr});
   AddStatusPage(router, config);
+  AddRunsApi(router, config, **store);
 
   std::vector<Operation> out;
   for (const auto& [method, pattern] : router.Routes()) {

@@ -6,6 +6,7 @@
 
 #include "daemon/routes/auth.h"
 #include "daemon/routes/delivery_api.h"
+#include "daemon/routes/runs_api.h"
 #include "daemon/server/http_errors.h"
 #include "daemon/status/health.h"
 #include "engine/base/time_format.h"
@@ -87,6 +88,12 @@ Result<json::object> StatusJson(const config::Config& config, storage::Store& st
     }
     o["total"] = WindowJson(all);
     o["last_event_at"] = last ? json::value(FormatIso8601(*last)) : json::value(nullptr);
+    storage::SyncRunFilter newest;
+    newest.source = entry.name;
+    newest.limit = 1;
+    auto runs = store.ListSyncRuns(newest);
+    if (!runs.ok()) return runs.error();
+    o["last_run"] = runs->empty() ? json::value(nullptr) : json::value(SyncRunJson(runs->front()));
     const Verdict v = status::JudgeSource(hour, day, last, now);
     AddVerdict(o, v);
     if (v.health != Health::kGreen) {

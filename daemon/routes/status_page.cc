@@ -85,8 +85,8 @@ server::HttpResponse SeeOther(const server::HttpRequest& request, std::string_vi
 }  // namespace
 
 void AddStatusPage(server::Router& router, const ConfigHolder& config) {
-  for (const char* path : {"/", "/issues", "/deliveries", "/profiles", "/profiles/{id}",
-                           "/journey"}) {
+  for (const char* path : {"/", "/issues", "/deliveries", "/runs", "/profiles",
+                           "/profiles/{id}", "/journey"}) {
     router.Add(http::verb::get, path,
                [&config](server::RequestContext& ctx, server::Respond respond) {
                  ServeApp(ctx, respond, config);

@@ -119,6 +119,25 @@ struct IssueTrendRow {
   int64_t count = 0;
 };
 
+// One pull of records from a source: a CSV import, or a scheduled or manual poll of its API.
+struct SyncRun {
+  int64_t id = 0;
+  std::string source;
+  std::string trigger;             // "import", "schedule", "manual"
+  std::string status = "running";  // "running", "succeeded", "failed"
+  TimePoint started_at;
+  std::optional<TimePoint> ended_at;
+  int64_t pages = 0, records = 0, duplicates = 0, errors = 0;
+  std::string cursor_before, cursor_after;
+  std::string detail;  // the file synced, or why the run failed; never a payload
+};
+
+struct SyncRunFilter {
+  std::string source;     // empty: any
+  int64_t before_id = 0;  // 0: newest first from the top; else only ids below (pagination)
+  int limit = 100;
+};
+
 // Work waiting for an admin, for the overview.
 struct OpenWorkCounts {
   int64_t quarantined = 0;
@@ -695,6 +714,12 @@ class Store {
   // Issues raised since `since`, counted per kind, source and hour, oldest hour first.
   virtual Result<std::vector<IssueTrendRow>> ReadIssueTrend(TimePoint since) = 0;
   virtual Result<OpenWorkCounts> CountOpenWork() = 0;
+
+  // Sync runs. Start records `run` (status running) and returns its id; Finish writes its end,
+  // figures and status by id. Runs, newest first.
+  virtual Result<int64_t> StartSyncRun(const SyncRun& run) = 0;
+  virtual Status FinishSyncRun(const SyncRun& run) = 0;
+  virtual Result<std::vector<SyncRun>> ListSyncRuns(const SyncRunFilter& filter) = 0;
 };
 
 using StorePtr = std::unique_ptr<Store>;

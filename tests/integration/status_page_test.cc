@@ -11,6 +11,7 @@
 #include <chrono>
 #include <thread>
 
+#include "tests/integration/people_source.h"
 #include "tests/support/daemon_process.h"
 #include "tests/support/http_client.h"
 #include "tests/support/signing.h"
@@ -303,6 +304,78 @@ TEST_CASE("sign-in starts an HttpOnly SameSite=Strict session; writes need its C
   CHECK(r.header("content-type") == "image/svg+xml");
   CHECK(r.body.starts_with("<svg"));
   CHECK(r.body.find("data-stage=\"awareness\"") != std::string::npos);
+}
+
+TEST_CASE("a CSV import is a sync run: GET /api/v1/runs and the overview show it", "[status]") {
+  TempDir dir;
+  dir.Write("people.yaml", R"yaml(
+mapping: csv
+events:
+  - on: row
+    required: [id]
+    identities:
+      email: email
+    traits:
+      first_name: first
+)yaml");
+  const auto config = dir.Write("journeyd.yaml", kPeopleSource);
+  const auto csv = dir.Write("people-2026-11.csv",
+                             "id,email,first\n"
+                             "r1,ann@example.com,Ann\n"
+                             "r2,bob@example.com,Bob\n"
+                             "r3,only-two\n");
+  const std::string data = (dir.path() / "data").string();
+  for (int pass = 0; pass < 2; ++pass) {
+    auto imported = RunJourneyd({"import", "--config", config.string(), "--data-dir", data,
+                                 "--source", "people", csv.string()},
+                                DefaultTestEnvironment());
+    INFO(imported.output);
+    REQUIRE(imported.exit_code == 0);
+  }
+
+  DaemonProcess daemon(config, dir.path() / "data");
+  REQUIRE(daemon.Start());
+  auto r = HttpGet(daemon.host(), daemon.port(), "/api/v1/runs", kRead);
+  REQUIRE(r.ok());
+  INFO(r->body);
+  REQUIRE(r->status == 200);
+  const json::value body = json::parse(r->body);
+  const auto& runs = body.at("runs").as_array();
+  REQUIRE(runs.size() == 2);
+  // Newest first: the second import found both rows already stored.
+  const json::object& second = runs[0].as_object();
+  const json::object& first = runs[1].as_object();
+  CHECK(first.at("source") == "people");
+  CHECK(first.at("trigger") == "import");
+  CHECK(first.at("status") == "succeeded");
+  CHECK(first.at("records").as_int64() == 2);
+  CHECK(first.at("duplicates").as_int64() == 0);
+  CHECK(first.at("errors").as_int64() == 1);
+  CHECK(first.at("pages").as_int64() == 1);
+  CHECK(first.at("detail") == "people-2026-11.csv");
+  CHECK(!first.at("ended_at").is_null());
+  CHECK(second.at("records").as_int64() == 0);
+  CHECK(second.at("duplicates").as_int64() == 2);
+  CHECK(second.at("id").as_int64() > first.at("id").as_int64());
+
+  // Paged, and filtered by source.
+  r = HttpGet(daemon.host(), daemon.port(), "/api/v1/runs?limit=1&source=people", kRead);
+  REQUIRE(r.ok());
+  const json::value page = json::parse(r->body);
+  REQUIRE(page.at("runs").as_array().size() == 1);
+  CHECK(page.at("next").as_string() == "/api/v1/runs?before=" +
+                               std::to_string(second.at("id").as_int64()) +
+                               "&limit=1&source=people");
+  r = HttpGet(daemon.host(), daemon.port(), "/api/v1/runs?source=other", kRead);
+  REQUIRE(r.ok());
+  CHECK(json::parse(r->body).at("runs").as_array().empty());
+
+  r = HttpGet(daemon.host(), daemon.port(), "/api/v1/status", kRead);
+  REQUIRE(r.ok());
+  const json::value status = json::parse(r->body);
+  const json::value& last = status.at("sources").as_array().at(0).at("last_run");
+  CHECK(last.at("id") == second.at("id"));
+  CHECK(HttpGet(daemon.host(), daemon.port(), "/api/v1/runs", {})->status == 401);
 }
 
 }  // namespace

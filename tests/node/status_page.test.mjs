@@ -263,6 +263,12 @@ test('overview, data quality, deliveries, profiles and journey pages with an adm
   await page.waitForFunction((n) => document.querySelectorAll('#dead-letter-list tr[data-dead-letter]').length === n,
     before - 1);
 
+  // Sync runs: this daemon has polled nothing and imported nothing yet; the page says so.
+  await page.locator('header nav a[href="/runs"]').click();
+  await loaded(page, '/runs');
+  assert.equal(await page.locator('#runs tbody tr').count(), 1);
+  assert.equal(await page.locator('#runs tbody td').first().innerText(), 'None');
+
   // Profiles: search by email, then the profile page with identifiers, golden record, timeline.
   await page.locator('header nav a[href="/profiles"]').click();
   await loaded(page, '/profiles');

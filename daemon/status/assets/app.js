@@ -67,7 +67,8 @@ function when(iso) {
 }
 
 const num = (n) => (n === null || n === undefined) ? '—' : Number(n).toLocaleString('en-US');
-const state = (s, reason) => h('span', {class: 'state state-' + s, 'data-state': s, title: reason || ''}, s);
+const state = (s, reason, label) =>
+  h('span', {class: 'state state-' + s, 'data-state': s, title: reason || ''}, label || s);
 const td = (v, cls) => h('td', cls ? {class: cls} : {}, v);
 const tdn = (v) => td(num(v), 'num');
 
@@ -150,10 +151,16 @@ function rawPayloadButton(inboxId) {
 
 // ---- pages --------------------------------------------------------------------------------
 
+function runText(run) {
+  if (!run) return '—';
+  return [run.status + ' (' + run.trigger + '), ', when(run.started_at), ': ' + num(run.records) +
+    ' new, ' + num(run.errors) + ' errors'];
+}
+
 function sourcesTable(sources) {
   return table(['Source', 'Type', 'State', '#Received 1 h', '#Accepted 1 h', '#Refused 1 h',
     '#Received 24 h', '#Accepted 24 h', '#Refused 24 h', '#Signature failures (24 h / all)',
-    'Last event'],
+    'Last event', 'Last sync run'],
   sources.map((s) => h('tr', {'data-source': s.name},
     td(s.name), td(s.type), h('td', {}, state(s.state, s.reason), h('div', {class: 'reason'}, s.reason)),
     tdn(s.last_hour.received), tdn(s.last_hour.accepted),
@@ -161,7 +168,7 @@ function sourcesTable(sources) {
     tdn(s.last_day.received), tdn(s.last_day.accepted),
     tdn(s.last_day.rejected + s.last_day.signature_failures),
     td(num(s.last_day.signature_failures) + ' / ' + num(s.total.signature_failures), 'num'),
-    td(when(s.last_event_at)))), {id: 'sources'});
+    td(when(s.last_event_at)), td(runText(s.last_run)))), {id: 'sources'});
 }
 
 function targetsTable(targets) {
@@ -276,6 +283,24 @@ async function deliveriesPage() {
     h('h2', {}, 'Dead letters (' + num(dlq.dead_letters.length) + (dlq.next ? '+' : '') + ')'),
     h('section', {}, letters),
     h('h2', {}, 'Recent requests'), h('section', {}, perTarget),
+  ];
+}
+
+async function runsPage() {
+  const runs = await api('/api/v1/runs?limit=100');
+  return [
+    h('h1', {}, 'Sync runs'),
+    h('p', {class: 'muted'}, 'Every pull of records from a source: CSV imports (journeyd import) and ' +
+      'scheduled or manual polls of source APIs.'),
+    h('section', {}, table(['#', 'Source', 'Trigger', 'Status', 'Started', '#Seconds', '#Pages',
+      '#New', '#Duplicates', '#Errors', 'Cursor before → after', 'Detail'],
+    runs.runs.map((r) => h('tr', {'data-run': r.id, 'data-status': r.status}, tdn(r.id), td(r.source),
+      td(r.trigger), td(state(r.status === 'succeeded' ? 'green' : r.status === 'failed' ? 'red' : 'amber',
+        '', r.status)), td(when(r.started_at)),
+      td(r.seconds === null ? '—' : Number(r.seconds).toFixed(1), 'num'), tdn(r.pages), tdn(r.records),
+      tdn(r.duplicates), tdn(r.errors),
+      td((r.cursor_before || '—') + ' → ' + (r.cursor_after || '—')), td(r.detail))), {id: 'runs'})),
+    runs.next ? h('p', {class: 'muted'}, 'Showing the newest 100.') : null,
   ];
 }
 
@@ -395,6 +420,7 @@ const ROUTES = [
   [/^\/$/, overviewPage, '/'],
   [/^\/issues$/, issuesPage, '/issues'],
   [/^\/deliveries$/, deliveriesPage, '/deliveries'],
+  [/^\/runs$/, runsPage, '/runs'],
   [/^\/profiles$/, profilesPage, '/profiles'],
   [/^\/profiles\/(\d+)$/, profilePage, '/profiles'],
   [/^\/journey$/, journeyPage, '/journey'],

@@ -98,6 +98,15 @@ Result<RunRecord> SqliteStore::RecordStart(std::string_view version, TimePoint n
   auto row = last->Step();
   if (!row.ok()) return row.error();
   record.previous_run_unclean = *row && last->ColumnInt(0) != 0;
+  // The daemon holds the data dir's lock, so a run still marked running was cut short by a crash
+  // or a kill: its committed pages are kept, and it is shown as failed.
+  auto interrupted = db_->Prepare(
+      "UPDATE sync_runs SET status = 'failed', ended_at = ?1,"
+      " detail = CASE WHEN detail = '' THEN '' ELSE detail || ': ' END ||"
+      " 'interrupted (journeyd stopped during the run)' WHERE status = 'running'");
+  if (!interrupted.ok()) return interrupted.error();
+  interrupted->Bind(1, ToMillis(now));
+  if (Status s = interrupted->Run(); !s.ok()) return s.error();
 
   auto insert = db_->Prepare("INSERT INTO daemon_runs(version, started_at) VALUES (?1, ?2)");
   if (!insert.ok()) return insert.error();
@@ -561,6 +570,65 @@ Result<OpenWorkCounts> SqliteStore::CountOpenWork() {
     if (!row.ok()) return row.error();
     if (!*row) break;
     out.quarantined_by_rule.emplace_back(rules->ColumnText(0), rules->ColumnInt(1));
+  }
+  return out;
+}
+
+Result<int64_t> SqliteStore::StartSyncRun(const SyncRun& run) {
+  std::lock_guard lock(mu_);
+  auto insert = db_->Prepare(
+      "INSERT INTO sync_runs(source, trigger, status, started_at, cursor_before, detail)"
+      " VALUES (?1, ?2, 'running', ?3, ?4, ?5)");
+  if (!insert.ok()) return insert.error();
+  insert->Bind(1, run.source).Bind(2, run.trigger).Bind(3, ToMillis(run.started_at))
+      .Bind(4, run.cursor_before).Bind(5, run.detail);
+  if (Status s = insert->Run(); !s.ok()) return s.error();
+  return db_->LastInsertRowId();
+}
+
+Status SqliteStore::FinishSyncRun(const SyncRun& run) {
+  std::lock_guard lock(mu_);
+  auto update = db_->Prepare(
+      "UPDATE sync_runs SET status = ?2, ended_at = ?3, pages = ?4, records = ?5,"
+      " duplicates = ?6, errors = ?7, cursor_after = ?8, detail = ?9 WHERE id = ?1");
+  if (!update.ok()) return update.error();
+  update->Bind(1, run.id).Bind(2, run.status);
+  BindOptionalTime(*update, 3, run.ended_at);
+  update->Bind(4, run.pages).Bind(5, run.records).Bind(6, run.duplicates).Bind(7, run.errors)
+      .Bind(8, run.cursor_after).Bind(9, run.detail);
+  if (Status s = update->Run(); !s.ok()) return s;
+  if (db_->Changes() == 0) return NotFound("no sync run " + std::to_string(run.id));
+  return OkStatus();
+}
+
+Result<std::vector<SyncRun>> SqliteStore::ListSyncRuns(const SyncRunFilter& filter) {
+  std::lock_guard lock(mu_);
+  auto rows = db_->Prepare(
+      "SELECT id, source, trigger, status, started_at, ended_at, pages, records, duplicates,"
+      " errors, cursor_before, cursor_after, detail FROM sync_runs"
+      " WHERE (?1 = '' OR source = ?1) AND (?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3");
+  if (!rows.ok()) return rows.error();
+  rows->Bind(1, filter.source).Bind(2, filter.before_id).Bind(3, int64_t{filter.limit});
+  std::vector<SyncRun> out;
+  while (true) {
+    auto row = rows->Step();
+    if (!row.ok()) return row.error();
+    if (!*row) break;
+    SyncRun r;
+    r.id = rows->ColumnInt(0);
+    r.source = rows->ColumnText(1);
+    r.trigger = rows->ColumnText(2);
+    r.status = rows->ColumnText(3);
+    r.started_at = TimePoint(std::chrono::milliseconds(rows->ColumnInt(4)));
+    r.ended_at = OptionalTime(*rows, 5);
+    r.pages = rows->ColumnInt(6);
+    r.records = rows->ColumnInt(7);
+    r.duplicates = rows->ColumnInt(8);
+    r.errors = rows->ColumnInt(9);
+    r.cursor_before = rows->ColumnText(10);
+    r.cursor_after = rows->ColumnText(11);
+    r.detail = rows->ColumnText(12);
+    out.push_back(std::move(r));
   }
   return out;
 }

@@ -103,6 +103,9 @@ class SqliteStore final : public Store {
   Result<std::vector<SourceActivity>> ReadSourceActivity(TimePoint since) override;
   Result<std::vector<IssueTrendRow>> ReadIssueTrend(TimePoint since) override;
   Result<OpenWorkCounts> CountOpenWork() override;
+  Result<int64_t> StartSyncRun(const SyncRun& run) override;
+  Status FinishSyncRun(const SyncRun& run) override;
+  Result<std::vector<SyncRun>> ListSyncRuns(const SyncRunFilter& filter) override;
 
  private:
   explicit SqliteStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
