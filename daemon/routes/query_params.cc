@@ -3,34 +3,16 @@
 #include <cctype>
 #include <charconv>
 
+#include "engine/base/form_encoding.h"
+
 namespace journeyd::routes {
 
 namespace {
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// application/x-www-form-urlencoded decoding: '+' is a space, %XX a byte; a malformed escape is
-// kept literally rather than failing the whole request.
+// Form decoding ('+' is a space, %XX a byte). A value with a malformed escape is taken
+// literally rather than failing the whole request.
 std::string Decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '+') {
-      out += ' ';
-    } else if (text[i] == '%' && i + 2 < text.size() &&
-               HexValue(text[i + 1]) >= 0 && HexValue(text[i + 2]) >= 0) {
-      out += static_cast<char>(HexValue(text[i + 1]) * 16 + HexValue(text[i + 2]));
-      i += 2;
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
+  return PercentDecode(text, /*plus_is_space=*/true).value_or(std::string(text));
 }
 
 }  // namespace
