@@ -241,7 +241,18 @@ void RegisterDaemonMetrics(observability::Registry& registry, const MetricsSourc
   AddGovernanceCollectors(registry, sources);
   AddDeliveryCollectors(registry, sources);
   AddStageCollectors(registry, sources);
-  // TODO(issue 9): poll runs per source, once the scheduler exists.
+  storage::Store& store = sources.store;
+  registry.AddCollector(
+      {{"journeyd_sync_runs_total",
+        "Sync runs (CSV imports; scheduled and manual polls), by source, trigger and status, "
+        "over every run.",
+        MetricType::kCounter,
+        {"source", "trigger", "status"}}},
+      [&store](CollectedSamples& out) {
+        auto counts = store.CountSyncRuns();
+        if (!Readable(counts, "sync runs")) return;
+        for (const auto& c : *counts) out.Add(0, {c.source, c.trigger, c.status}, Value(c.count));
+      });
 }
 
 }  // namespace journeyd

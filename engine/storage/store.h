@@ -132,6 +132,11 @@ struct SyncRun {
   std::string detail;  // the file synced, or why the run failed; never a payload
 };
 
+struct SyncRunCount {
+  std::string source, trigger, status;
+  int64_t count = 0;
+};
+
 struct SyncRunFilter {
   std::string source;     // empty: any
   int64_t before_id = 0;  // 0: newest first from the top; else only ids below (pagination)
@@ -720,6 +725,8 @@ class Store {
   virtual Result<int64_t> StartSyncRun(const SyncRun& run) = 0;
   virtual Status FinishSyncRun(const SyncRun& run) = 0;
   virtual Result<std::vector<SyncRun>> ListSyncRuns(const SyncRunFilter& filter) = 0;
+  // Runs per source, trigger and status, in that order (for /metrics).
+  virtual Result<std::vector<SyncRunCount>> CountSyncRuns() = 0;
 };
 
 using StorePtr = std::unique_ptr<Store>;

@@ -376,6 +376,11 @@ events:
   const json::value& last = status.at("sources").as_array().at(0).at("last_run");
   CHECK(last.at("id") == second.at("id"));
   CHECK(HttpGet(daemon.host(), daemon.port(), "/api/v1/runs", {})->status == 401);
+
+  r = HttpGet(daemon.host(), daemon.port(), "/metrics");
+  REQUIRE(r.ok());
+  CHECK(r->body.find("journeyd_sync_runs_total{source=\"people\",trigger=\"import\","
+                     "status=\"succeeded\"} 2\n") != std::string::npos);
 }
 
 }  // namespace

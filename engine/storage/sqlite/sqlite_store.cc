@@ -633,4 +633,21 @@ Result<std::vector<SyncRun>> SqliteStore::ListSyncRuns(const SyncRunFilter& filt
   return out;
 }
 
+Result<std::vector<SyncRunCount>> SqliteStore::CountSyncRuns() {
+  std::lock_guard lock(mu_);
+  auto rows = db_->Prepare(
+      "SELECT source, trigger, status, COUNT(*) FROM sync_runs"
+      " GROUP BY source, trigger, status ORDER BY source, trigger, status DESC");
+  if (!rows.ok()) return rows.error();
+  std::vector<SyncRunCount> out;
+  while (true) {
+    auto row = rows->Step();
+    if (!row.ok()) return row.error();
+    if (!*row) break;
+    out.push_back({rows->ColumnText(0), rows->ColumnText(1), rows->ColumnText(2),
+                   rows->ColumnInt(3)});
+  }
+  return out;
+}
+
 }  // namespace journeyd::storage

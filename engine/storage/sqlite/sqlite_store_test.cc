@@ -149,6 +149,104 @@ TEST_CASE("intake commits round-trip through the inbox, once per external id", "
   REQUIRE(issues.ok());
   REQUIRE(issues->size() == 1);
   CHECK((*issues)[0].kind == "signature_failure");
+
+  // The same commit counted the batch's minute for the status page, and the issue's hour.
+  auto activity = (*store)->ReadSourceActivity(plain.received_at - std::chrono::hours(1));
+  REQUIRE(activity.ok());
+  REQUIRE(activity->size() == 1);
+  CHECK((*activity)[0].source == "shop");
+  CHECK((*activity)[0].received == 4);
+  CHECK((*activity)[0].accepted == 2);
+  CHECK((*activity)[0].duplicates == 1);
+  CHECK((*activity)[0].signature_failures == 1);
+  CHECK((*activity)[0].minute <= system_clock::now());
+  CHECK((*store)->ReadSourceActivity(system_clock::now() + std::chrono::hours(1))->empty());
+  auto trend = (*store)->ReadIssueTrend(system_clock::now() - std::chrono::hours(2));
+  REQUIRE(trend.ok());
+  REQUIRE(trend->size() == 1);
+  CHECK((*trend)[0].kind == "signature_failure");
+  CHECK((*trend)[0].count == 1);
+}
+
+TEST_CASE("sync runs are recorded, finished, listed newest first and counted", "[storage]") {
+  testing::TempDir dir;
+  const auto path = dir.path() / "j.db";
+  const auto t0 = system_clock::time_point(std::chrono::seconds(1'800'000'000));
+  int64_t interrupted = 0;
+  {
+    auto store = SqliteStore::Open(path, std::chrono::seconds(1));
+    REQUIRE(store.ok());
+    SyncRun run;
+    run.source = "pos";
+    run.trigger = "import";
+    run.started_at = t0;
+    run.cursor_before = "c0";
+    run.detail = "day1.csv";
+    auto id = (*store)->StartSyncRun(run);
+    REQUIRE(id.ok());
+    run.id = *id;
+    run.status = "succeeded";
+    run.ended_at = t0 + std::chrono::seconds(3);
+    run.pages = 2;
+    run.records = 7;
+    run.duplicates = 1;
+    run.errors = 1;
+    run.cursor_after = "c1";
+    REQUIRE((*store)->FinishSyncRun(run).ok());
+    run.id = 999;
+    CHECK((*store)->FinishSyncRun(run).error().code == ErrorCode::kNotFound);
+
+    SyncRun other;
+    other.source = "shop";
+    other.trigger = "manual";
+    other.started_at = t0 + std::chrono::seconds(10);
+    auto second = (*store)->StartSyncRun(other);
+    REQUIRE(second.ok());
+    interrupted = *second;
+
+    auto runs = (*store)->ListSyncRuns({});
+    REQUIRE(runs.ok());
+    REQUIRE(runs->size() == 2);
+    CHECK((*runs)[0].id == interrupted);
+    CHECK((*runs)[0].status == "running");
+    CHECK(!(*runs)[0].ended_at);
+    const SyncRun& done = (*runs)[1];
+    CHECK(done.status == "succeeded");
+    CHECK(*done.ended_at == t0 + std::chrono::seconds(3));
+    CHECK(done.pages == 2);
+    CHECK(done.records == 7);
+    CHECK(done.duplicates == 1);
+    CHECK(done.errors == 1);
+    CHECK(done.cursor_before == "c0");
+    CHECK(done.cursor_after == "c1");
+    CHECK(done.detail == "day1.csv");
+    SyncRunFilter pos;
+    pos.source = "pos";
+    CHECK((*store)->ListSyncRuns(pos)->size() == 1);
+    SyncRunFilter page;
+    page.limit = 1;
+    page.before_id = interrupted;
+    CHECK((*store)->ListSyncRuns(page)->front().source == "pos");
+  }
+  // The daemon's next start finds the second run still running: a crash cut it short.
+  auto store = SqliteStore::Open(path, std::chrono::seconds(1));
+  REQUIRE(store.ok());
+  REQUIRE((*store)->RecordStart("test", t0 + std::chrono::minutes(1)).ok());
+  auto runs = (*store)->ListSyncRuns({});
+  REQUIRE(runs.ok());
+  CHECK((*runs)[0].id == interrupted);
+  CHECK((*runs)[0].status == "failed");
+  CHECK((*runs)[0].detail == "interrupted (journeyd stopped during the run)");
+  CHECK(*(*runs)[0].ended_at == t0 + std::chrono::minutes(1));
+  CHECK((*runs)[1].status == "succeeded");
+  auto counts = (*store)->CountSyncRuns();
+  REQUIRE(counts.ok());
+  REQUIRE(counts->size() == 2);
+  CHECK((*counts)[0].source == "pos");
+  CHECK((*counts)[0].trigger == "import");
+  CHECK((*counts)[0].status == "succeeded");
+  CHECK((*counts)[0].count == 1);
+  CHECK((*counts)[1].status == "failed");
 }
 
 }  // namespace
