@@ -251,6 +251,10 @@ test('overview, data quality, deliveries, profiles and journey pages with an adm
   const before = await letters.count();
   assert.ok(before > 0);
   assert.match(await letters.first().innerText(), /HTTP 400/);
+  // The receiver's refused requests, as the target recorded them.
+  const requests = page.locator('table[data-requests-of="receiver"] tr[data-request]');
+  assert.ok(await requests.count() >= 1);
+  assert.match(await requests.first().innerText(), /400/);
   await shot(page, '03-deliveries');
   healthy = true;
   const letterId = Number(await letters.first().getAttribute('data-dead-letter'));

@@ -16,7 +16,7 @@ function h(tag, attrs, ...children) {
     else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
     else el.setAttribute(k, v === true ? '' : String(v));
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;
     el.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
@@ -268,12 +268,12 @@ async function deliveriesPage() {
           confirm: 'Discard dead letter #' + d.id + '?'})]))), {id: 'dead-letter-list'});
   const perTarget = status.targets.map((t, i) => [
     h('h3', {}, t.name), h('p', {class: 'muted'},
-      num(t.requests) + ' requests, ' + num(t.failed_requests) + ' failed; last success ', when(t.last_success),
+      num(t.requests) + ' requests, ' + num(t.failed_requests) + ' failed and retried; last success ', when(t.last_success),
       t.rate_per_second !== undefined ? '; pacing ' + Number(t.rate_per_second).toFixed(1) + ' requests/s' : ''),
     table(['When', 'Request', '#Items', 'Status', 'Message'], requests[i].requests.map((r) =>
-      h('tr', {}, td(when(r.at)), td(r.method + ' ' + r.what), tdn(r.items), td(String(r.status)),
-        td(r.message || '')))),
-    status.targets.some((x) => x.name === t.name && x.dead_letters > 0)
+      h('tr', {'data-request': r.id}, td(when(r.at)), td(r.method + ' ' + r.what), tdn(r.items),
+        td(String(r.status)), td(r.message || ''))), {'data-requests-of': t.name}),
+    t.dead_letters > 0
       ? actionForm('Replay all dead letters of ' + t.name, '/api/v1/dlq/replay', {target: t.name},
         {name: 'replay-target', done: (r) => 'Replayed ' + r.replayed.length + ' dead letter(s)'}) : null,
   ]);
