@@ -215,6 +215,11 @@ TEST_CASE("profiles, touchpoints and actions reach HubSpot once, changed fields 
   CHECK(fake.Contacts().size() == 1);
   CHECK(fake.ContactByEmail("ann.lee@example.com")->id == ann->id);
 
+  // The fake holds the change once HubSpot answered; the worker commits its cursor right after
+  // reading that answer, so the backlog reaches 0 a moment later.
+  Await([&] {
+    return Api(daemon, "GET", "/api/v1/targets").at("targets").at(0).at("pending").as_int64() == 0;
+  }, 10s, [&] { return daemon.log(); });
   const json::value targets = Api(daemon, "GET", "/api/v1/targets");
   const auto& hubspot = targets.at("targets").at(0);
   CHECK(hubspot.at("name") == "hubspot");
