@@ -78,6 +78,13 @@ Result<std::vector<int64_t>> SelectedLetters(const std::string& body, storage::S
 
 }  // namespace
 
+bool TargetPaused(const delivery::DeliveryService* service, std::string_view target) {
+  const auto* worker = service ? service->Find(target) : nullptr;
+  if (worker == nullptr) return false;
+  const auto until = worker->limiter().paused_until();
+  return until.has_value() && *until > std::chrono::steady_clock::now();
+}
+
 json::object TargetStateJson(const storage::TargetDeliveryStats& s, const config::TargetEntry& entry,
                              const delivery::DeliveryService* service,
                              std::chrono::system_clock::time_point now) {
@@ -102,8 +109,7 @@ json::object TargetStateJson(const storage::TargetDeliveryStats& s, const config
   if (const auto* worker = service ? service->Find(s.target) : nullptr) {
     const auto c = worker->counters();
     o["rate_per_second"] = worker->limiter().current_rate();
-    o["paused"] = worker->limiter().paused_until().has_value() &&
-                  *worker->limiter().paused_until() > std::chrono::steady_clock::now();
+    o["paused"] = TargetPaused(service, s.target);
     o["retries"] = c.retries;
     o["held_back"] = c.held_back;
     o["lag_p50_ms"] = c.lag_p50 ? json::value(c.lag_p50->count()) : nullptr;

@@ -14,6 +14,10 @@
 
 namespace journeyd::routes {
 
+// True while `target`'s rate limiter holds requests back (a 429 or a backoff); false without a
+// running worker.
+bool TargetPaused(const delivery::DeliveryService* service, std::string_view target);
+
 // One target's delivery state as the API shows it (also part of GET /api/v1/status).
 boost::json::object TargetStateJson(const storage::TargetDeliveryStats& stats,
                                     const config::TargetEntry& entry,

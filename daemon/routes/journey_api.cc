@@ -164,13 +164,10 @@ void AddJourneyApi(server::Router& router, const ConfigHolder& config, storage::
              [&config, &store](server::RequestContext& ctx, server::Respond respond) {
                auto kpis = RequestedKpis(ctx, respond, *config.Get(), store);
                if (!kpis) return;
-               server::HttpResponse response(http::status::ok, ctx.request.version());
-               response.set(http::field::content_type, "image/svg+xml");
-               response.set(http::field::cache_control, "no-store");
-               response.set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
-               response.keep_alive(ctx.request.keep_alive());
-               response.body() = status::RenderFunnelSvg(*kpis);
-               response.prepare_payload();
+               auto response = server::BodyResponse(ctx.request, http::status::ok, "image/svg+xml",
+                                                    status::RenderFunnelSvg(*kpis));
+               response.set("Content-Security-Policy",
+                            "default-src 'none'; style-src 'unsafe-inline'");
                respond(std::move(response));
              });
 

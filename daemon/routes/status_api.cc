@@ -69,6 +69,10 @@ Result<json::object> StatusJson(const config::Config& config, storage::Store& st
   }
   std::map<std::string, const storage::SourceStats*, std::less<>> totals;
   for (const auto& s : *stats) totals[s.source] = &s;
+  auto runs = store.ListLatestSyncRuns();
+  if (!runs.ok()) return runs.error();
+  std::map<std::string, const storage::SyncRun*, std::less<>> last_runs;
+  for (const auto& r : *runs) last_runs[r.source] = &r;
 
   Verdict overall{Health::kGreen, "everything is flowing"};
   json::array sources;
@@ -88,12 +92,9 @@ Result<json::object> StatusJson(const config::Config& config, storage::Store& st
     }
     o["total"] = WindowJson(all);
     o["last_event_at"] = last ? json::value(FormatIso8601(*last)) : json::value(nullptr);
-    storage::SyncRunFilter newest;
-    newest.source = entry.name;
-    newest.limit = 1;
-    auto runs = store.ListSyncRuns(newest);
-    if (!runs.ok()) return runs.error();
-    o["last_run"] = runs->empty() ? json::value(nullptr) : json::value(SyncRunJson(runs->front()));
+    const auto run = last_runs.find(entry.name);
+    o["last_run"] = run == last_runs.end() ? json::value(nullptr)
+                                           : json::value(SyncRunJson(*run->second));
     const Verdict v = status::JudgeSource(hour, day, last, now);
     AddVerdict(o, v);
     if (v.health != Health::kGreen) {
@@ -110,9 +111,7 @@ Result<json::object> StatusJson(const config::Config& config, storage::Store& st
   for (size_t i = 0; i < delivery->size(); ++i) {
     const storage::TargetDeliveryStats& s = (*delivery)[i];
     json::object o = TargetStateJson(s, config.targets[i], context.delivery, now);
-    const json::value* paused = o.if_contains("paused");
-    const Verdict v =
-        status::JudgeTarget(s, paused != nullptr && paused->is_bool() && paused->get_bool(), now);
+    const Verdict v = status::JudgeTarget(s, TargetPaused(context.delivery, s.target), now);
     AddVerdict(o, v);
     if (v.health != Health::kGreen) {
       overall = status::Worse(overall, Verdict{v.health, "target " + s.target + ": " + v.reason});

@@ -22,16 +22,11 @@ constexpr std::string_view kContentSecurityPolicy =
 
 server::HttpResponse Page(const server::HttpRequest& request, http::status status,
                           std::string_view content_type, std::string body) {
-  server::HttpResponse response(status, request.version());
-  response.set(http::field::content_type, content_type);
-  response.set(http::field::cache_control, "no-store");
+  auto response = server::BodyResponse(request, status, content_type, std::move(body));
   response.set("Content-Security-Policy", kContentSecurityPolicy);
   response.set("X-Content-Type-Options", "nosniff");
   response.set("X-Frame-Options", "DENY");
   response.set("Referrer-Policy", "no-referrer");
-  response.keep_alive(request.keep_alive());
-  response.body() = std::move(body);
-  response.prepare_payload();
   return response;
 }
 

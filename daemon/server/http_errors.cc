@@ -20,16 +20,20 @@ http::status StatusFor(ErrorCode code) {
   return http::status::internal_server_error;
 }
 
-HttpResponse JsonResponse(const HttpRequest& request, http::status status,
-                          const boost::json::value& body) {
+HttpResponse BodyResponse(const HttpRequest& request, http::status status,
+                          std::string_view content_type, std::string body) {
   HttpResponse response(status, request.version());
-  response.set(http::field::content_type, "application/json");
+  response.set(http::field::content_type, content_type);
   response.set(http::field::cache_control, "no-store");
   response.keep_alive(request.keep_alive());
-  response.body() = boost::json::serialize(body);
-  response.body() += '\n';
+  response.body() = std::move(body);
   response.prepare_payload();
   return response;
+}
+
+HttpResponse JsonResponse(const HttpRequest& request, http::status status,
+                          const boost::json::value& body) {
+  return BodyResponse(request, status, "application/json", boost::json::serialize(body) + '\n');
 }
 
 HttpResponse ErrorResponse(const HttpRequest& request, const Error& error) {

@@ -2,6 +2,7 @@
 // shaped: {"error": {"code": "...", "message": "..."}} for failures.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include <boost/json/value.hpp>
@@ -13,6 +14,10 @@ namespace journeyd::server {
 
 http::status StatusFor(ErrorCode code);
 
+// A response with `body` as it is, of `content_type`, never cached. Keep-alive follows the
+// request; set more headers on the result before sending it.
+HttpResponse BodyResponse(const HttpRequest& request, http::status status,
+                          std::string_view content_type, std::string body);
 // A JSON response with the given status and body. Keep-alive follows the request.
 HttpResponse JsonResponse(const HttpRequest& request, http::status status,
                           const boost::json::value& body);

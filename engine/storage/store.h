@@ -725,6 +725,8 @@ class Store {
   virtual Result<int64_t> StartSyncRun(const SyncRun& run) = 0;
   virtual Status FinishSyncRun(const SyncRun& run) = 0;
   virtual Result<std::vector<SyncRun>> ListSyncRuns(const SyncRunFilter& filter) = 0;
+  // Each source's newest run, by source.
+  virtual Result<std::vector<SyncRun>> ListLatestSyncRuns() = 0;
   // Runs per source, trigger and status, in that order (for /metrics).
   virtual Result<std::vector<SyncRunCount>> CountSyncRuns() = 0;
 };

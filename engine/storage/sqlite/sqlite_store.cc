@@ -601,36 +601,56 @@ Status SqliteStore::FinishSyncRun(const SyncRun& run) {
   return OkStatus();
 }
 
-Result<std::vector<SyncRun>> SqliteStore::ListSyncRuns(const SyncRunFilter& filter) {
-  std::lock_guard lock(mu_);
-  auto rows = db_->Prepare(
-      "SELECT id, source, trigger, status, started_at, ended_at, pages, records, duplicates,"
-      " errors, cursor_before, cursor_after, detail FROM sync_runs"
-      " WHERE (?1 = '' OR source = ?1) AND (?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3");
-  if (!rows.ok()) return rows.error();
-  rows->Bind(1, filter.source).Bind(2, filter.before_id).Bind(3, int64_t{filter.limit});
+namespace {
+
+constexpr std::string_view kSyncRunColumns =
+    "SELECT id, source, trigger, status, started_at, ended_at, pages, records, duplicates,"
+    " errors, cursor_before, cursor_after, detail FROM sync_runs ";
+
+Result<std::vector<SyncRun>> ReadSyncRuns(SqliteStatement& rows) {
   std::vector<SyncRun> out;
   while (true) {
-    auto row = rows->Step();
+    auto row = rows.Step();
     if (!row.ok()) return row.error();
     if (!*row) break;
     SyncRun r;
-    r.id = rows->ColumnInt(0);
-    r.source = rows->ColumnText(1);
-    r.trigger = rows->ColumnText(2);
-    r.status = rows->ColumnText(3);
-    r.started_at = TimePoint(std::chrono::milliseconds(rows->ColumnInt(4)));
-    r.ended_at = OptionalTime(*rows, 5);
-    r.pages = rows->ColumnInt(6);
-    r.records = rows->ColumnInt(7);
-    r.duplicates = rows->ColumnInt(8);
-    r.errors = rows->ColumnInt(9);
-    r.cursor_before = rows->ColumnText(10);
-    r.cursor_after = rows->ColumnText(11);
-    r.detail = rows->ColumnText(12);
+    r.id = rows.ColumnInt(0);
+    r.source = rows.ColumnText(1);
+    r.trigger = rows.ColumnText(2);
+    r.status = rows.ColumnText(3);
+    r.started_at = TimePoint(std::chrono::milliseconds(rows.ColumnInt(4)));
+    r.ended_at = OptionalTime(rows, 5);
+    r.pages = rows.ColumnInt(6);
+    r.records = rows.ColumnInt(7);
+    r.duplicates = rows.ColumnInt(8);
+    r.errors = rows.ColumnInt(9);
+    r.cursor_before = rows.ColumnText(10);
+    r.cursor_after = rows.ColumnText(11);
+    r.detail = rows.ColumnText(12);
     out.push_back(std::move(r));
   }
   return out;
+}
+
+}  // namespace
+
+Result<std::vector<SyncRun>> SqliteStore::ListSyncRuns(const SyncRunFilter& filter) {
+  std::lock_guard lock(mu_);
+  auto rows = db_->Prepare(std::string(kSyncRunColumns) +
+                           "WHERE (?1 = '' OR source = ?1) AND (?2 = 0 OR id < ?2)"
+                           " ORDER BY id DESC LIMIT ?3");
+  if (!rows.ok()) return rows.error();
+  rows->Bind(1, filter.source).Bind(2, filter.before_id).Bind(3, int64_t{filter.limit});
+  return ReadSyncRuns(*rows);
+}
+
+Result<std::vector<SyncRun>> SqliteStore::ListLatestSyncRuns() {
+  std::lock_guard lock(mu_);
+  auto rows = db_->Prepare(std::string(kSyncRunColumns) +
+                           "WHERE id IN (SELECT MAX(id) FROM sync_runs GROUP BY source)"
+                           " ORDER BY source");
+  if (!rows.ok()) return rows.error();
+  return ReadSyncRuns(*rows);
 }
 
 Result<std::vector<SyncRunCount>> SqliteStore::CountSyncRuns() {

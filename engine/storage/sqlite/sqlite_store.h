@@ -106,6 +106,7 @@ class SqliteStore final : public Store {
   Result<int64_t> StartSyncRun(const SyncRun& run) override;
   Status FinishSyncRun(const SyncRun& run) override;
   Result<std::vector<SyncRun>> ListSyncRuns(const SyncRunFilter& filter) override;
+  Result<std::vector<SyncRun>> ListLatestSyncRuns() override;
   Result<std::vector<SyncRunCount>> CountSyncRuns() override;
 
  private:

@@ -227,6 +227,11 @@ TEST_CASE("sync runs are recorded, finished, listed newest first and counted", "
     page.limit = 1;
     page.before_id = interrupted;
     CHECK((*store)->ListSyncRuns(page)->front().source == "pos");
+    auto latest = (*store)->ListLatestSyncRuns();
+    REQUIRE(latest.ok());
+    REQUIRE(latest->size() == 2);
+    CHECK((*latest)[0].source == "pos");
+    CHECK((*latest)[1].id == interrupted);
   }
   // The daemon's next start finds the second run still running: a crash cut it short.
   auto store = SqliteStore::Open(path, std::chrono::seconds(1));
