@@ -5,9 +5,11 @@
 #include "connectors/bearer/bearer_source.h"
 #include "connectors/csv/csv_source.h"
 #include "connectors/hmac/hmac_source.h"
+#include "connectors/http/http_source.h"
 #include "connectors/hubspot/hubspot_source.h"
 #include "connectors/hubspot/hubspot_target.h"
 #include "connectors/mailchimp/mailchimp_source.h"
+#include "connectors/poll_presets.h"
 #include "connectors/preview/preview_target.h"
 #include "connectors/salesforce/salesforce_target.h"
 #include "connectors/segment/segment_source.h"
@@ -47,6 +49,10 @@ void RegisterBuiltinConnectors(Registry& registry) {
   Must(registry.AddSource(connectors::hmac::MakeHmacFactory()));
   Must(registry.AddSource(connectors::bearer::MakeBearerFactory()));
   Must(registry.AddSource(connectors::csv::MakeCsvFactory()));
+  Must(registry.AddSource(connectors::http::MakeHttpSourceFactory()));
+  for (const auto& [name, yaml] : connectors::PollPresets()) {
+    Must(registry.AddPollPreset(std::string(name), std::string(yaml)));
+  }
 }
 
 }  // namespace journeyd

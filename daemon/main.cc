@@ -55,6 +55,16 @@ int main(int argc, char** argv) {
       ->allow_extra_args(false);  // `--source shop shop.csv`: the file is not a second source
   import->add_option("files", import_options.files, "The CSV files")->required();
 
+  journeyd::commands::SyncOptions sync_options;
+  CLI::App* sync = app.add_subcommand(
+      "sync", "Run one polled source's sync now (through the daemon when it is running)");
+  add_globals(sync);
+  sync->add_option("source", sync_options.source, "Configured source with a poll: section")
+      ->required();
+  sync->add_flag("--reset", sync_options.reset,
+                 "Forget where its streams stood first and read everything again (not while "
+                 "journeyd runs)");
+
   journeyd::commands::ExportOptions export_options;
   CLI::App* export_command = app.add_subcommand(
       "export", "Print every source record with its profile: profile_id,source,record_id");
@@ -171,6 +181,7 @@ int main(int argc, char** argv) {
     if (check->parsed()) return journeyd::commands::Check(global);
     if (map->parsed()) return journeyd::commands::Map(global, map_options);
     if (import->parsed()) return journeyd::commands::Import(global, import_options);
+    if (sync->parsed()) return journeyd::commands::Sync(global, sync_options);
     if (export_command->parsed()) return journeyd::commands::Export(global, export_options);
     if (explain->parsed()) return journeyd::commands::Explain(global, explain_options);
     if (review->parsed()) return journeyd::commands::Review(global, review_options);

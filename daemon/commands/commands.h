@@ -30,6 +30,11 @@ struct ImportOptions {
   std::vector<std::string> files;
 };
 
+struct SyncOptions {
+  std::string source;
+  bool reset = false;  // forget the streams' cursors first: read everything again
+};
+
 struct ExportOptions {
   std::string what = "profiles";
   std::string format = "csv";  // csv | json (one object per line)
@@ -95,6 +100,7 @@ int Review(const GlobalOptions& global, const ReviewOptions& options);
 int Split(const GlobalOptions& global, const SplitOptions& options);
 int Import(const GlobalOptions& global, const ImportOptions& options);
 int Export(const GlobalOptions& global, const ExportOptions& options);
+int Sync(const GlobalOptions& global, const SyncOptions& options);
 int Explain(const GlobalOptions& global, const ExplainOptions& options);
 int Map(const GlobalOptions& global, const MapOptions& options);
 int Check(const GlobalOptions& global);

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "daemon/commands/commands.h"
+#include "engine/ingest/file_import.h"
 #include "engine/pipeline/identity_stage.h"
 #include "engine/pipeline/journey_stage.h"
 #include "engine/pipeline/mapping_stage.h"
@@ -24,10 +25,6 @@ namespace journeyd::commands {
 namespace {
 
 constexpr size_t kRowsPerBatch = 4096;
-
-struct ImportCounts {
-  int64_t rows = 0, stored = 0, duplicates = 0, bad = 0;
-};
 
 }  // namespace
 
@@ -86,12 +83,6 @@ int Import(const GlobalOptions& global, const ImportOptions& options) {
 
   pipeline::JourneyStage journey(*store, config->journey_definition, clock, {.batch = 16384});
 
-  ImportCounts counts;
-  storage::IntakeBatch batch;
-  std::vector<RawEvent> events;  // owned here; batch.records point into it
-  std::vector<std::string> issue_lines;
-  const config::SourceEntry* source = nullptr;
-  std::string file;
   // Mapping, identity and journey run on their own threads, as in the daemon, so parsing and
   // writing the next rows overlaps with resolving the last ones; at the end the import waits
   // until all three have taken everything.
@@ -100,89 +91,52 @@ int Import(const GlobalOptions& global, const ImportOptions& options) {
   journey.Start();
   // Intake may run ahead of mapping, but not by more than a couple of mapping batches: the
   // inbox is durable, memory and the WAL are not unbounded.
-  const auto throttle = [&]() {
+  const auto throttle = [&](int64_t stored) {
+    stored_total += stored;
     while (stored_total - mapped_total.load() >= static_cast<int64_t>(8 * kRowsPerBatch)) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   };
 
-  const auto flush = [&]() -> Status {
-    if (events.empty() && batch.rejections.empty()) return OkStatus();
-    for (const RawEvent& event : events) {
-      storage::InboxRecord record;
-      record.event = &event;
-      record.stored_body = event.body;
-      record.headers = storage::EncodeInboxHeaders(event.headers);
-      batch.records.push_back(std::move(record));
-    }
-    batch.received = {{source->name, static_cast<int64_t>(events.size() + batch.rejections.size())}};
-    auto results = store->CommitIntake(batch);
-    if (!results.ok()) return results.error();
-    for (storage::AppendResult r : *results) {
-      const bool stored = r == storage::AppendResult::kStored;
-      (stored ? counts.stored : counts.duplicates)++;
-      stored_total += stored ? 1 : 0;
-    }
-    batch = {};
-    events.clear();
-    throttle();
-    return OkStatus();
-  };
-
   int exit_code = 0;
   for (size_t f = 0; f < options.files.size() && exit_code == 0; ++f) {
-    source = sources[f];
-    file = options.files[f];
+    const config::SourceEntry* source = sources[f];
+    const std::string& file = options.files[f];
     std::ifstream in(file, std::ios::binary);
     std::ostringstream buffer;
     buffer << in.rdbuf();
     const std::string text = buffer.str();
     const auto started = std::chrono::steady_clock::now();
-    counts = {};
-    issue_lines.clear();
     // The import is a sync run of its source, shown in GET /api/v1/runs and on the status page.
     storage::SyncRun run;
     run.source = source->name;
     run.trigger = "import";
     run.started_at = clock.Now();
     run.detail = std::filesystem::path(file).filename().string();
-    int64_t pages = 0;
     if (auto id = store->StartSyncRun(run); id.ok()) {
       run.id = *id;
     } else {
       std::cerr << "journeyd import: cannot record the sync run: " << id.error().message << "\n";
     }
-    Status imported = source->webhook->ImportFile(
-        text, [&](WebhookSource::ImportedRow&& row) -> Status {
-          ++counts.rows;
-          if (!row.event.ok()) {
-            ++counts.bad;
-            // The reader's message names the line already when the CSV itself is malformed.
-            std::string message = row.event.error().message;
-            if (message.rfind("line ", 0) != 0) {
-              message = "line " + std::to_string(row.line) + ": " + message;
-            }
-            if (issue_lines.size() < 20) issue_lines.push_back(message);
-            batch.rejections.push_back({source->name, storage::IntakeRejectionKind::kRejected,
-                                        "import_bad_row", file + ": " + message,
-                                        clock.Now()});
-          } else {
-            RawEvent event = std::move(*row.event);
-            event.received_at = clock.Now();
-            events.push_back(std::move(event));
-          }
-          if (events.size() + batch.rejections.size() >= kRowsPerBatch) {
-            ++pages;
-            return flush();
-          }
-          return OkStatus();
-        });
-    if (!events.empty() || !batch.rejections.empty()) ++pages;
-    Status flushed = flush();
-    if (flushed.ok()) flushed = pipeline::RunUntilIdle(mapping, identity, journey);
+    ingest::FileImportOptions import_options;
+    import_options.source = source->name;
+    import_options.file_label = file;
+    import_options.rows_per_batch = kRowsPerBatch;
+    import_options.after_batch = throttle;
+    ingest::FileImportCounts counts;
+    Status imported =
+        ingest::ImportFileRows(*store, *source->webhook, text, import_options, clock, counts);
+    Status flushed = OkStatus();
+    if (imported.ok() || imported.error().code == ErrorCode::kInvalidArgument) {
+      flushed = pipeline::RunUntilIdle(mapping, identity, journey);
+    }
+    if (!imported.ok() && imported.error().code != ErrorCode::kInvalidArgument) {
+      flushed = imported;  // the store failed, not the file
+      imported = OkStatus();
+    }
     if (run.id != 0) {
       run.ended_at = clock.Now();
-      run.pages = pages;
+      run.pages = counts.batches;
       run.records = counts.stored;
       run.duplicates = counts.duplicates;
       run.errors = counts.bad;
@@ -195,9 +149,11 @@ int Import(const GlobalOptions& global, const ImportOptions& options) {
     }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    for (const std::string& line : issue_lines) std::cerr << file << ": " << line << "\n";
-    if (counts.bad > static_cast<int64_t>(issue_lines.size())) {
-      std::cerr << "... and " << counts.bad - static_cast<int64_t>(issue_lines.size())
+    for (const std::string& line : counts.first_problems) {
+      std::cerr << file << ": " << line << "\n";
+    }
+    if (counts.bad > static_cast<int64_t>(counts.first_problems.size())) {
+      std::cerr << "... and " << counts.bad - static_cast<int64_t>(counts.first_problems.size())
                 << " more bad rows (GET /api/v1/issues?kind=import_bad_row)\n";
     }
     const auto mapped = mapping.counters();

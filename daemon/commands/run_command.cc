@@ -31,6 +31,7 @@
 #include "engine/pipeline/identity_stage.h"
 #include "engine/pipeline/journey_stage.h"
 #include "engine/pipeline/mapping_stage.h"
+#include "engine/poll/scheduler.h"
 #include "engine/storage/data_dir_lock.h"
 #include "engine/storage/store.h"
 
@@ -163,6 +164,11 @@ int Run(const GlobalOptions& global, const RunOptions& options) {
   // Delivery behind the journey: one worker per target, each behind its own outbox cursor.
   delivery::DeliveryService delivery_service(*initial, **store, clock);
   delivery_service.Start();
+  // Sync runs of polled sources, on their schedules and on demand; their pages go straight to
+  // the inbox (each with its stream's cursor), behind which the pipeline is already running.
+  poll::Scheduler scheduler([&config] { return config.Get(); }, **store, clock,
+                            [&inbox](int64_t stored) { inbox.StoredElsewhere(stored); });
+  scheduler.Start();
   RegisterDaemonMetrics(metrics,
                         {**store, config, &mapping_stage, &identity_stage, &journey_stage,
                          &delivery_service},
@@ -182,7 +188,7 @@ int Run(const GlobalOptions& global, const RunOptions& options) {
   routes::AddStatusApi(router, config, **store,
                        {JOURNEYD_VERSION, clock.Now(), &delivery_service});
   routes::AddStatusPage(router, config);
-  routes::AddRunsApi(router, config, **store);
+  routes::AddRunsApi(router, config, **store, &scheduler);
 
   auto http =
       std::make_shared<server::HttpServer>(io, router, initial->server.limits, &http_metrics);
@@ -232,6 +238,9 @@ int Run(const GlobalOptions& global, const RunOptions& options) {
     // Every request answered so far was answered after its commit; this flushes the counters
     // of refused requests that are still queued.
     inbox.Stop();
+    // A run under way stops at its next page; the pages it committed stay, and the next run
+    // resumes after them.
+    scheduler.Stop();
     // Requests waiting for an identity decision get their answer (the stage still runs).
     routes::DrainProfilesApi();
     mapping_stage.Stop();

@@ -127,7 +127,8 @@ void AddIntakeRoutes(server::Router& router, const ConfigHolder& config,
              [&config, deps](server::RequestContext& ctx, server::Respond respond) {
                auto current = config.Get();
                const config::SourceEntry* source = current->FindSource(ctx.params.at("source"));
-               if (source == nullptr || !source->webhook || source->webhook->ServesTrackingApi()) {
+               if (source == nullptr || !source->webhook || source->webhook->ServesTrackingApi() ||
+                   !source->webhook->AcceptsWebhooks()) {
                  respond(server::ErrorResponse(ctx.request, http::status::not_found, "not_found",
                                                "no webhook source named '" +
                                                    ctx.params.at("source") + "'"));
@@ -143,7 +144,7 @@ void AddIntakeRoutes(server::Router& router, const ConfigHolder& config,
              [&config](server::RequestContext& ctx, server::Respond respond) {
                auto current = config.Get();
                const config::SourceEntry* source = current->FindSource(ctx.params.at("source"));
-               if (source == nullptr || !source->webhook) {
+               if (source == nullptr || !source->webhook || !source->webhook->AcceptsWebhooks()) {
                  respond(server::ErrorResponse(ctx.request, http::status::not_found, "not_found",
                                                "no webhook source named '" +
                                                    ctx.params.at("source") + "'"));

@@ -75,7 +75,7 @@ std::vector<Operation> RoutedOperations() {
   AddMetricsRoute(router, metrics);
   AddStatusApi(router, config, **store, {"test", clock.Now(), nullptr});
   AddStatusPage(router, config);
-  AddRunsApi(router, config, **store);
+  AddRunsApi(router, config, **store, nullptr);
 
   std::vector<Operation> out;
   for (const auto& [method, pattern] : router.Routes()) {

@@ -33,7 +33,62 @@ json::object SyncRunJson(const storage::SyncRun& run) {
   return o;
 }
 
-void AddRunsApi(server::Router& router, const ConfigHolder& config, storage::Store& store) {
+void AddRunsApi(server::Router& router, const ConfigHolder& config, storage::Store& store,
+                poll::Scheduler* scheduler) {
+  router.Add(http::verb::post, "/api/v1/sources/{name}/sync",
+             [&config, scheduler](server::RequestContext& ctx, server::Respond respond) {
+               auto current = config.Get();
+               if (!Authorize(ctx.request, *current, Role::kAdmin, respond)) return;
+               if (scheduler == nullptr) {
+                 respond(server::ErrorResponse(ctx.request, http::status::service_unavailable,
+                                               "unavailable", "polling is not running"));
+                 return;
+               }
+               const std::string& name = ctx.params.at("name");
+               auto run = scheduler->Trigger(name, "manual");
+               if (!run.ok()) {
+                 const ErrorCode code = run.error().code;
+                 const http::status status =
+                     code == ErrorCode::kNotFound      ? http::status::not_found
+                     : code == ErrorCode::kConflict    ? http::status::conflict
+                     : code == ErrorCode::kInvalidArgument ? http::status::unprocessable_entity
+                     : code == ErrorCode::kUnavailable ? http::status::service_unavailable
+                                                       : http::status::internal_server_error;
+                 const std::string_view kind =
+                     code == ErrorCode::kNotFound      ? "not_found"
+                     : code == ErrorCode::kConflict    ? "already_running"
+                     : code == ErrorCode::kInvalidArgument ? "not_polled"
+                     : code == ErrorCode::kUnavailable ? "unavailable"
+                                                       : "internal";
+                 respond(server::ErrorResponse(ctx.request, status, kind, run.error().message));
+                 return;
+               }
+               auto response = server::JsonResponse(
+                   ctx.request, http::status::accepted,
+                   {{"run", SyncRunJson(*run)},
+                    {"links", {{"runs", "/api/v1/runs?source=" + name}}}});
+               response.set(http::field::location, "/api/v1/runs?source=" + name);
+               respond(std::move(response));
+             });
+  router.Add(http::verb::get, "/api/v1/schedules",
+             [&config, scheduler](server::RequestContext& ctx, server::Respond respond) {
+               auto current = config.Get();
+               if (!Authorize(ctx.request, *current, Role::kRead, respond)) return;
+               json::array items;
+               if (scheduler != nullptr) {
+                 for (const poll::SourceSchedule& s : scheduler->Schedules()) {
+                   items.push_back(
+                       {{"source", s.source},
+                        {"schedule", s.schedule},
+                        {"next_run", s.next_run ? json::value(FormatIso8601(*s.next_run))
+                                                : json::value(nullptr)},
+                        {"running_run_id", s.running_run_id == 0 ? json::value(nullptr)
+                                                                 : json::value(s.running_run_id)}});
+                 }
+               }
+               respond(server::JsonResponse(ctx.request, http::status::ok,
+                                            {{"schedules", std::move(items)}}));
+             });
   router.Add(http::verb::get, "/api/v1/runs",
              [&config, &store](server::RequestContext& ctx, server::Respond respond) {
                auto current = config.Get();

@@ -29,6 +29,9 @@ class RecordRules;
 namespace journeyd::journey {
 class JourneyDefinition;
 }
+namespace journeyd::poll {
+struct PollSettings;
+}
 
 namespace journeyd::config {
 
@@ -285,6 +288,8 @@ struct SourceEntry {
   // Compiled from mapping_file; null when the source has none (its events stay unmapped, and
   // each one is a data-quality issue).
   std::shared_ptr<const mapping::Mapping> mapping;
+  // The entry's `poll:` section, read by the core: null when the source is never polled.
+  std::shared_ptr<const poll::PollSettings> poll;
 };
 
 struct TargetEntry {

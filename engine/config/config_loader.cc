@@ -6,6 +6,7 @@
 #include <map>
 
 #include "engine/mapping/mapping.h"
+#include "engine/poll/poll_settings.h"
 
 namespace journeyd::config {
 
@@ -128,6 +129,20 @@ void LoadEntries(const std::optional<ConfigNode>& list, std::string_view what,
   }
 }
 
+// The value of `key` in the entry named `name` of a sources/targets list.
+std::optional<ConfigNode> FindEntryKey(const std::optional<ConfigNode>& list, std::string_view name,
+                                       std::string_view key) {
+  if (!list || !list->IsSequence()) return std::nullopt;
+  for (const ConfigNode& element : list->Elements()) {
+    if (!element.IsMap()) continue;
+    auto entry_name = element.Find("name");
+    if (entry_name && entry_name->IsScalar() && entry_name->Scalar() == name) {
+      return element.Find(key);
+    }
+  }
+  return std::nullopt;
+}
+
 void AppendTable(std::string& out, const std::vector<FieldDoc>& docs) {
   out += "| key | type | | description |\n|---|---|---|---|\n";
   for (const auto& d : docs) {
@@ -192,6 +207,26 @@ std::string DescribeConfig(const Registry& registry) {
     out += "### source type `" + type + "`\n\n" + std::string(factory->description()) + "\n\n";
     AppendTable(out, factory->settings_docs());
   }
+  out += "## `sources[].poll`\n\nAny source may have a `poll:` section: journeyd then fetches "
+         "from the vendor's API on a schedule (docs/polling.md). Its keys are parsed over the "
+         "preset named by `preset:` (by default the one named like the source's `type`, if "
+         "any). `streams:` lists preset stream names, or maps that override or add streams. "
+         "Presets: ";
+  {
+    bool first = true;
+    for (const auto& [name, yaml] : registry.poll_presets()) {
+      out += (first ? "`" : ", `") + name + "`";
+      first = false;
+    }
+  }
+  out += ".\n\n";
+  AppendTable(out, poll::PollSettings::Spec().docs());
+  section("sources[].poll.auth", poll::AuthSettings::Spec().docs());
+  section("sources[].poll.rate_limit", poll::RateLimitSettings::Spec().docs());
+  section("sources[].poll.streams[]", poll::StreamSettings::Spec().docs());
+  section("sources[].poll.streams[].request", poll::RequestSettings::Spec().docs());
+  section("sources[].poll.streams[].pagination", poll::PaginationSettings::Spec().docs());
+  section("sources[].poll.streams[].cursor", poll::CursorSettings::Spec().docs());
   section("targets[].delivery", delivery::DeliverySettings::Spec().docs());
   section("targets[].delivery.disclosure", delivery::DisclosureSettings::Spec().docs());
   for (const auto& type : registry.target_types()) {
@@ -255,16 +290,27 @@ std::shared_ptr<const Config> LoadConfig(const std::filesystem::path& file,
       root->Find("sources"), "source", registry.source_types(),
       [&](std::string_view type) { return registry.FindSource(type); }, context, diag,
       [&](EntryHeader header, WebhookSourcePtr source) {
+        std::shared_ptr<const poll::PollSettings> poll_settings;
+        if (auto block = FindEntryKey(root->Find("sources"), header.name, "poll")) {
+          poll_settings = poll::LoadPollSettings(*block, header.type, registry.poll_presets(),
+                                                 context.config_dir, diag);
+        }
         std::shared_ptr<const mapping::Mapping> compiled;
         if (!header.mapping.empty()) {
           mapping::MappingLoadOptions options;
           options.known_event_types = source->EventTypes();
+          // Records a poll fetches have types of their own (its streams' event_type).
+          if (poll_settings && !options.known_event_types.empty()) {
+            for (std::string& type : poll::PollEventTypes(*poll_settings)) {
+              options.known_event_types.push_back(std::move(type));
+            }
+          }
           options.source_type = header.type;
           compiled = mapping::Mapping::LoadFile(header.mapping, options, diag);
         }
         config->sources.push_back({std::move(header.name), std::move(header.type),
                                    std::move(header.mapping), std::move(source),
-                                   std::move(compiled)});
+                                   std::move(compiled), std::move(poll_settings)});
       });
   LoadEntries<Target>(
       root->Find("targets"), "target", registry.target_types(),

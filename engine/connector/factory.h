@@ -45,7 +45,7 @@ class SpecFactory final : public Factory<Interface> {
   SpecFactory(std::string type, std::string description, config::StructSpec<Settings> spec)
       : type_(std::move(type)), description_(std::move(description)), spec_(std::move(spec)) {
     // Keys every connector entry has, read by the config loader itself.
-    spec_.Ignore({"name", "type", "mapping", "delivery"});
+    spec_.Ignore({"name", "type", "mapping", "delivery", "poll"});
   }
   std::string_view type() const override { return type_; }
   std::string_view description() const override { return description_; }

@@ -57,4 +57,11 @@ const Factory<Target>* Registry::FindTarget(std::string_view type) const {
 std::vector<std::string> Registry::source_types() const { return Names(sources_); }
 std::vector<std::string> Registry::target_types() const { return Names(targets_); }
 
+Status Registry::AddPollPreset(std::string name, std::string yaml) {
+  if (!poll_presets_.emplace(name, std::move(yaml)).second) {
+    return Error{ErrorCode::kConflict, "poll preset '" + name + "' is registered twice"};
+  }
+  return OkStatus();
+}
+
 }  // namespace journeyd

@@ -28,7 +28,16 @@ class Registry {
   std::vector<std::string> source_types() const;
   std::vector<std::string> target_types() const;
 
+  // A poll preset: the YAML of a `poll:` section describing a vendor's API (streams,
+  // pagination, authentication), which sources of that type start from. kConflict for a
+  // duplicate name.
+  Status AddPollPreset(std::string name, std::string yaml);
+  const std::map<std::string, std::string, std::less<>>& poll_presets() const {
+    return poll_presets_;
+  }
+
  private:
+  std::map<std::string, std::string, std::less<>> poll_presets_;
   std::map<std::string, std::unique_ptr<Factory<WebhookSource>>, std::less<>> sources_;
   std::map<std::string, std::unique_ptr<Factory<Target>>, std::less<>> targets_;
 };

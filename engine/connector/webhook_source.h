@@ -31,6 +31,9 @@ class WebhookSource {
     return media_type == "application/json";
   }
 
+  // False for sources that are only polled: /webhooks/<name> answers 404 for them.
+  virtual bool AcceptsWebhooks() const { return true; }
+
   // True for sources that serve the Segment-compatible tracking API (/v1/...) rather than
   // /webhooks/{name}; the tracking routes offer each request to these.
   virtual bool ServesTrackingApi() const { return false; }

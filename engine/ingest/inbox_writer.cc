@@ -78,6 +78,11 @@ void InboxWriter::RecordRejection(storage::IntakeRejection rejection,
   wake_.notify_one();
 }
 
+void InboxWriter::StoredElsewhere(int64_t count) {
+  std::lock_guard lock(mu_);
+  backlog_ += count;
+}
+
 void InboxWriter::Processed(int64_t count) {
   std::lock_guard lock(mu_);
   backlog_ = std::max<int64_t>(0, backlog_ - count);

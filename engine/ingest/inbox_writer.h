@@ -57,6 +57,8 @@ class InboxWriter {
 
   // The mapping stage took `count` events: they no longer count towards the backlog.
   void Processed(int64_t count);
+  // `count` events reached the inbox another way (a sync run's page): they count towards it.
+  void StoredElsewhere(int64_t count);
 
   // Commits everything queued, then stops the thread. Later Submits fail with kUnavailable.
   void Stop();

@@ -55,12 +55,34 @@ struct IntakeRejection {
   TimePoint at;
 };
 
+// Where one polled stream of a source stands (engine/poll/stream_state.h says what `state`
+// holds). The store keeps it as opaque text.
+struct PollState {
+  std::string source;
+  std::string stream;
+  std::string state;
+  TimePoint updated_at;
+};
+
+// A file a drop-directory source imported, known by its content hash.
+struct ImportedFile {
+  std::string source;
+  std::string sha256;
+  std::string name;
+  int64_t size = 0;
+  int64_t rows = 0;
+  TimePoint imported_at;
+};
+
 // What one group commit writes, atomically.
 struct IntakeBatch {
   std::vector<InboxRecord> records;
   std::vector<IntakeRejection> rejections;
   // Requests that reached a known source, per source (accepted or not).
   std::vector<std::pair<std::string, int64_t>> received;
+  // A poll's page commits its records and the stream's new position together.
+  std::vector<PollState> poll_states;
+  std::vector<ImportedFile> imported_files;
 };
 
 enum class AppendResult { kStored, kDuplicate };
@@ -722,6 +744,15 @@ class Store {
 
   // Sync runs. Start records `run` (status running) and returns its id; Finish writes its end,
   // figures and status by id. Runs, newest first.
+  // A stream's last committed state, or nullopt before its first page.
+  virtual Result<std::optional<PollState>> ReadPollState(std::string_view source,
+                                                         std::string_view stream) = 0;
+  virtual Result<std::vector<PollState>> ListPollStates() = 0;
+  // Forgets a source's streams (all when `stream` is empty): the next run starts afresh.
+  virtual Status ResetPollState(std::string_view source, std::string_view stream) = 0;
+  virtual Result<std::optional<ImportedFile>> FindImportedFile(std::string_view source,
+                                                               std::string_view sha256) = 0;
+
   virtual Result<int64_t> StartSyncRun(const SyncRun& run) = 0;
   virtual Status FinishSyncRun(const SyncRun& run) = 0;
   virtual Result<std::vector<SyncRun>> ListSyncRuns(const SyncRunFilter& filter) = 0;

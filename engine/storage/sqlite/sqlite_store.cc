@@ -153,9 +153,19 @@ Status SqliteStore::PrepareIntakeStatements() {
   if (!bump_activity.ok()) return bump_activity.error();
   auto prune_activity = intake_db_->Prepare("DELETE FROM source_activity WHERE minute < ?1");
   if (!prune_activity.ok()) return prune_activity.error();
+  auto upsert_poll_state = intake_db_->Prepare(
+      "INSERT INTO poll_state(source, stream, state, updated_at) VALUES (?1, ?2, ?3, ?4)"
+      " ON CONFLICT(source, stream) DO UPDATE SET state = excluded.state,"
+      " updated_at = excluded.updated_at");
+  if (!upsert_poll_state.ok()) return upsert_poll_state.error();
+  auto insert_imported_file = intake_db_->Prepare(
+      "INSERT INTO imported_files(source, sha256, name, size, rows, imported_at)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(source, sha256) DO NOTHING");
+  if (!insert_imported_file.ok()) return insert_imported_file.error();
   intake_ = std::make_unique<IntakeStatements>(IntakeStatements{
       std::move(*insert_event), std::move(*bump_stats), std::move(*insert_issue),
-      std::move(*bump_activity), std::move(*prune_activity)});
+      std::move(*bump_activity), std::move(*prune_activity), std::move(*upsert_poll_state),
+      std::move(*insert_imported_file)});
   return OkStatus();
 }
 
@@ -218,6 +228,19 @@ Result<std::vector<AppendResult>> SqliteStore::WriteIntake(const IntakeBatch& ba
     c.last_event_at = std::max(c.last_event_at, ToMillis(e.received_at));
   }
   for (const auto& [source, n] : batch.received) counts[source].received += n;
+  for (const PollState& p : batch.poll_states) {
+    auto& upsert = intake_->upsert_poll_state;
+    upsert.Reset();
+    upsert.Bind(1, p.source).Bind(2, p.stream).Bind(3, p.state).Bind(4, ToMillis(p.updated_at));
+    if (Status s = upsert.Run(); !s.ok()) return s.error();
+  }
+  for (const ImportedFile& f : batch.imported_files) {
+    auto& insert_file = intake_->insert_imported_file;
+    insert_file.Reset();
+    insert_file.Bind(1, f.source).Bind(2, f.sha256).Bind(3, f.name).Bind(4, f.size)
+        .Bind(5, f.rows).Bind(6, ToMillis(f.imported_at));
+    if (Status s = insert_file.Run(); !s.ok()) return s.error();
+  }
   auto& issue = intake_->insert_issue;
   for (const IntakeRejection& r : batch.rejections) {
     Counts& c = counts[r.source];
@@ -572,6 +595,64 @@ Result<OpenWorkCounts> SqliteStore::CountOpenWork() {
     out.quarantined_by_rule.emplace_back(rules->ColumnText(0), rules->ColumnInt(1));
   }
   return out;
+}
+
+Result<std::optional<PollState>> SqliteStore::ReadPollState(std::string_view source,
+                                                             std::string_view stream) {
+  std::lock_guard lock(mu_);
+  auto select = db_->Prepare(
+      "SELECT state, updated_at FROM poll_state WHERE source = ?1 AND stream = ?2");
+  if (!select.ok()) return select.error();
+  select->Bind(1, source).Bind(2, stream);
+  auto row = select->Step();
+  if (!row.ok()) return row.error();
+  if (!*row) return std::optional<PollState>();
+  return std::optional<PollState>(PollState{std::string(source), std::string(stream),
+                                            select->ColumnText(0),
+                                            FromMillis(select->ColumnInt(1))});
+}
+
+Result<std::vector<PollState>> SqliteStore::ListPollStates() {
+  std::lock_guard lock(mu_);
+  auto select = db_->Prepare(
+      "SELECT source, stream, state, updated_at FROM poll_state ORDER BY source, stream");
+  if (!select.ok()) return select.error();
+  std::vector<PollState> out;
+  while (true) {
+    auto row = select->Step();
+    if (!row.ok()) return row.error();
+    if (!*row) break;
+    out.push_back({select->ColumnText(0), select->ColumnText(1), select->ColumnText(2),
+                   FromMillis(select->ColumnInt(3))});
+  }
+  return out;
+}
+
+Status SqliteStore::ResetPollState(std::string_view source, std::string_view stream) {
+  // Through the intake connection and its lock, so a reset never interleaves with a page's
+  // commit of the same stream.
+  std::lock_guard lock(intake_mu_);
+  auto erase = intake_db_->Prepare(
+      "DELETE FROM poll_state WHERE source = ?1 AND (?2 = '' OR stream = ?2)");
+  if (!erase.ok()) return erase.error();
+  erase->Bind(1, source).Bind(2, stream);
+  return erase->Run();
+}
+
+Result<std::optional<ImportedFile>> SqliteStore::FindImportedFile(std::string_view source,
+                                                                  std::string_view sha256) {
+  std::lock_guard lock(mu_);
+  auto select = db_->Prepare(
+      "SELECT name, size, rows, imported_at FROM imported_files"
+      " WHERE source = ?1 AND sha256 = ?2");
+  if (!select.ok()) return select.error();
+  select->Bind(1, source).Bind(2, sha256);
+  auto row = select->Step();
+  if (!row.ok()) return row.error();
+  if (!*row) return std::optional<ImportedFile>();
+  return std::optional<ImportedFile>(ImportedFile{
+      std::string(source), std::string(sha256), select->ColumnText(0), select->ColumnInt(1),
+      select->ColumnInt(2), FromMillis(select->ColumnInt(3))});
 }
 
 Result<int64_t> SqliteStore::StartSyncRun(const SyncRun& run) {

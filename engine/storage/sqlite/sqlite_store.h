@@ -103,6 +103,12 @@ class SqliteStore final : public Store {
   Result<std::vector<SourceActivity>> ReadSourceActivity(TimePoint since) override;
   Result<std::vector<IssueTrendRow>> ReadIssueTrend(TimePoint since) override;
   Result<OpenWorkCounts> CountOpenWork() override;
+  Result<std::optional<PollState>> ReadPollState(std::string_view source,
+                                                 std::string_view stream) override;
+  Result<std::vector<PollState>> ListPollStates() override;
+  Status ResetPollState(std::string_view source, std::string_view stream) override;
+  Result<std::optional<ImportedFile>> FindImportedFile(std::string_view source,
+                                                       std::string_view sha256) override;
   Result<int64_t> StartSyncRun(const SyncRun& run) override;
   Status FinishSyncRun(const SyncRun& run) override;
   Result<std::vector<SyncRun>> ListSyncRuns(const SyncRunFilter& filter) override;
@@ -137,6 +143,8 @@ class SqliteStore final : public Store {
     SqliteStatement insert_issue;
     SqliteStatement bump_activity;
     SqliteStatement prune_activity;
+    SqliteStatement upsert_poll_state;
+    SqliteStatement insert_imported_file;
   };
 
   std::mutex mu_;

@@ -1,0 +1,18 @@
+# Turns the connectors' poll presets (connectors/<vendor>/<name>.poll.yaml) into a C++ source
+# holding them as a table, so presets ship inside the binary. Run with -DDIR=connectors -DOUT=.
+set(_body "")
+file(GLOB _files "${DIR}/*/*.poll.yaml")
+list(SORT _files)
+foreach(_f IN LISTS _files)
+  get_filename_component(_name "${_f}" NAME)
+  string(REGEX REPLACE "\\.poll\\.yaml$" "" _name "${_name}")
+  file(READ "${_f}" _text)
+  string(FIND "${_text}" ")journeyd_preset\"" _clash)
+  if(NOT _clash EQUAL -1)
+    message(FATAL_ERROR "${_f} contains the raw-string delimiter")
+  endif()
+  string(APPEND _body "      {\"${_name}\", R\"journeyd_preset(${_text})journeyd_preset\"},\n")
+endforeach()
+file(WRITE "${OUT}.tmp" "// Generated from connectors/*/*.poll.yaml by cmake/embed_poll_presets.cmake. Do not edit.\n#include \"connectors/poll_presets.h\"\n\nnamespace journeyd::connectors {\n\nstd::vector<std::pair<std::string_view, std::string_view>> PollPresets() {\n  return {\n${_body}  };\n}\n\n}  // namespace journeyd::connectors\n")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different "${OUT}.tmp" "${OUT}")
+file(REMOVE "${OUT}.tmp")
