@@ -4,8 +4,10 @@
 #include <filesystem>
 
 #include "connectors/common/webhook_test_util.h"
+#include "connectors/poll_presets.h"
 #include "engine/mapping/mapping.h"
 #include "engine/mapping/payload.h"
+#include "engine/poll/poll_settings.h"
 
 namespace journeyd::connectors::mailchimp {
 namespace {
@@ -180,7 +182,7 @@ TEST_CASE("mailchimp: a saved form says its type exactly as a delivery does",
   }
 }
 
-TEST_CASE("mailchimp: mappings may name Mailchimp's six event types and nothing else",
+TEST_CASE("mailchimp: mappings may name Mailchimp's six event types, its polled ones and nothing else",
           "[connectors][mailchimp]") {
   const MailchimpSource source = MakeSource();
   CHECK(source.EventTypes() == std::vector<std::string>{"subscribe", "unsubscribe", "profile",
@@ -201,8 +203,17 @@ TEST_CASE("mailchimp: mappings may name Mailchimp's six event types and nothing 
                                        Catch::Contains("did you mean 'unsubscribe'?"));
   CHECK_THAT(load("email_changed"), Catch::Contains("matches no event type"));
 
+  // The shipped mapping also handles what the mailchimp poll preset fetches (poll:member).
   mapping::MappingLoadOptions options;
   options.known_event_types = source.EventTypes();
+  for (const auto& [name, yaml] : connectors::PollPresets()) {
+    if (name != "mailchimp") continue;
+    for (std::string& type : poll::PresetEventTypes(yaml)) {
+      options.known_event_types.push_back(std::move(type));
+    }
+  }
+  CHECK(std::find(options.known_event_types.begin(), options.known_event_types.end(),
+                  "poll:member") != options.known_event_types.end());
   options.source_type = "mailchimp";
   config::Diagnostics diag;
   CHECK(mapping::Mapping::LoadFile(journeyd::testing::SourceDir() / "mappings" / "mailchimp.yaml",

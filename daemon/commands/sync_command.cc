@@ -57,13 +57,17 @@ int SyncThroughDaemon(const config::Config& config, const std::string& source) {
               << "\n";
     return started.status == 409 || started.status == 404 || started.status == 422 ? 2 : 1;
   }
-  const int64_t id = boost::json::parse(started.body).at("run").at("id").as_int64();
+  const boost::json::value answer = boost::json::parse(started.body);
+  const int64_t id = answer.at("run").at("id").as_int64();
   std::cout << "journeyd is running: it started run " << id << "\n";
   while (true) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     delivery::HttpResponse runs = call("GET", "/api/v1/runs?source=" + source + "&limit=50");
     if (runs.status != 200) continue;
-    for (const auto& item : boost::json::parse(runs.body).at("runs").as_array()) {
+    boost::system::error_code ec;
+    const boost::json::value list = boost::json::parse(runs.body, ec);
+    if (ec || !list.is_object() || !list.as_object().contains("runs")) continue;
+    for (const auto& item : list.at("runs").as_array()) {
       const auto& run = item.as_object();
       if (run.at("id").as_int64() != id || run.at("status").as_string() == "running") continue;
       storage::SyncRun done;

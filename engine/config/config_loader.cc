@@ -299,11 +299,18 @@ std::shared_ptr<const Config> LoadConfig(const std::filesystem::path& file,
         if (!header.mapping.empty()) {
           mapping::MappingLoadOptions options;
           options.known_event_types = source->EventTypes();
-          // Records a poll fetches have types of their own (its streams' event_type).
-          if (poll_settings && !options.known_event_types.empty()) {
-            for (std::string& type : poll::PollEventTypes(*poll_settings)) {
-              options.known_event_types.push_back(std::move(type));
+          // Records a poll fetches have types of their own (its streams' event_type), and a
+          // vendor's mapping may handle its preset's whether or not this config polls.
+          if (!options.known_event_types.empty()) {
+            std::vector<std::string> polled;
+            if (poll_settings) polled = poll::PollEventTypes(*poll_settings);
+            const auto& presets = registry.poll_presets();
+            if (auto preset = presets.find(header.type); preset != presets.end()) {
+              for (std::string& type : poll::PresetEventTypes(preset->second)) {
+                polled.push_back(std::move(type));
+              }
             }
+            for (std::string& type : polled) options.known_event_types.push_back(std::move(type));
           }
           options.source_type = header.type;
           compiled = mapping::Mapping::LoadFile(header.mapping, options, diag);

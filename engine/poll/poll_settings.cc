@@ -407,6 +407,21 @@ std::vector<std::string> PollEventTypes(const PollSettings& settings) {
   return out;
 }
 
+std::vector<std::string> PresetEventTypes(std::string_view preset_yaml) {
+  Diagnostics ignored;
+  auto node = ConfigNode::LoadString(preset_yaml, "preset", ignored);
+  std::vector<std::string> out;
+  auto streams = node && node->IsMap() ? node->Find("streams") : std::nullopt;
+  if (!streams || !streams->IsSequence()) return out;
+  for (const ConfigNode& stream : streams->Elements()) {
+    auto type = stream.IsMap() ? stream.Find("event_type") : std::nullopt;
+    if (type && type->IsScalar() && type->Scalar().find("{{") == std::string::npos) {
+      out.push_back(type->Scalar());
+    }
+  }
+  return out;
+}
+
 }  // namespace journeyd::poll
 
 namespace journeyd::config {

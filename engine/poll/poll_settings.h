@@ -179,6 +179,9 @@ std::shared_ptr<const PollSettings> LoadPollSettings(
 
 // The event types a poll can produce that a mapping may name (templated ones are left out).
 std::vector<std::string> PollEventTypes(const PollSettings& settings);
+// The same for a preset's YAML, so that a vendor's mapping may handle polled records whether
+// or not this config polls. Empty when the text does not parse (LoadPollSettings reports it).
+std::vector<std::string> PresetEventTypes(std::string_view preset_yaml);
 
 }  // namespace journeyd::poll
 

@@ -181,6 +181,27 @@ TEST_CASE("journeyd check validates the shipped configs", "[cli]") {
     CHECK(checked.exit_code == 0);
     CHECK_THAT(checked.output, Catch::Contains("2 targets"));
   }
+  // The polling example: every vendor preset with its base URL and credential from the
+  // environment, and the POS drop directory.
+  auto poll_env = DefaultTestEnvironment();
+  for (const char* vendor : {"SHOPIFY", "WOOCOMMERCE", "SQUARE", "ZENDESK", "MAILCHIMP", "STRIPE"}) {
+    poll_env[std::string("JOURNEYD_") + vendor + "_BASE_URL"] = "https://example.com";
+    poll_env[std::string("JOURNEYD_") + vendor + "_TOKEN"] = "user:test-token";
+  }
+  poll_env["JOURNEYD_SQUARE_LOCATION_ID"] = "L1";
+  poll_env["JOURNEYD_MAILCHIMP_LIST_ID"] = "a36b032126";
+  {
+    auto checked = RunJourneyd(
+        {"check", "--config", (SourceDir() / "config/examples/polling.yaml").string()}, poll_env);
+    INFO(checked.output);
+    CHECK(checked.exit_code == 0);
+    CHECK_THAT(checked.output, Catch::Contains("9 sources"));
+    poll_env.erase("JOURNEYD_SHOPIFY_BASE_URL");
+    auto missing = RunJourneyd(
+        {"check", "--config", (SourceDir() / "config/examples/polling.yaml").string()}, poll_env);
+    CHECK(missing.exit_code == 1);
+    CHECK_THAT(missing.output, Catch::Contains("'JOURNEYD_SHOPIFY_BASE_URL' is not set"));
+  }
   // The benchmark configs too, with their mapping tests: a benchmark must not rot unnoticed.
   for (const char* bench : {"bench/identity/febrl.yaml", "bench/identity/scale.yaml"}) {
     auto checked = RunJourneyd({"check", "--config", (SourceDir() / bench).string()}, {});
