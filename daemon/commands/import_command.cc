@@ -122,6 +122,7 @@ int Import(const GlobalOptions& global, const ImportOptions& options) {
     import_options.source = source->name;
     import_options.file_label = file;
     import_options.rows_per_batch = kRowsPerBatch;
+    import_options.compress_above = config->ingest.compress_above.bytes;
     import_options.after_batch = throttle;
     ingest::FileImportCounts counts;
     Status imported =

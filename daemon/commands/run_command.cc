@@ -186,7 +186,7 @@ int Run(const GlobalOptions& global, const RunOptions& options) {
   routes::AddDeliveryApi(router, config, **store, &delivery_service);
   routes::AddMetricsRoute(router, metrics);
   routes::AddStatusApi(router, config, **store,
-                       {JOURNEYD_VERSION, clock.Now(), &delivery_service});
+                       {JOURNEYD_VERSION, clock.Now(), &delivery_service, &scheduler});
   routes::AddStatusPage(router, config);
   routes::AddRunsApi(router, config, **store, &scheduler);
 

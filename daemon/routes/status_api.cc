@@ -1,5 +1,7 @@
 #include "daemon/routes/status_api.h"
 
+#include "engine/poll/poll_settings.h"
+
 #include <boost/json.hpp>
 #include <charconv>
 #include <map>
@@ -95,7 +97,39 @@ Result<json::object> StatusJson(const config::Config& config, storage::Store& st
     const auto run = last_runs.find(entry.name);
     o["last_run"] = run == last_runs.end() ? json::value(nullptr)
                                            : json::value(SyncRunJson(*run->second));
-    const Verdict v = status::JudgeSource(hour, day, last, now);
+    Verdict v = status::JudgeSource(hour, day, last, now);
+    if (entry.poll) {
+      // A polled source is judged by its runs; silence at its webhook is no fault then.
+      const storage::SyncRun* last_run = run == last_runs.end() ? nullptr : run->second;
+      std::optional<Clock::time_point> due, next;
+      if (entry.poll->enabled && entry.poll->compiled_schedule && last_run != nullptr) {
+        due = entry.poll->compiled_schedule->Next(last_run->started_at);
+      }
+      if (context.scheduler != nullptr) {
+        for (const poll::SourceSchedule& s : context.scheduler->Schedules()) {
+          if (s.source == entry.name) next = s.next_run;
+        }
+      }
+      auto success = store.LastSuccessfulSyncRun(entry.name);
+      if (!success.ok()) return success.error();
+      const std::optional<Clock::time_point> last_success =
+          *success ? (*success)->ended_at : std::optional<Clock::time_point>();
+      const Verdict polled = status::JudgePoll(last_run, last_success, due, now);
+      const bool silent = !last;
+      v = silent ? polled : status::Worse(polled, v);
+      json::object poll;
+      poll["schedule"] = entry.poll->enabled ? entry.poll->schedule : std::string();
+      poll["next_run"] = next ? json::value(FormatIso8601(*next)) : json::value(nullptr);
+      poll["last_success_at"] =
+          last_success ? json::value(FormatIso8601(*last_success)) : json::value(nullptr);
+      // How old the freshest polled data can be: the end of the last successful run.
+      poll["lag_seconds"] =
+          last_success
+              ? json::value(
+                    std::chrono::duration_cast<std::chrono::seconds>(now - *last_success).count())
+              : json::value(nullptr);
+      o["poll"] = std::move(poll);
+    }
     AddVerdict(o, v);
     if (v.health != Health::kGreen) {
       overall = status::Worse(overall, Verdict{v.health, "source " + entry.name + ": " + v.reason});

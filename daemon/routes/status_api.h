@@ -11,6 +11,7 @@
 #include "daemon/config_holder.h"
 #include "daemon/server/router.h"
 #include "engine/delivery/delivery_service.h"
+#include "engine/poll/scheduler.h"
 #include "engine/storage/store.h"
 
 namespace journeyd::routes {
@@ -19,6 +20,7 @@ struct StatusApiContext {
   std::string version;
   std::chrono::system_clock::time_point started_at;
   const delivery::DeliveryService* delivery = nullptr;  // may be null
+  const poll::Scheduler* scheduler = nullptr;           // may be null
 };
 
 void AddStatusApi(server::Router& router, const ConfigHolder& config, storage::Store& store,

@@ -67,6 +67,36 @@ Verdict JudgeSource(const IntakeWindow& last_hour, const IntakeWindow& last_day,
                               " ago"};
 }
 
+Verdict JudgePoll(const storage::SyncRun* last_run, std::optional<TimePoint> last_success,
+                  std::optional<TimePoint> due, TimePoint now, std::chrono::seconds grace) {
+  using std::chrono::duration_cast;
+  using std::chrono::seconds;
+  if (last_run == nullptr) {
+    return {Health::kAmber, "no sync run yet" +
+                                std::string(due ? "" : ": it runs only when started by hand")};
+  }
+  if (last_run->status == "running") {
+    return {Health::kGreen, "sync run " + std::to_string(last_run->id) + " under way"};
+  }
+  if (last_run->status == "failed") {
+    // Several failures in a row leave the data as stale as no polling at all.
+    const bool stale = !last_success || now - *last_success > std::chrono::hours(24);
+    return {stale ? Health::kRed : Health::kAmber,
+            "the last sync run failed: " + last_run->detail +
+                (last_success ? "; last success " + Ago(duration_cast<seconds>(now - *last_success)) +
+                                    " ago"
+                              : "; no run has succeeded yet")};
+  }
+  if (due && now > *due + grace) {
+    return {Health::kAmber, "a scheduled sync run is " +
+                                Ago(duration_cast<seconds>(now - *due)) + " late"};
+  }
+  const auto age = last_run->ended_at ? duration_cast<seconds>(now - *last_run->ended_at)
+                                      : seconds(0);
+  return {Health::kGreen, "last sync run " + std::to_string(last_run->records) +
+                              " new records, " + Ago(age) + " ago"};
+}
+
 Verdict JudgeTarget(const storage::TargetDeliveryStats& stats, bool paused, TimePoint now) {
   if (stats.dead_now > 0) {
     return {Health::kRed, std::to_string(stats.dead_now) +

@@ -34,6 +34,14 @@ using TimePoint = std::chrono::system_clock::time_point;
 Verdict JudgeSource(const IntakeWindow& last_hour, const IntakeWindow& last_day,
                     std::optional<TimePoint> last_event_at, TimePoint now);
 
+// A polled source's sync runs. `last_run`: its newest run (null: none yet); `last_success`:
+// when its newest successful run ended; `due`: when the schedule wanted a run after the last
+// one started (nullopt: manual runs only). A run late by more than `grace` is amber: a run
+// that keeps being skipped (the previous one still going) or a scheduler that stopped.
+Verdict JudgePoll(const storage::SyncRun* last_run, std::optional<TimePoint> last_success,
+                  std::optional<TimePoint> due, TimePoint now,
+                  std::chrono::seconds grace = std::chrono::minutes(10));
+
 // `paused`: the target's rate limiter is holding requests back (a 429 or a backoff).
 Verdict JudgeTarget(const storage::TargetDeliveryStats& stats, bool paused, TimePoint now);
 

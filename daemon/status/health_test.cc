@@ -79,5 +79,43 @@ TEST_CASE("the ingest backlog turns amber at half the high-water mark and red at
   CHECK(Worse(Verdict{Health::kRed, "a"}, Verdict{Health::kRed, "b"}).reason == "a");
 }
 
+TEST_CASE("a polled source is judged by its sync runs", "[status]") {
+  storage::SyncRun run;
+  run.id = 7;
+  run.status = "succeeded";
+  run.records = 12;
+  run.started_at = kNow - minutes(20);
+  run.ended_at = kNow - minutes(19);
+  const auto due = std::optional<TimePoint>(kNow - minutes(5));
+  auto v = JudgePoll(nullptr, std::nullopt, std::nullopt, kNow);
+  CHECK(v.health == Health::kAmber);
+  CHECK(v.reason == "no sync run yet: it runs only when started by hand");
+
+  v = JudgePoll(&run, run.ended_at, due, kNow);
+  CHECK(v.health == Health::kGreen);
+  CHECK(v.reason == "last sync run 12 new records, 19 min ago");
+
+  // The schedule wanted a run 30 minutes ago and none came: skipped, or the scheduler stopped.
+  v = JudgePoll(&run, run.ended_at, kNow - minutes(30), kNow);
+  CHECK(v.health == Health::kAmber);
+  CHECK(v.reason == "a scheduled sync run is 30 min late");
+
+  run.status = "failed";
+  run.detail = "stream customers: GET /admin/api/2026-07/customers.json answered 401";
+  v = JudgePoll(&run, kNow - hours(2), due, kNow);
+  CHECK(v.health == Health::kAmber);
+  CHECK(v.reason.find("answered 401; last success 2 h ago") != std::string::npos);
+  v = JudgePoll(&run, kNow - hours(30), due, kNow);
+  CHECK(v.health == Health::kRed);  // a day without fresh data
+  v = JudgePoll(&run, std::nullopt, due, kNow);
+  CHECK(v.health == Health::kRed);
+  CHECK(v.reason.find("no run has succeeded yet") != std::string::npos);
+
+  run.status = "running";
+  v = JudgePoll(&run, std::nullopt, due, kNow);
+  CHECK(v.health == Health::kGreen);
+  CHECK(v.reason == "sync run 7 under way");
+}
+
 }  // namespace
 }  // namespace journeyd::status

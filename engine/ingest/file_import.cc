@@ -1,5 +1,7 @@
 #include "engine/ingest/file_import.h"
 
+#include "engine/ingest/inbox_writer.h"
+
 namespace journeyd::ingest {
 
 Status ImportFileRows(storage::Store& store, const WebhookSource& source, std::string_view text,
@@ -13,11 +15,7 @@ Status ImportFileRows(storage::Store& store, const WebhookSource& source, std::s
       return OkStatus();
     }
     for (const RawEvent& event : events) {
-      storage::InboxRecord record;
-      record.event = &event;
-      record.stored_body = event.body;
-      record.headers = storage::EncodeInboxHeaders(event.headers);
-      batch.records.push_back(std::move(record));
+      batch.records.push_back(ToInboxRecord(event, options.compress_above));
     }
     batch.received = {
         {options.source, static_cast<int64_t>(events.size() + batch.rejections.size())}};

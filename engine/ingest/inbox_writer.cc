@@ -27,21 +27,26 @@ InboxWriter::InboxWriter(storage::Store& store, InboxWriterOptions options)
 
 InboxWriter::~InboxWriter() { Stop(); }
 
+storage::InboxRecord ToInboxRecord(const RawEvent& event, size_t compress_above) {
+  storage::InboxRecord record;
+  record.event = &event;
+  record.headers = storage::EncodeInboxHeaders(event.headers);
+  if (event.body.size() > compress_above) {
+    record.stored_body = ZstdCompress(event.body);
+    record.zstd = true;
+  } else {
+    record.stored_body = event.body;
+  }
+  return record;
+}
+
 void InboxWriter::Submit(std::string source, std::vector<RawEvent> events, Callback done) {
   Pending pending;
   pending.submitted = std::chrono::steady_clock::now();
   pending.records.reserve(events.size());
   for (const RawEvent& e : events) {
-    storage::InboxRecord record;
-    record.event = &e;  // the vector's buffer does not move again once queued
-    record.headers = storage::EncodeInboxHeaders(e.headers);
-    if (e.body.size() > options_.compress_above) {
-      record.stored_body = ZstdCompress(e.body);
-      record.zstd = true;
-    } else {
-      record.stored_body = e.body;
-    }
-    pending.records.push_back(std::move(record));
+    // The vector's buffer does not move again once queued, so the records may point into it.
+    pending.records.push_back(ToInboxRecord(e, options_.compress_above));
   }
   pending.source = std::move(source);
   pending.events = std::move(events);

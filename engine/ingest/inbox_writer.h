@@ -33,6 +33,10 @@ struct InboxWriterOptions {
   observability::Registry* metrics = nullptr;
 };
 
+// The stored form of one event: headers encoded, the body zstd-compressed when larger than
+// `compress_above` bytes. Every way into the inbox (webhooks, sync runs, file imports) uses it.
+storage::InboxRecord ToInboxRecord(const RawEvent& event, size_t compress_above);
+
 struct SubmitOutcome {
   int stored = 0;
   int duplicates = 0;

@@ -21,7 +21,8 @@ Scheduler::Scheduler(ConfigSnapshot config, storage::Store& store, const Clock& 
     : config_(std::move(config)),
       store_(store),
       clock_(clock),
-      runner_(store, clock, std::move(after_commit), std::move(transport)) {}
+      runner_(store, clock, std::move(after_commit), std::move(transport),
+              config_() ? config_()->ingest.compress_above.bytes : 512) {}
 
 Scheduler::~Scheduler() { Stop(); }
 

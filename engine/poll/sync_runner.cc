@@ -1,6 +1,7 @@
 #include "engine/poll/sync_runner.h"
 
 #include "engine/ingest/file_import.h"
+#include "engine/ingest/inbox_writer.h"
 #include "engine/poll/api_client.h"
 #include "engine/poll/drop_directory.h"
 #include "engine/poll/poll_settings.h"
@@ -9,8 +10,10 @@
 namespace journeyd::poll {
 
 SyncRunner::SyncRunner(storage::Store& store, const Clock& clock,
-                       std::function<void(int64_t stored)> after_commit, delivery::TransportOptions transport)
-    : store_(store),
+                       std::function<void(int64_t stored)> after_commit,
+                       delivery::TransportOptions transport, size_t compress_above)
+    : compress_above_(compress_above),
+      store_(store),
       clock_(clock),
       after_commit_(std::move(after_commit)),
       transport_(std::move(transport)) {}
@@ -81,12 +84,9 @@ Status SyncRunner::RunStreams(const config::SourceEntry& source, storage::SyncRu
         break;
       }
       storage::IntakeBatch batch;
+      const size_t compress_above = compress_above_;
       for (const RawEvent& event : page->events) {
-        storage::InboxRecord record;
-        record.event = &event;
-        record.stored_body = event.body;
-        record.headers = storage::EncodeInboxHeaders(event.headers);
-        batch.records.push_back(std::move(record));
+        batch.records.push_back(ingest::ToInboxRecord(event, compress_above));
       }
       for (const std::string& problem : page->bad_records) {
         batch.rejections.push_back({source.name, storage::IntakeRejectionKind::kRejected,
@@ -144,6 +144,7 @@ Status SyncRunner::RunDropDirectory(const config::SourceEntry& source, storage::
     ingest::FileImportOptions options;
     options.source = source.name;
     options.file_label = file->name;
+    options.compress_above = compress_above_;
     options.mark = storage::ImportedFile{source.name, file->sha256, file->name,
                                          static_cast<int64_t>(file->size), 0, clock_.Now()};
     options.after_batch = [this](int64_t stored) {

@@ -21,8 +21,10 @@ class SyncRunner {
  public:
   // `after_commit` is called after each committed page with the events it stored (the daemon
   // counts them into the ingest backlog).
-  SyncRunner(storage::Store& store, const Clock& clock, std::function<void(int64_t stored)> after_commit = {},
-             delivery::TransportOptions transport = {});
+  // `compress_above`: ingest.compress_above, as for webhooks.
+  SyncRunner(storage::Store& store, const Clock& clock,
+             std::function<void(int64_t stored)> after_commit = {},
+             delivery::TransportOptions transport = {}, size_t compress_above = 512);
 
   // Runs `source` (REQUIRES: source.poll) and finishes `run` (its id from StartSyncRun) as
   // succeeded or failed; returns it as stored. A stop through `control` fails the run with
@@ -38,6 +40,7 @@ class SyncRunner {
                     RunControl& control);
   Status RunDropDirectory(const config::SourceEntry& source, storage::SyncRun& run);
 
+  const size_t compress_above_;
   storage::Store& store_;
   const Clock& clock_;
   std::function<void(int64_t stored)> after_commit_;

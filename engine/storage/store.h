@@ -758,6 +758,8 @@ class Store {
   virtual Result<std::vector<SyncRun>> ListSyncRuns(const SyncRunFilter& filter) = 0;
   // Each source's newest run, by source.
   virtual Result<std::vector<SyncRun>> ListLatestSyncRuns() = 0;
+  // The newest run of `source` that succeeded, or nullopt.
+  virtual Result<std::optional<SyncRun>> LastSuccessfulSyncRun(std::string_view source) = 0;
   // Runs per source, trigger and status, in that order (for /metrics).
   virtual Result<std::vector<SyncRunCount>> CountSyncRuns() = 0;
 };

@@ -197,6 +197,15 @@ TEST_CASE("polling: journeyd sync runs a source in-process, or through the runni
   REQUIRE(schedules.at("schedules").as_array().size() == 1);
   CHECK(schedules.at("schedules").at(0).at("schedule").as_string() == "@every 1h");
   CHECK(schedules.at("schedules").at(0).at("next_run").is_string());
+  // The overview judges a polled source by its runs, and says how fresh its data is.
+  json::value status = Api(daemon, "GET", "/api/v1/status", 200);
+  const json::object& shop = status.at("sources").at(0).as_object();
+  INFO(json::serialize(shop));
+  CHECK(shop.at("state").as_string() == "green");
+  CHECK_THAT(std::string(shop.at("reason").as_string()), Catch::Contains("last sync run 1 new records"));
+  CHECK(shop.at("poll").at("schedule").as_string() == "@every 1h");
+  CHECK(shop.at("poll").at("lag_seconds").as_int64() < 60);
+  CHECK(shop.at("last_run").at("trigger").as_string() == "manual");
 }
 
 TEST_CASE("polling: a drop directory imports each export once and files it in done/ or failed/",

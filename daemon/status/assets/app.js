@@ -168,7 +168,9 @@ function sourcesTable(sources) {
     tdn(s.last_day.received), tdn(s.last_day.accepted),
     tdn(s.last_day.rejected + s.last_day.signature_failures),
     td(num(s.last_day.signature_failures) + ' / ' + num(s.total.signature_failures), 'num'),
-    td(when(s.last_event_at)), td(runText(s.last_run)))), {id: 'sources'});
+    td(when(s.last_event_at)),
+    td([runText(s.last_run), s.poll && s.poll.next_run ? ['; next ', when(s.poll.next_run)] : '']))),
+  {id: 'sources'});
 }
 
 function targetsTable(targets) {

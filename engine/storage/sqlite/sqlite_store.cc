@@ -734,6 +734,18 @@ Result<std::vector<SyncRun>> SqliteStore::ListLatestSyncRuns() {
   return ReadSyncRuns(*rows);
 }
 
+Result<std::optional<SyncRun>> SqliteStore::LastSuccessfulSyncRun(std::string_view source) {
+  std::lock_guard lock(mu_);
+  auto rows = db_->Prepare(std::string(kSyncRunColumns) +
+                           "WHERE source = ?1 AND status = 'succeeded' ORDER BY id DESC LIMIT 1");
+  if (!rows.ok()) return rows.error();
+  rows->Bind(1, source);
+  auto runs = ReadSyncRuns(*rows);
+  if (!runs.ok()) return runs.error();
+  if (runs->empty()) return std::optional<SyncRun>();
+  return std::optional<SyncRun>(std::move(runs->front()));
+}
+
 Result<std::vector<SyncRunCount>> SqliteStore::CountSyncRuns() {
   std::lock_guard lock(mu_);
   auto rows = db_->Prepare(

@@ -113,6 +113,7 @@ class SqliteStore final : public Store {
   Status FinishSyncRun(const SyncRun& run) override;
   Result<std::vector<SyncRun>> ListSyncRuns(const SyncRunFilter& filter) override;
   Result<std::vector<SyncRun>> ListLatestSyncRuns() override;
+  Result<std::optional<SyncRun>> LastSuccessfulSyncRun(std::string_view source) override;
   Result<std::vector<SyncRunCount>> CountSyncRuns() override;
 
  private:
