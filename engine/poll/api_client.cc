@@ -30,8 +30,28 @@ std::string Base64(std::string_view bytes) {
 
 bool Retryable(int status) { return status == 0 || status == 429 || status >= 500; }
 
+// Every credential of `auth`, and the parts of a "user:password" token, blanked out of `text`:
+// an API may echo the request it refused, key and all.
+std::string Scrub(std::string text, const AuthSettings& auth) {
+  std::vector<std::string> secrets{auth.token.Reveal(), auth.password.Reveal(),
+                                   auth.client_secret.Reveal(), auth.refresh_token.Reveal()};
+  if (auto colon = auth.token.Reveal().find(':'); colon != std::string::npos) {
+    secrets.push_back(auth.token.Reveal().substr(0, colon));
+    secrets.push_back(auth.token.Reveal().substr(colon + 1));
+  }
+  for (const std::string& secret : secrets) {
+    // Short values would blank ordinary words; no real credential is that short.
+    if (secret.size() < 6) continue;
+    for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) {
+      text.replace(at, secret.size(), "***");
+    }
+  }
+  return text;
+}
+
 // What an error says about a response, without its body when that could echo a credential:
-// vendors' error bodies are short JSON naming the problem, so the first 200 bytes are kept.
+// vendors' error bodies are short JSON naming the problem, so the first 200 bytes are kept,
+// with any credential the body echoes blanked (ApiClient::Send).
 std::string Describe(const delivery::HttpRequest& request, const delivery::HttpResponse& r) {
   std::string where = request.method + " " + request.url;
   // The query may hold an API key (auth type query): keep only the path.
@@ -157,6 +177,9 @@ milliseconds ApiClient::RetryDelay(const delivery::HttpResponse& response, int a
 
 Result<delivery::HttpResponse> ApiClient::Send(delivery::HttpRequest request) {
   const delivery::HttpRequest unauthenticated = request;
+  const auto describe = [this](const delivery::HttpRequest& r, const delivery::HttpResponse& a) {
+    return Scrub(Describe(r, a), settings_.auth);
+  };
   bool reauthenticated = false;
   for (int attempt = 0;; ++attempt) {
     if (control_.stopped()) return Unavailable("the sync run was stopped");
@@ -177,19 +200,19 @@ Result<delivery::HttpResponse> ApiClient::Send(delivery::HttpRequest request) {
     }
     if (response.status == 401 || response.status == 403) {
       return Error{ErrorCode::kUnauthenticated,
-                   Describe(unauthenticated, response) + " (check the source's credentials)"};
+                   describe(unauthenticated, response) + " (check the source's credentials)"};
     }
     if (!Retryable(response.status)) {
-      return InvalidArgument(Describe(unauthenticated, response));
+      return InvalidArgument(describe(unauthenticated, response));
     }
     if (response.status == 429) ++stats_.rate_limited;
     if (attempt >= settings_.rate_limit.max_retries) {
-      return Unavailable(Describe(unauthenticated, response) + " (gave up after " +
+      return Unavailable(describe(unauthenticated, response) + " (gave up after " +
                          std::to_string(attempt + 1) + " attempts)");
     }
     const milliseconds delay = RetryDelay(response, attempt);
     if (delay > settings_.rate_limit.max_wait) {
-      return Unavailable(Describe(unauthenticated, response) + " (asked to wait " +
+      return Unavailable(describe(unauthenticated, response) + " (asked to wait " +
                          std::to_string(delay.count() / 1000) +
                          " s, more than rate_limit.max_wait; the next run resumes here)");
     }

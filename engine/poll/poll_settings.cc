@@ -337,7 +337,9 @@ std::shared_ptr<const PollSettings> LoadPollSettings(
   } else {
     auto schedule = Schedule::Parse(settings->schedule, settings->time_zone);
     if (!schedule.ok()) {
-      diag.Error(at(block.Find("schedule") ? "schedule" : "time_zone"),
+      // Point at the key the message is about.
+      const bool zone = schedule.error().message.find("time zone") != std::string::npos;
+      diag.Error(at(zone || !block.Find("schedule") ? "time_zone" : "schedule"),
                  DiagnosticKind::kInvalidValue, schedule.error().message);
     } else {
       settings->compiled_schedule = std::make_shared<const Schedule>(std::move(*schedule));
@@ -450,6 +452,9 @@ boost::json::value ToJson(const ConfigNode& node, Diagnostics& diag, bool& ok) {
     int64_t n = 0;
     auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), n);
     if (error == std::errc() && end == text.data() + text.size()) return n;
+    double d = 0;
+    auto [d_end, d_error] = std::from_chars(text.data(), text.data() + text.size(), d);
+    if (d_error == std::errc() && d_end == text.data() + text.size()) return d;
   }
   auto expanded = ReadScalar(node, "a value", diag);
   if (!expanded) {

@@ -246,8 +246,10 @@ std::optional<PageToken> StreamReader::FollowingPage(const delivery::HttpRespons
 
 Result<Page> StreamReader::Next() {
   auto request = BuildRequest(token_);
-  if (!request.ok()) return request.error();
-  auto response = client_.Send(*request);
+  if (!request.ok() && !resuming_) return request.error();
+  // A stored page URL that no longer fits the config (base_url moved) is a stale token too.
+  Result<delivery::HttpResponse> response =
+      request.ok() ? client_.Send(*request) : Result<delivery::HttpResponse>(request.error());
   if (!response.ok() && resuming_ && response.error().code == ErrorCode::kInvalidArgument) {
     // A stored page token can go stale (Shopify's page_info, an expired cursor). Start the
     // read again from the cursor: what was stored already is recognised as duplicates.
@@ -291,8 +293,10 @@ Result<Page> StreamReader::Next() {
     TemplateContext context;
     context.record = &record;
     context.params = &settings_.params;
+    std::vector<std::string> missing;
+    context.missing = &missing;
     auto event_type = Render(stream_.event_type, context);
-    if (!event_type.ok() || event_type->empty()) {
+    if (!event_type.ok() || event_type->empty() || !missing.empty()) {
       page.bad_records.push_back("stream '" + stream_.name + "': record " + id_text +
                                  ": no event type (" + stream_.event_type + ")");
       continue;

@@ -27,7 +27,9 @@ Result<std::string> Lookup(std::string_view name, const TemplateContext& context
   }
   if (name.rfind("record.", 0) == 0 && context.record != nullptr) {
     const boost::json::value* value = FindPath(*context.record, name.substr(7));
-    return value == nullptr ? std::string() : ScalarText(*value);
+    std::string text = value == nullptr ? std::string() : ScalarText(*value);
+    if (text.empty() && context.missing != nullptr) context.missing->emplace_back(name.substr(7));
+    return text;
   }
   return InvalidArgument("unknown placeholder {{" + std::string(name) + "}}");
 }
@@ -125,6 +127,14 @@ const boost::json::value* FindPath(const boost::json::value& root, std::string_v
 
 std::string ScalarText(const boost::json::value& value) {
   if (value.is_string()) return std::string(value.as_string());
+  if (value.is_double()) {
+    // As the vendor wrote it, 1782864000.5, not boost.json's 1.7828640005E9.
+    const double d = value.as_double();
+    char buffer[64];
+    const auto format = std::abs(d) < 1e15 ? std::chars_format::fixed : std::chars_format::general;
+    auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, d, format);
+    if (error == std::errc()) return std::string(buffer, end);
+  }
   if (value.is_int64() || value.is_uint64() || value.is_double() || value.is_bool()) {
     return boost::json::serialize(value);
   }

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/base/result.h"
 #include "engine/poll/poll_settings.h"
@@ -24,6 +25,9 @@ struct TemplateContext {
   int page_size = 0;
   const std::map<std::string, std::string>* params = nullptr;
   const boost::json::value* record = nullptr;
+  // When set, each {{record.x}} that is missing or empty in the record is added here: an event
+  // type "charge.{{record.status}}" must not become "charge." for a record without a status.
+  std::vector<std::string>* missing = nullptr;
 };
 
 // kInvalidArgument naming the placeholder for an unknown one or a missing param.

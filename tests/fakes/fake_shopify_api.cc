@@ -231,10 +231,10 @@ class FakeShopifyApi final : public FakeSourceApiBase {
     Response response;
     if (const auto forced = TakeQueuedRateLimit()) {
       response = TooManyRequests(std::to_string(forced->count()) + ".0");
-    } else if (used_ + 1 > kBucketSize) {
+    } else if (options().enforce_rate_limits && used_ + 1 > kBucketSize) {
       response = TooManyRequests("2.0");
     } else {
-      used_ += 1;
+      if (options().enforce_rate_limits) used_ += 1;
       response = List(collection, request);
       if (response.status == 200) CountPageServed(collection);
     }

@@ -29,6 +29,10 @@ struct FakeSourceApiOptions {
   // Basic or consumer_key/consumer_secret query parameters); Mailchimp "<any>:<key-us3>" Basic;
   // Zendesk also accepts Basic "<email>/token:<token>" when this is "email/token:token".
   std::string credential;
+  // False switches off the vendor's standing rate limits (Shopify's leaky bucket, Zendesk's 10
+  // exports a minute), so a benchmark measures journeyd rather than the vendor's pacing.
+  // RateLimitNext still works.
+  bool enforce_rate_limits = true;
   FakeHttpServerOptions server{};
 };
 
