@@ -13,6 +13,7 @@
 
 #include "connectors/builtin.h"
 #include "engine/config/config_loader.h"
+#include "engine/mapping/normalize.h"
 #include "engine/poll/poll_settings.h"
 #include "engine/poll/run_control.h"
 #include "engine/poll/stream_state.h"
@@ -163,8 +164,15 @@ TEST_CASE("polling: every vendor preset reads each seeded record once and keeps 
         CHECK(inbox[c] == want);
         const poll::StreamState state = h.State(c);
         CHECK(state.pending.empty());
-        // WooCommerce has no change filter for customers: read whole, no cursor.
-        if (!(v.vendor == "woocommerce" && c == "customers")) CHECK(state.cursor.size() > 0);
+        // The cursor is the newest seeded change (clone i changed at first + i s), in the
+        // vendor's own format; WooCommerce has no change filter for customers: no cursor.
+        if (!(v.vendor == "woocommerce" && c == "customers")) {
+          INFO("cursor " << state.cursor);
+          auto newest = mapping::ParseTime(state.cursor);
+          REQUIRE(newest.has_value());
+          const auto expected = first + std::chrono::seconds(29);
+          CHECK(std::chrono::abs(*newest - expected) < 1s);
+        }
         if (v.vendor != "zendesk") CHECK_FALSE(state.resume.has_value());
         else CHECK(state.resume.has_value());  // the export goes on from its last cursor
       }
@@ -205,6 +213,29 @@ TEST_CASE("polling: 429 with Retry-After and 5xx are waited out; the records arr
   CHECK(run.detail.find("rate-limited") != std::string::npos);
   CHECK(h.InboxIds()["customers"].size() == 35);
   CHECK(h.api->server().StatusCounts()[429] >= 2);
+}
+
+TEST_CASE("polling: a request that times out is retried; a run that gives up resumes next time",
+          "[polling]") {
+  const VendorCase v{"square", "EAAAfakeSquareToken", "        location_id: D7AVYMEAPJ3A3\n", 10};
+  Harness h(v, MakeApi(v), "      timeout: 300ms\n");
+  auto ids = h.api->Seed("customers", 25, system_clock::now() - 1h);
+  h.api->Seed("orders", 3, system_clock::now() - 1h);
+  // Every answer comes too late: each request is tried 1 + max_retries times, then the run
+  // fails without storing anything or moving a cursor.
+  h.api->server().SetDelay(1s);
+  storage::SyncRun slow = h.Run();
+  CHECK(slow.status == "failed");
+  CHECK_THAT(slow.detail, Catch::Contains("gave up after 4 attempts"));
+  CHECK(slow.records == 0);
+  h.api->server().SetDelay(0ms);
+  storage::SyncRun next = h.Run();
+  INFO(next.detail);
+  REQUIRE(next.status == "succeeded");
+  CHECK(next.records == 28);
+  std::map<std::string, int> want;
+  for (const std::string& id : ids) want[id] = 1;
+  CHECK(h.InboxIds()["customers"] == want);
 }
 
 TEST_CASE("polling: a wrong credential fails the run, stores nothing and moves no cursor",
