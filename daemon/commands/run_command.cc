@@ -166,8 +166,11 @@ int Run(const GlobalOptions& global, const RunOptions& options) {
   delivery_service.Start();
   // Sync runs of polled sources, on their schedules and on demand; their pages go straight to
   // the inbox (each with its stream's cursor), behind which the pipeline is already running.
+  poll::SyncRunnerOptions runner_options;
+  runner_options.after_commit = [&inbox](int64_t stored) { inbox.StoredElsewhere(stored); };
+  runner_options.backpressure = [&inbox] { return inbox.OverHighWater(); };
   poll::Scheduler scheduler([&config] { return config.Get(); }, **store, clock,
-                            [&inbox](int64_t stored) { inbox.StoredElsewhere(stored); });
+                            std::move(runner_options));
   scheduler.Start();
   RegisterDaemonMetrics(metrics,
                         {**store, config, &mapping_stage, &identity_stage, &journey_stage,

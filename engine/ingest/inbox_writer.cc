@@ -83,6 +83,11 @@ void InboxWriter::RecordRejection(storage::IntakeRejection rejection,
   wake_.notify_one();
 }
 
+bool InboxWriter::OverHighWater() const {
+  std::lock_guard lock(mu_);
+  return backlog_ + static_cast<int64_t>(queued_events_) >= options_.backlog_high_water;
+}
+
 void InboxWriter::StoredElsewhere(int64_t count) {
   std::lock_guard lock(mu_);
   backlog_ += count;

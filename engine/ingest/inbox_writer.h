@@ -63,6 +63,8 @@ class InboxWriter {
   void Processed(int64_t count);
   // `count` events reached the inbox another way (a sync run's page): they count towards it.
   void StoredElsewhere(int64_t count);
+  // True while the backlog is at or over the high-water mark (webhooks are refused then).
+  bool OverHighWater() const;
 
   // Commits everything queued, then stops the thread. Later Submits fail with kUnavailable.
   void Stop();

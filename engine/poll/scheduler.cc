@@ -17,12 +17,11 @@ std::string ScheduleKey(const PollSettings& poll) {
 }  // namespace
 
 Scheduler::Scheduler(ConfigSnapshot config, storage::Store& store, const Clock& clock,
-                     std::function<void(int64_t stored)> after_commit, delivery::TransportOptions transport)
-    : config_(std::move(config)),
-      store_(store),
-      clock_(clock),
-      runner_(store, clock, std::move(after_commit), std::move(transport),
-              config_() ? config_()->ingest.compress_above.bytes : 512) {}
+                     SyncRunnerOptions runner)
+    : config_(std::move(config)), store_(store), clock_(clock), runner_(store, clock, [&] {
+        if (auto current = config_()) runner.compress_above = current->ingest.compress_above.bytes;
+        return std::move(runner);
+      }()) {}
 
 Scheduler::~Scheduler() { Stop(); }
 

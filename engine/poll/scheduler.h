@@ -39,7 +39,7 @@ class Scheduler {
   using ConfigSnapshot = std::function<std::shared_ptr<const config::Config>()>;
 
   Scheduler(ConfigSnapshot config, storage::Store& store, const Clock& clock,
-            std::function<void(int64_t stored)> after_commit = {}, delivery::TransportOptions transport = {});
+            SyncRunnerOptions runner = {});
   ~Scheduler();
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;

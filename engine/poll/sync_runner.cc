@@ -9,14 +9,8 @@
 
 namespace journeyd::poll {
 
-SyncRunner::SyncRunner(storage::Store& store, const Clock& clock,
-                       std::function<void(int64_t stored)> after_commit,
-                       delivery::TransportOptions transport, size_t compress_above)
-    : compress_above_(compress_above),
-      store_(store),
-      clock_(clock),
-      after_commit_(std::move(after_commit)),
-      transport_(std::move(transport)) {}
+SyncRunner::SyncRunner(storage::Store& store, const Clock& clock, SyncRunnerOptions options)
+    : store_(store), clock_(clock), options_(std::move(options)) {}
 
 Result<std::string> SyncRunner::DescribeCursors(const config::SourceEntry& source) {
   if (source.poll == nullptr || source.poll->IsDropDirectory()) return std::string();
@@ -58,7 +52,7 @@ storage::SyncRun SyncRunner::Run(const config::SourceEntry& source, storage::Syn
 Status SyncRunner::RunStreams(const config::SourceEntry& source, storage::SyncRun& run,
                               RunControl& control) {
   const PollSettings& settings = *source.poll;
-  delivery::TransportOptions transport = transport_;
+  delivery::TransportOptions transport = options_.transport;
   transport.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(settings.timeout);
   ApiClient client(settings, clock_, control, transport);
   Status first_error = OkStatus();
@@ -73,6 +67,14 @@ Status SyncRunner::RunStreams(const config::SourceEntry& source, storage::SyncRu
     }
     StreamReader reader(settings, stream, source.name, std::move(state), client, clock_);
     while (!reader.done()) {
+      if (options_.backpressure) {
+        bool waited = false;
+        while (options_.backpressure() && control.SleepFor(std::chrono::seconds(1))) waited = true;
+        if (waited && run.detail.find("backlog") == std::string::npos) {
+          run.detail += (run.detail.empty() ? "" : "; ") +
+                        std::string("waited for the ingest backlog to drain");
+        }
+      }
       if (control.stopped()) return Unavailable("stopped (journeyd is shutting down)");
       auto page = reader.Next();
       if (!page.ok()) {
@@ -84,7 +86,7 @@ Status SyncRunner::RunStreams(const config::SourceEntry& source, storage::SyncRu
         break;
       }
       storage::IntakeBatch batch;
-      const size_t compress_above = compress_above_;
+      const size_t compress_above = options_.compress_above;
       for (const RawEvent& event : page->events) {
         batch.records.push_back(ingest::ToInboxRecord(event, compress_above));
       }
@@ -106,7 +108,7 @@ Status SyncRunner::RunStreams(const config::SourceEntry& source, storage::SyncRu
         else ++run.duplicates;
       }
       run.records += new_events;
-      if (after_commit_ && new_events > 0) after_commit_(new_events);
+      if (options_.after_commit && new_events > 0) options_.after_commit(new_events);
     }
   }
   const ApiClientStats& stats = client.stats();
@@ -144,11 +146,11 @@ Status SyncRunner::RunDropDirectory(const config::SourceEntry& source, storage::
     ingest::FileImportOptions options;
     options.source = source.name;
     options.file_label = file->name;
-    options.compress_above = compress_above_;
+    options.compress_above = options_.compress_above;
     options.mark = storage::ImportedFile{source.name, file->sha256, file->name,
                                          static_cast<int64_t>(file->size), 0, clock_.Now()};
     options.after_batch = [this](int64_t stored) {
-      if (after_commit_ && stored > 0) after_commit_(stored);
+      if (options_.after_commit && stored > 0) options_.after_commit(stored);
     };
     ingest::FileImportCounts counts;
     Status imported =

@@ -17,14 +17,20 @@
 
 namespace journeyd::poll {
 
+struct SyncRunnerOptions {
+  // Called after each committed page with the events it stored (the daemon counts them into
+  // the ingest backlog).
+  std::function<void(int64_t stored)> after_commit;
+  // While this says true (the ingest backlog is over its high-water mark), the run waits before
+  // its next page instead of piling more into the inbox; webhooks are refused meanwhile too.
+  std::function<bool()> backpressure;
+  delivery::TransportOptions transport;
+  size_t compress_above = 512;  // ingest.compress_above, as for webhooks
+};
+
 class SyncRunner {
  public:
-  // `after_commit` is called after each committed page with the events it stored (the daemon
-  // counts them into the ingest backlog).
-  // `compress_above`: ingest.compress_above, as for webhooks.
-  SyncRunner(storage::Store& store, const Clock& clock,
-             std::function<void(int64_t stored)> after_commit = {},
-             delivery::TransportOptions transport = {}, size_t compress_above = 512);
+  SyncRunner(storage::Store& store, const Clock& clock, SyncRunnerOptions options = {});
 
   // Runs `source` (REQUIRES: source.poll) and finishes `run` (its id from StartSyncRun) as
   // succeeded or failed; returns it as stored. A stop through `control` fails the run with
@@ -40,11 +46,9 @@ class SyncRunner {
                     RunControl& control);
   Status RunDropDirectory(const config::SourceEntry& source, storage::SyncRun& run);
 
-  const size_t compress_above_;
   storage::Store& store_;
   const Clock& clock_;
-  std::function<void(int64_t stored)> after_commit_;
-  delivery::TransportOptions transport_;
+  SyncRunnerOptions options_;
 };
 
 }  // namespace journeyd::poll

@@ -80,7 +80,7 @@ struct Harness {
     store = std::move(*opened);
   }
 
-  storage::SyncRun Run() {
+  storage::SyncRun Run(poll::SyncRunnerOptions options = {}) {
     const config::SourceEntry& source = config->sources.front();
     storage::SyncRun run;
     run.source = source.name;
@@ -89,7 +89,7 @@ struct Harness {
     auto id = store->StartSyncRun(run);
     REQUIRE(id.ok());
     run.id = *id;
-    poll::SyncRunner runner(*store, clock);
+    poll::SyncRunner runner(*store, clock, std::move(options));
     poll::RunControl control;
     return runner.Run(source, run, control);
   }
@@ -236,6 +236,26 @@ TEST_CASE("polling: a request that times out is retried; a run that gives up res
   std::map<std::string, int> want;
   for (const std::string& id : ids) want[id] = 1;
   CHECK(h.InboxIds()["customers"] == want);
+}
+
+TEST_CASE("polling: a run waits while the ingest backlog is over its high-water mark",
+          "[polling]") {
+  const VendorCase v{"shopify", "shpat_fake_token", "", 10};
+  Harness h(v, MakeApi(v));
+  h.api->Seed("customers", 25, system_clock::now() - 1h);
+  int asked = 0;
+  int64_t counted = 0;
+  poll::SyncRunnerOptions options;
+  // Over the mark for the first page only: the mapping stage catches up meanwhile.
+  options.backpressure = [&asked] { return ++asked <= 1; };
+  options.after_commit = [&counted](int64_t stored) { counted += stored; };
+  const auto started = std::chrono::steady_clock::now();
+  storage::SyncRun run = h.Run(std::move(options));
+  REQUIRE(run.status == "succeeded");
+  CHECK(std::chrono::steady_clock::now() - started >= 1s);
+  CHECK_THAT(run.detail, Catch::Contains("waited for the ingest backlog to drain"));
+  CHECK(counted == 25);  // the daemon counts polled events into its backlog
+  CHECK(asked >= 4);     // asked before every page of the 3
 }
 
 TEST_CASE("polling: a wrong credential fails the run, stores nothing and moves no cursor",
