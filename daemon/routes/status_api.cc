@@ -76,6 +76,13 @@ Result<json::object> StatusJson(const config::Config& config, storage::Store& st
   std::map<std::string, const storage::SyncRun*, std::less<>> last_runs;
   for (const auto& r : *runs) last_runs[r.source] = &r;
 
+  std::map<std::string, std::optional<Clock::time_point>, std::less<>> next_runs;
+  if (context.scheduler != nullptr) {
+    for (const poll::SourceSchedule& s : context.scheduler->Schedules()) {
+      next_runs[s.source] = s.next_run;
+    }
+  }
+
   Verdict overall{Health::kGreen, "everything is flowing"};
   json::array sources;
   for (const config::SourceEntry& entry : config.sources) {
@@ -101,15 +108,13 @@ Result<json::object> StatusJson(const config::Config& config, storage::Store& st
     if (entry.poll) {
       // A polled source is judged by its runs; silence at its webhook is no fault then.
       const storage::SyncRun* last_run = run == last_runs.end() ? nullptr : run->second;
-      std::optional<Clock::time_point> due, next;
+      std::optional<Clock::time_point> due;
       if (entry.poll->enabled && entry.poll->compiled_schedule && last_run != nullptr) {
         due = entry.poll->compiled_schedule->Next(last_run->started_at);
       }
-      if (context.scheduler != nullptr) {
-        for (const poll::SourceSchedule& s : context.scheduler->Schedules()) {
-          if (s.source == entry.name) next = s.next_run;
-        }
-      }
+      const auto planned = next_runs.find(entry.name);
+      const std::optional<Clock::time_point> next =
+          planned == next_runs.end() ? std::nullopt : planned->second;
       auto success = store.LastSuccessfulSyncRun(entry.name);
       if (!success.ok()) return success.error();
       const std::optional<Clock::time_point> last_success =

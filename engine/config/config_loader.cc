@@ -125,22 +125,8 @@ void LoadEntries(const std::optional<ConfigNode>& list, std::string_view what,
     ConnectorContext context = base_context;
     context.instance_name = header.name;
     auto product = factory->Create(element, context, diag);
-    if (product) on_created(std::move(header), std::move(product));
+    if (product) on_created(std::move(header), std::move(product), element);
   }
-}
-
-// The value of `key` in the entry named `name` of a sources/targets list.
-std::optional<ConfigNode> FindEntryKey(const std::optional<ConfigNode>& list, std::string_view name,
-                                       std::string_view key) {
-  if (!list || !list->IsSequence()) return std::nullopt;
-  for (const ConfigNode& element : list->Elements()) {
-    if (!element.IsMap()) continue;
-    auto entry_name = element.Find("name");
-    if (entry_name && entry_name->IsScalar() && entry_name->Scalar() == name) {
-      return element.Find(key);
-    }
-  }
-  return std::nullopt;
 }
 
 void AppendTable(std::string& out, const std::vector<FieldDoc>& docs) {
@@ -289,9 +275,10 @@ std::shared_ptr<const Config> LoadConfig(const std::filesystem::path& file,
   LoadEntries<WebhookSource>(
       root->Find("sources"), "source", registry.source_types(),
       [&](std::string_view type) { return registry.FindSource(type); }, context, diag,
-      [&](EntryHeader header, WebhookSourcePtr source) {
+      [&](EntryHeader header, WebhookSourcePtr source, const ConfigNode& element) {
+        // `poll:` belongs to the core, whatever the source's type.
         std::shared_ptr<const poll::PollSettings> poll_settings;
-        if (auto block = FindEntryKey(root->Find("sources"), header.name, "poll")) {
+        if (auto block = element.Find("poll")) {
           poll_settings = poll::LoadPollSettings(*block, header.type, registry.poll_presets(),
                                                  context.config_dir, diag);
         }
@@ -322,23 +309,14 @@ std::shared_ptr<const Config> LoadConfig(const std::filesystem::path& file,
   LoadEntries<Target>(
       root->Find("targets"), "target", registry.target_types(),
       [&](std::string_view type) { return registry.FindTarget(type); }, context, diag,
-      [&](EntryHeader header, TargetPtr target) {
-        config->targets.push_back(
-            {std::move(header.name), std::move(header.type), std::move(target), {}});
-      });
-  // Every target's `delivery:` keys belong to the core, whatever the target's type.
-  if (auto list = root->Find("targets"); list && list->IsSequence()) {
-    for (const ConfigNode& element : list->Elements()) {
-      auto name = element.IsMap() ? element.Find("name") : std::nullopt;
-      auto block = element.IsMap() ? element.Find("delivery") : std::nullopt;
-      if (!name || !block || !name->IsScalar()) continue;
-      for (TargetEntry& entry : config->targets) {
-        if (entry.name == name->Scalar()) {
+      [&](EntryHeader header, TargetPtr target, const ConfigNode& element) {
+        TargetEntry entry{std::move(header.name), std::move(header.type), std::move(target), {}};
+        // Every target's `delivery:` keys belong to the core, whatever the target's type.
+        if (auto block = element.Find("delivery")) {
           delivery::DeliverySettings::Spec().Parse(*block, entry.delivery, diag);
         }
-      }
-    }
-  }
+        config->targets.push_back(std::move(entry));
+      });
 
   {
     std::vector<std::string> target_names;

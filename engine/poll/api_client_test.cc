@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "tests/fakes/fake_http_server.h"
+#include "tests/fakes/recording_api.h"
 #include "tests/fakes/fake_util.h"
 
 namespace journeyd::poll {
@@ -54,44 +55,7 @@ TEST_CASE("api client: ParseRetryAfter reads delay-seconds, fractions and HTTP d
   CHECK_FALSE(ParseRetryAfter("nan", now).has_value());
 }
 
-// A vendor API on loopback: each request is recorded, then answered by the handler the test
-// sets (which may be swapped between requests).
-class FakeApi {
- public:
-  using Handler = std::function<fakes::Response(const fakes::Request&)>;
-
-  explicit FakeApi(Handler handler)
-      : handler_(std::move(handler)),
-        server_(std::make_unique<fakes::FakeHttpServer>(
-            [this](const fakes::Request& request) {
-              Handler current;
-              {
-                std::lock_guard lock(mu_);
-                requests_.push_back(request);
-                current = handler_;
-              }
-              return current(request);
-            },
-            [](int status) { return fakes::Response(status, R"({"error":"fault"})"); })) {}
-
-  std::string url(const std::string& target) const { return server_->base_url() + target; }
-  std::vector<fakes::Request> requests() const {
-    std::lock_guard lock(mu_);
-    return requests_;
-  }
-  size_t count(const std::string& path) const {
-    std::lock_guard lock(mu_);
-    size_t n = 0;
-    for (const auto& r : requests_) n += r.path == path ? 1 : 0;
-    return n;
-  }
-
- private:
-  mutable std::mutex mu_;
-  Handler handler_;
-  std::vector<fakes::Request> requests_;
-  std::unique_ptr<fakes::FakeHttpServer> server_;
-};
+using FakeApi = fakes::RecordingApi;
 
 fakes::Response Ok() { return fakes::Response(200, R"({"items":[]})"); }
 

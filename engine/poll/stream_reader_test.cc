@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "tests/fakes/fake_http_server.h"
+#include "tests/fakes/recording_api.h"
 #include "tests/fakes/fake_util.h"
 
 namespace journeyd::poll {
@@ -65,34 +66,7 @@ TEST_CASE("stream reader: NextLink finds the rel=next URL of a Link header", "[p
   CHECK(NextLink("<https://x.test/a?page=2; rel=\"next\"").empty());  // unclosed <
 }
 
-// A vendor API on loopback, answered by the test's handler; every request is recorded.
-class FakeApi {
- public:
-  using Handler = std::function<fakes::Response(const fakes::Request&)>;
-
-  explicit FakeApi(Handler handler)
-      : handler_(std::move(handler)),
-        server_(std::make_unique<fakes::FakeHttpServer>(
-            [this](const fakes::Request& request) {
-              std::lock_guard lock(mu_);
-              requests_.push_back(request);
-              return handler_(request);
-            },
-            [](int status) { return fakes::Response(status, "{}"); })) {}
-
-  std::string base_url() const { return server_->base_url(); }
-  size_t request_count() const { return server_->RequestCount(); }
-  std::vector<fakes::Request> requests() const {
-    std::lock_guard lock(mu_);
-    return requests_;
-  }
-
- private:
-  mutable std::mutex mu_;
-  Handler handler_;
-  std::vector<fakes::Request> requests_;
-  std::unique_ptr<fakes::FakeHttpServer> server_;
-};
+using FakeApi = fakes::RecordingApi;
 
 // The query of a request as a map (last value wins).
 std::map<std::string, std::string> Query(const fakes::Request& r) {

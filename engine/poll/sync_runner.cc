@@ -34,7 +34,10 @@ Result<std::string> SyncRunner::DescribeCursors(const config::SourceEntry& sourc
 
 storage::SyncRun SyncRunner::Run(const config::SourceEntry& source, storage::SyncRun run,
                                  RunControl& control) {
-  if (auto before = DescribeCursors(source); before.ok()) run.cursor_before = *before;
+  // The scheduler read them when it started the run; a caller that did not gets them here.
+  if (run.cursor_before.empty()) {
+    if (auto before = DescribeCursors(source); before.ok()) run.cursor_before = *before;
+  }
   Status result = source.poll->IsDropDirectory() ? RunDropDirectory(source, run)
                                                  : RunStreams(source, run, control);
   if (auto after = DescribeCursors(source); after.ok()) run.cursor_after = *after;
