@@ -202,6 +202,10 @@ Result<delivery::HttpResponse> ApiClient::Send(delivery::HttpRequest request) {
       return Error{ErrorCode::kUnauthenticated,
                    describe(unauthenticated, response) + " (check the source's credentials)"};
     }
+    if (response.status == 404 || response.status == 410) {
+      // Told apart from other refusals: a child stream's parent can be gone (a deleted member).
+      return Error{ErrorCode::kNotFound, describe(unauthenticated, response)};
+    }
     if (!Retryable(response.status)) {
       return InvalidArgument(describe(unauthenticated, response));
     }

@@ -174,7 +174,7 @@ TEST_CASE("api client: an API key in the query never appears in an error", "[pol
   settings.auth.token = Secret("very-secret-key-42");
   auto sent = SendOnce(settings, Get(api, "/3.0/lists/x/members?count=5"));
   REQUIRE_FALSE(sent.response.ok());
-  CHECK(sent.response.error().code == ErrorCode::kInvalidArgument);
+  CHECK(sent.response.error().code == ErrorCode::kNotFound);
   // It was sent...
   REQUIRE(api.requests().size() == 1);
   CHECK_THAT(api.requests()[0].query, Catch::Contains("apikey=very-secret-key-42"));
@@ -303,7 +303,7 @@ TEST_CASE("api client: other 4xx are not retried", "[poll]") {
 
   auto missing = SendOnce(settings, Get(api, "/missing"));
   REQUIRE_FALSE(missing.response.ok());
-  CHECK(missing.response.error().code == ErrorCode::kInvalidArgument);
+  CHECK(missing.response.error().code == ErrorCode::kNotFound);
   CHECK_THAT(missing.response.error().message, Catch::Contains("GET"));
   CHECK_THAT(missing.response.error().message, Catch::Contains("/missing"));
   CHECK_THAT(missing.response.error().message, Catch::Contains("404"));

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <set>
 
 #include "engine/poll/template.h"
@@ -130,7 +131,11 @@ const StructSpec<StreamSettings>& StreamSettings::Spec() {
                   Positive)
         .Optional("request", &StreamSettings::request, "The request.")
         .Optional("pagination", &StreamSettings::pagination, "How to get the next page.")
-        .Optional("cursor", &StreamSettings::cursor, "The incremental cursor.");
+        .Optional("cursor", &StreamSettings::cursor, "The incremental cursor.")
+        .Optional("parent", &StreamSettings::parent,
+                  "Read this stream once per record of that stream ({{parent.NAME}}).")
+        .Optional("parent_fields", &StreamSettings::parent_fields,
+                  "NAME: path in the parent record, for {{parent.NAME}} and the event's _parent.");
     return s;
   }();
   return *spec;
@@ -268,6 +273,17 @@ bool CheckStream(const StreamSettings& s, const config::Position& at, Diagnostic
       break;
   }
   if (p.in_body && s.request.method != "POST") return fail("in_body pagination needs POST");
+  if (s.IsChild()) {
+    if (!s.cursor.field.empty()) {
+      return fail("a child stream has no cursor of its own (its parent's cursor decides which "
+                  "parent records are read); remove cursor.field");
+    }
+    if (s.parent_fields.empty()) {
+      return fail("a child stream needs parent_fields (NAME: path in the parent record)");
+    }
+  } else if (!s.parent_fields.empty()) {
+    return fail("parent_fields needs parent (the stream whose records this one is read for)");
+  }
   if (!s.cursor.start.empty()) {
     // Checked here so a typo fails `journeyd check`, not the first run.
     if (!ResolveStart(s.cursor.start, std::chrono::system_clock::now())) {
@@ -365,6 +381,25 @@ std::shared_ptr<const PollSettings> LoadPollSettings(
       if (!names.insert(s.name).second) {
         diag.Error(at("streams"), DiagnosticKind::kDuplicateName,
                    "stream '" + s.name + "' is listed twice");
+      }
+    }
+    for (const StreamSettings& s : settings->streams) {
+      if (!s.IsChild()) continue;
+      const auto parent = std::find_if(settings->streams.begin(), settings->streams.end(),
+                                       [&](const StreamSettings& p) { return p.name == s.parent; });
+      std::vector<std::string> candidates;
+      for (const StreamSettings& p : settings->streams) {
+        if (!p.IsChild() && p.name != s.name) candidates.push_back(p.name);
+      }
+      if (parent == settings->streams.end() || parent->name == s.name) {
+        diag.Error(at("streams"), DiagnosticKind::kInvalidValue,
+                   "stream '" + s.name + "': parent '" + s.parent + "' is not another stream",
+                   config::DidYouMean(s.parent, candidates));
+      } else if (parent->IsChild()) {
+        // One level: a grandchild would multiply requests per page beyond what anyone can see.
+        diag.Error(at("streams"), DiagnosticKind::kInvalidValue,
+                   "stream '" + s.name + "': parent '" + s.parent +
+                       "' is itself a child stream; only one level is supported");
       }
     }
     const AuthSettings& auth = settings->auth;

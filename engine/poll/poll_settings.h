@@ -124,6 +124,16 @@ struct StreamSettings {
   RequestSettings request;
   PaginationSettings pagination;
   CursorSettings cursor;
+  // A child stream is read once for each record of its parent stream's pages (Mailchimp's
+  // activity of each changed member), its requests filled from the parent record with
+  // {{parent.NAME}}. Its events are stored with the parent's page, in one transaction, so a run
+  // that stops between them reads both again. It has no cursor of its own: the parent's cursor
+  // decides which parent records are read.
+  std::string parent;
+  // NAME -> a path in the parent record; each is {{parent.NAME}} and is copied into every child
+  // event under "_parent", so a mapping sees whose record it is.
+  std::map<std::string, std::string> parent_fields;
+  bool IsChild() const { return !parent.empty(); }
   static const config::StructSpec<StreamSettings>& Spec();
 };
 

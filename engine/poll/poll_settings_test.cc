@@ -389,6 +389,46 @@ TEST_CASE("poll settings: pagination needs the keys of its kind", "[poll]") {
   }
 }
 
+TEST_CASE("poll settings: a child stream names another stream and what it takes from it",
+          "[poll]") {
+  const std::string child_head =
+      "  - name: details\n    event_type: example.detail\n"
+      "    request:\n      path: \"/things/{{parent.thing}}/details\"\n";
+  struct Case {
+    std::string yaml;
+    std::string error;
+  };
+  const std::vector<Case> cases{
+      {child_head + "    parent: thngs\n    parent_fields: {thing: id}\n",
+       "parent 'thngs' is not another stream"},
+      {child_head + "    parent: details\n    parent_fields: {thing: id}\n",
+       "parent 'details' is not another stream"},
+      {child_head + "    parent: things\n", "needs parent_fields"},
+      {child_head + "    parent_fields: {thing: id}\n", "parent_fields needs parent"},
+      {child_head + "    parent: things\n    parent_fields: {thing: id}\n"
+                    "    cursor:\n      field: updated_at\n",
+       "a child stream has no cursor of its own"},
+      {child_head + "    parent: things\n    parent_fields: {thing: id}\n" +
+           "  - name: more\n    event_type: example.more\n    request: {path: /more}\n"
+           "    parent: details\n    parent_fields: {detail: id}\n",
+       "is itself a child stream"},
+  };
+  for (const Case& c : cases) {
+    auto loaded = Load(Standalone(c.yaml));
+    INFO(c.yaml << "\n" << loaded->Errors());
+    CHECK_FALSE(loaded->settings);
+    CHECK(loaded->HasError(c.error));
+  }
+  auto loaded = Load(Standalone(child_head + "    parent: things\n    parent_fields: {thing: id}\n"));
+  INFO(loaded->Errors());
+  REQUIRE(loaded->settings);
+  const StreamSettings* child = FindStream(*loaded->settings, "details");
+  REQUIRE(child);
+  CHECK(child->IsChild());
+  CHECK(child->parent_fields == std::map<std::string, std::string>{{"thing", "id"}});
+  CHECK_FALSE(FindStream(*loaded->settings, "things")->IsChild());
+}
+
 TEST_CASE("poll settings: each auth type needs its credentials", "[poll]") {
   struct Case {
     std::string auth;

@@ -78,15 +78,30 @@ std::string NextLink(std::string_view header) {
   }
 }
 
+ParentRecord ParentRecordFor(const StreamSettings& parent_stream, const StreamSettings& child,
+                             const boost::json::value& record) {
+  ParentRecord out;
+  if (const boost::json::value* id = FindPath(record, parent_stream.id_field)) {
+    out.id = ScalarText(*id);
+  }
+  for (const auto& [name, path] : child.parent_fields) {
+    const boost::json::value* value = FindPath(record, path);
+    const std::string text = value == nullptr ? std::string() : ScalarText(*value);
+    if (!text.empty()) out.fields.emplace(name, text);
+  }
+  return out;
+}
+
 StreamReader::StreamReader(const PollSettings& settings, const StreamSettings& stream,
                            std::string source, StreamState state, ApiClient& client,
-                           const Clock& clock)
+                           const Clock& clock, const ParentRecord* parent)
     : settings_(settings),
       stream_(stream),
       source_(std::move(source)),
       state_(std::move(state)),
       client_(client),
-      clock_(clock) {
+      clock_(clock),
+      parent_(parent) {
   if (state_.resume) {
     token_ = state_.resume;
     resuming_ = true;
@@ -119,6 +134,7 @@ Result<delivery::HttpRequest> StreamReader::BuildRequest(
   context.cursor = state_.read_from;
   context.page_size = stream_.page_size;
   context.params = &settings_.params;
+  if (parent_ != nullptr) context.parent = &parent_->fields;
   delivery::HttpRequest request;
   request.method = stream_.request.method;
   request.headers.emplace_back("Accept", "application/json");
@@ -250,7 +266,9 @@ Result<Page> StreamReader::Next() {
   // A stored page URL that no longer fits the config (base_url moved) is a stale token too.
   Result<delivery::HttpResponse> response =
       request.ok() ? client_.Send(*request) : Result<delivery::HttpResponse>(request.error());
-  if (!response.ok() && resuming_ && response.error().code == ErrorCode::kInvalidArgument) {
+  if (!response.ok() && resuming_ &&
+      (response.error().code == ErrorCode::kInvalidArgument ||
+       response.error().code == ErrorCode::kNotFound)) {
     // A stored page token can go stale (Shopify's page_info, an expired cursor). Start the
     // read again from the cursor: what was stored already is recognised as duplicates.
     resuming_ = false;
@@ -283,8 +301,12 @@ Result<Page> StreamReader::Next() {
   Page page;
   const auto now = clock_.Now();
   for (const boost::json::value& record : records) {
-    const boost::json::value* id = FindPath(record, stream_.id_field);
-    const std::string id_text = id == nullptr ? std::string() : ScalarText(*id);
+    const boost::json::value* id =
+        stream_.id_field.empty() ? nullptr : FindPath(record, stream_.id_field);
+    std::string id_text = id == nullptr ? std::string() : ScalarText(*id);
+    // A child record may have no id of its own (an activity entry): its parent's id and its
+    // content identify it.
+    if (id_text.empty() && parent_ != nullptr && stream_.id_field.empty()) id_text = "-";
     if (id_text.empty()) {
       page.bad_records.push_back("stream '" + stream_.name + "': a record without '" +
                                  stream_.id_field + "'");
@@ -293,6 +315,7 @@ Result<Page> StreamReader::Next() {
     TemplateContext context;
     context.record = &record;
     context.params = &settings_.params;
+    if (parent_ != nullptr) context.parent = &parent_->fields;
     std::vector<std::string> missing;
     context.missing = &missing;
     auto event_type = Render(stream_.event_type, context);
@@ -314,26 +337,35 @@ Result<Page> StreamReader::Next() {
     event.event_type = std::move(*event_type);
     event.content_type = "application/json";
     const std::string serialized = boost::json::serialize(record);
-    event.external_id = stream_.name + ":" + id_text + ":" + Sha256Prefix(serialized);
-    if (stream_.wrap.empty()) {
-      event.body = serialized;
+    event.external_id = stream_.name + ":" +
+                        (parent_ != nullptr ? parent_->id + ":" : std::string()) + id_text + ":" +
+                        Sha256Prefix(serialized);
+    const bool tag_parent = parent_ != nullptr && record.is_object();
+    if (stream_.wrap.empty() && !tag_parent) {
+      event.body = serialized;  // the common case: no copy of the record
     } else {
+      boost::json::value stored = record;
+      if (tag_parent) {
+        boost::json::object fields;
+        for (const auto& [name, value] : parent_->fields) fields[name] = value;
+        stored.as_object()["_parent"] = std::move(fields);
+      }
       // {"data": {"object": record}} for wrap "data.object".
-      boost::json::value wrapped = record;
       std::string_view path = stream_.wrap;
       while (!path.empty()) {
         const size_t dot = path.rfind('.');
         const std::string_view key = dot == std::string_view::npos ? path : path.substr(dot + 1);
         boost::json::object outer;
-        outer[key] = std::move(wrapped);
-        wrapped = std::move(outer);
+        outer[key] = std::move(stored);
+        stored = std::move(outer);
         path = dot == std::string_view::npos ? std::string_view() : path.substr(0, dot);
       }
-      event.body = boost::json::serialize(wrapped);
+      event.body = boost::json::serialize(stored);
     }
     event.headers.emplace_back("x-journeyd-stream", stream_.name);
     event.received_at = now;
     page.events.push_back(std::move(event));
+    if (keep_records_) page.records.push_back(record);
   }
 
   ++pages_;

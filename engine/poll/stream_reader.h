@@ -5,9 +5,11 @@
 //
 // Each record's idempotency key is "<stream>:<id>:<hash of the record>", so the same version of
 // a record fetched twice (lookback, a resumed page, a rerun) is stored once, and a changed
-// record is stored again. Not thread-safe; one per stream and run.
+// record is stored again. A child stream's reader is made for one parent record: its key is
+// "<stream>:<parent id>:<id or ->:<hash>". Not thread-safe; one per stream and run.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,12 +31,30 @@ struct Page {
   // message for a data-quality issue. Never the record itself.
   std::vector<std::string> bad_records;
   bool last = false;  // no more pages in this run
+  // With KeepRecords(): the records behind `events`, in the same order (a parent stream's, for
+  // its children).
+  std::vector<boost::json::value> records;
 };
+
+// The record a child stream is read for: its id and its parent_fields values.
+struct ParentRecord {
+  std::string id;
+  std::map<std::string, std::string> fields;
+};
+// `record`'s ParentRecord for `child`, read by `parent_stream`'s id_field; fields that are
+// missing in the record are left out (a request that needs one fails and names it).
+ParentRecord ParentRecordFor(const StreamSettings& parent_stream, const StreamSettings& child,
+                             const boost::json::value& record);
 
 class StreamReader {
  public:
+  // `parent`, which must outlive the reader, is set exactly when `stream` is a child stream.
   StreamReader(const PollSettings& settings, const StreamSettings& stream, std::string source,
-               StreamState state, ApiClient& client, const Clock& clock);
+               StreamState state, ApiClient& client, const Clock& clock,
+               const ParentRecord* parent = nullptr);
+
+  // Pages carry their records as JSON too.
+  void KeepRecords() { keep_records_ = true; }
 
   // The next page. REQUIRES: !done(). Errors are the ApiClient's, or kInvalidArgument for a
   // response that is not what the stream describes (not JSON, no record array).
@@ -57,6 +77,8 @@ class StreamReader {
   StreamState state_;
   ApiClient& client_;
   const Clock& clock_;
+  const ParentRecord* const parent_;
+  bool keep_records_ = false;
   std::optional<PageToken> token_;  // the page Next() fetches; nullopt: the first
   bool resuming_ = false;  // the first request continues a stored resume token
   int pages_ = 0;

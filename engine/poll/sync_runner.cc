@@ -16,6 +16,7 @@ Result<std::string> SyncRunner::DescribeCursors(const config::SourceEntry& sourc
   if (source.poll == nullptr || source.poll->IsDropDirectory()) return std::string();
   std::string out;
   for (const StreamSettings& stream : source.poll->streams) {
+    if (stream.IsChild()) continue;  // no cursor of its own
     auto stored = store_.ReadPollState(source.name, stream.name);
     if (!stored.ok()) return stored.error();
     std::string cursor;
@@ -52,6 +53,47 @@ storage::SyncRun SyncRunner::Run(const config::SourceEntry& source, storage::Syn
   return run;
 }
 
+namespace {
+
+// Reads every child stream of `parent` for each record of its page, adding their events (and
+// records that could not be read) to `page`. A parent that is gone (404) is a bad record; any
+// other failure is returned, and the caller stores nothing of the page, so the next run reads
+// it again.
+Status ReadChildren(const PollSettings& settings, const StreamSettings& parent,
+                    const std::vector<const StreamSettings*>& children, const std::string& source,
+                    ApiClient& client, const Clock& clock, RunControl& control, Page& page) {
+  std::vector<RawEvent> child_events;
+  for (const boost::json::value& record : page.records) {
+    for (const StreamSettings* child : children) {
+      const ParentRecord parent_record = ParentRecordFor(parent, *child, record);
+      StreamReader reader(settings, *child, source, StreamState(), client, clock, &parent_record);
+      while (!reader.done()) {
+        if (control.stopped()) return Unavailable("stopped (journeyd is shutting down)");
+        auto child_page = reader.Next();
+        if (!child_page.ok()) {
+          if (child_page.error().code != ErrorCode::kNotFound) {
+            return Error{child_page.error().code,
+                         "stream " + child->name + " (for " + parent.name + " " +
+                             parent_record.id + "): " + child_page.error().message};
+          }
+          page.bad_records.push_back("stream '" + child->name + "': " + parent.name + " " +
+                                     parent_record.id + " is gone (" +
+                                     child_page.error().message + ")");
+          break;
+        }
+        for (RawEvent& event : child_page->events) child_events.push_back(std::move(event));
+        for (std::string& problem : child_page->bad_records) {
+          page.bad_records.push_back(std::move(problem));
+        }
+      }
+    }
+  }
+  for (RawEvent& event : child_events) page.events.push_back(std::move(event));
+  return OkStatus();
+}
+
+}  // namespace
+
 Status SyncRunner::RunStreams(const config::SourceEntry& source, storage::SyncRun& run,
                               RunControl& control) {
   const PollSettings& settings = *source.poll;
@@ -60,6 +102,11 @@ Status SyncRunner::RunStreams(const config::SourceEntry& source, storage::SyncRu
   ApiClient client(settings, clock_, control, transport);
   Status first_error = OkStatus();
   for (const StreamSettings& stream : settings.streams) {
+    if (stream.IsChild()) continue;  // read with its parent's pages
+    std::vector<const StreamSettings*> children;
+    for (const StreamSettings& s : settings.streams) {
+      if (s.parent == stream.name) children.push_back(&s);
+    }
     StreamState state;
     auto stored = store_.ReadPollState(source.name, stream.name);
     if (!stored.ok()) return stored.error();
@@ -69,6 +116,7 @@ Status SyncRunner::RunStreams(const config::SourceEntry& source, storage::SyncRu
       state = std::move(*decoded);
     }
     StreamReader reader(settings, stream, source.name, std::move(state), client, clock_);
+    if (!children.empty()) reader.KeepRecords();
     while (!reader.done()) {
       if (options_.backpressure) {
         bool waited = false;
@@ -80,11 +128,18 @@ Status SyncRunner::RunStreams(const config::SourceEntry& source, storage::SyncRu
       }
       if (control.stopped()) return Unavailable("stopped (journeyd is shutting down)");
       auto page = reader.Next();
-      if (!page.ok()) {
+      Status children_read =
+          page.ok() ? ReadChildren(settings, stream, children, source.name, client, clock_,
+                                   control, *page)
+                    : OkStatus();
+      if (!page.ok() || !children_read.ok()) {
+        if (control.stopped()) return Unavailable("stopped (journeyd is shutting down)");
         // One stream failing (a permission it lacks) does not keep the others from running.
         if (first_error.ok()) {
-          first_error = Error{page.error().code, "stream " + stream.name + ": " +
-                                                     page.error().message};
+          first_error = page.ok() ? children_read
+                                  : Status(Error{page.error().code, "stream " + stream.name +
+                                                                        ": " +
+                                                                        page.error().message});
         }
         break;
       }

@@ -25,6 +25,15 @@ Result<std::string> Lookup(std::string_view name, const TemplateContext& context
     return InvalidArgument("{{" + std::string(name) + "}}: no param '" + key +
                            "' (set it under poll.params)");
   }
+  if (name.rfind("parent.", 0) == 0) {
+    const std::string key(name.substr(7));
+    if (context.parent != nullptr) {
+      auto it = context.parent->find(key);
+      if (it != context.parent->end()) return it->second;
+    }
+    return InvalidArgument("{{" + std::string(name) + "}}: no parent field '" + key +
+                           "' (set it under the stream's parent_fields)");
+  }
   if (name.rfind("record.", 0) == 0 && context.record != nullptr) {
     const boost::json::value* value = FindPath(*context.record, name.substr(7));
     std::string text = value == nullptr ? std::string() : ScalarText(*value);

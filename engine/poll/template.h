@@ -1,7 +1,7 @@
 // The small template language of poll requests, and the JSON helpers the stream reader shares:
-// `{{cursor}}`, `{{page_size}}`, `{{param.NAME}}` and, in event types, `{{record.PATH}}`, with
-// values looked up by dotted paths ("data.object.id", "items.0.id"). Deliberately no logic: a
-// preset that needs more is a sign the vendor needs a C++ connector.
+// `{{cursor}}`, `{{page_size}}`, `{{param.NAME}}`, `{{parent.NAME}}` and, in event types,
+// `{{record.PATH}}`, with values looked up by dotted paths ("data.object.id", "items.0.id").
+// Deliberately no logic: a preset that needs more is a sign the vendor needs a C++ connector.
 #pragma once
 
 #include <boost/json/value.hpp>
@@ -24,6 +24,8 @@ struct TemplateContext {
   std::string cursor;  // already formatted; "" before the first run with no start
   int page_size = 0;
   const std::map<std::string, std::string>* params = nullptr;
+  // A child stream's {{parent.NAME}} values, taken from its parent record.
+  const std::map<std::string, std::string>* parent = nullptr;
   const boost::json::value* record = nullptr;
   // When set, each {{record.x}} that is missing or empty in the record is added here: an event
   // type "charge.{{record.status}}" must not become "charge." for a record without a status.

@@ -72,6 +72,22 @@ TEST_CASE("template: Render reads {{record.x}} from the record", "[poll]") {
   CHECK(RenderOk("x{{record.nope}}", context) == "x");
 }
 
+TEST_CASE("template: Render reads {{parent.x}} from a child stream's parent fields", "[poll]") {
+  const std::map<std::string, std::string> parent{{"member_id", "eb07"}, {"email", "a@b.c"}};
+  TemplateContext context = Context();
+  context.parent = &parent;
+  CHECK(RenderOk("/lists/{{param.shop}}/members/{{parent.member_id}}/activity", context) ==
+        "/lists/acme/members/eb07/activity");
+  // A field the parent record lacked is an error naming it, not an empty path segment.
+  auto missing = Render("/m/{{parent.contact_id}}", context);
+  REQUIRE_FALSE(missing.ok());
+  CHECK_THAT(missing.error().message, Catch::Contains("contact_id"));
+  CHECK_THAT(missing.error().message, Catch::Contains("parent_fields"));
+  // Outside a child stream there is no parent.
+  auto none = Render("{{parent.member_id}}", Context());
+  REQUIRE_FALSE(none.ok());
+}
+
 TEST_CASE("template: Render refuses unknown placeholders, missing params and unclosed braces",
           "[poll]") {
   const TemplateContext context = Context();

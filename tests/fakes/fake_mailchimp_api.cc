@@ -22,8 +22,16 @@
 // instance}. Every error is such a problem document, its instance the answer's X-Request-Id,
 // with the recordings' Link: <…/ProblemDetailDocument.json>; rel="describedBy" header. An
 // unknown list id or member is 404 "Resource Not Found". RateLimitNext answers 429 "Too Many
-// Requests" with the given Retry-After. Member activity (/members/{hash}/activity) is not
-// served: it is a 404 that says so.
+// Requests" with the given Retry-After.
+//
+//   GET /3.0/lists/{list_id}/members/{subscriber_hash}/activity
+//       {activity:[{action, timestamp, url, type, campaign_id, title, parent_campaign}],
+//        email_id, list_id, total_items, _links}
+//
+// Member activity as Mailchimp documents it ("the last 50 events of a member's activity",
+// newest first; no pagination; `action` filters by a comma-separated list of actions). Events
+// come from AddMemberActivity; the campaign's title is "Campaign <campaign_id>". An unknown
+// member is 404.
 //
 // Records: clones of the first member of shared/fixtures/polling/mailchimp/
 // list_members.recorded_01.json (real traffic of list a36b032126, the fake's only list): each
@@ -31,7 +39,9 @@
 // subscriber hash), unique_email_id, contact_id and web_id; Seed and Touch set last_changed
 // (whole seconds, "+00:00", as recorded), Seed also timestamp_opt. _links point at the fake.
 //
-// Inferred, not verified against a live account: the 400 "Invalid Resource" answers for a
+// Inferred, not verified against a live account: the activity entries' field set (from
+// Mailchimp's SDK schemas, not a recording; url and parent_campaign are "" when they do not
+// apply, type "regular"), the 400 "Invalid Resource" answers for a
 // malformed count, offset, sort, status or timestamp (Mailchimp may ignore some of these), that
 // since_last_changed is strict (the documentation says "after"), and the 429's detail text.
 #include <boost/json.hpp>
@@ -391,10 +401,73 @@ class FakeMailchimpApi final : public FakeSourceApiBase {
     if (const auto retry_after = TakeQueuedRateLimit()) return RateLimited(*retry_after);
     if (parts.size() == 4) return ListMembers(request);
     if (parts.size() == 5) return OneMember(request, parts[4]);
-    if (parts.size() == 6 && parts[5] == "activity") {
-      return NotFound("The fake Mailchimp API does not serve member activity.");
-    }
+    if (parts.size() == 6 && parts[5] == "activity") return MemberActivity(request, parts[4]);
     return NotFound();
+  }
+
+ public:
+  void AddMemberActivity(const std::string& member_id, const std::string& action,
+                         const std::string& campaign_id, TimePoint at) override {
+    std::lock_guard lock(mu_);
+    if (FindRecord("members", member_id) == nullptr) {
+      throw std::invalid_argument("fake mailchimp: no member " + member_id);
+    }
+    activity_[member_id].push_back(
+        json::object{{"action", action},
+                     {"timestamp", MailchimpTime(at)},
+                     {"url", action == "click" ? "https://example.com/offer/" + campaign_id : ""},
+                     {"type", "regular"},
+                     {"campaign_id", campaign_id},
+                     {"title", "Campaign " + campaign_id},
+                     {"parent_campaign", ""}});
+  }
+
+ private:
+  Response MemberActivity(const Request& request, const std::string& hash) {
+    const SourceRecord* record = FindRecord("members", Lowercase(hash));
+    if (record == nullptr) record = FindRecord("members", Md5Hex(Lowercase(hash)));
+    if (record == nullptr) return NotFound();
+    const QueryParams params(request.query);
+    std::set<std::string> actions;
+    if (const auto filter = params.Get("action")) {
+      std::string_view rest = *filter;
+      while (!rest.empty()) {
+        const size_t comma = rest.find(',');
+        actions.emplace(rest.substr(0, comma));
+        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+      }
+    }
+    json::array events;
+    if (auto it = activity_.find(record->id); it != activity_.end()) {
+      // Newest first, at most 50 (recorded in time order, so from the back).
+      for (auto e = it->second.rbegin(); e != it->second.rend() && events.size() < 50; ++e) {
+        if (!actions.empty() && !actions.contains(StringAt(*e, {"action"}))) continue;
+        events.push_back(*e);
+      }
+    }
+    const std::string self = "/3.0/lists/" + list_id_ + "/members/" + record->id;
+    const std::size_t total = events.size();
+    json::value body = json::object{
+        {"activity", std::move(events)},
+        {"email_id", record->id},
+        {"list_id", list_id_},
+        {"total_items", total},
+        {"_links",
+         json::array{json::object{{"rel", "self"},
+                                  {"href", Href(self + "/activity")},
+                                  {"method", "GET"},
+                                  {"targetSchema", std::string(kRealBase) +
+                                                       "/schema/3.0/Definitions/Lists/Members/"
+                                                       "Activity/Response.json"}},
+                     json::object{{"rel", "parent"},
+                                  {"href", Href(self)},
+                                  {"method", "GET"},
+                                  {"targetSchema", std::string(kRealBase) +
+                                                       "/schema/3.0/Definitions/Lists/Members/"
+                                                       "Response.json"}}}}};
+    Project(body, params);
+    CountPageServed("member_activity");
+    return Answer(200, body, RandomUuid(), kInstanceSchema);
   }
 
   Response OneMember(const Request& request, const std::string& hash) const {
@@ -507,6 +580,7 @@ class FakeMailchimpApi final : public FakeSourceApiBase {
 
   std::string list_id_;
   json::object member_template_;
+  std::map<std::string, std::vector<json::object>> activity_;  // by member id, oldest first
   std::string problem_type_;
   std::string api_key_;
 };

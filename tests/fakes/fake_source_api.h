@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -67,6 +68,17 @@ class FakeSourceApi {
 
   // The list requests served so far with status 200, per collection.
   virtual std::map<std::string, int> PagesServed() const = 0;
+
+  // Mailchimp only: member `member_id` did `action` ("open", "click", "bounce", "sent",
+  // "unsub"...) on campaign `campaign_id` at `at`. It shows in the member's activity; like
+  // Mailchimp, it does not change the member's last_changed. Other vendors throw
+  // std::logic_error.
+  virtual void AddMemberActivity(const std::string& member_id, const std::string& action,
+                                 const std::string& campaign_id,
+                                 std::chrono::system_clock::time_point at) {
+    (void)member_id, (void)action, (void)campaign_id, (void)at;
+    throw std::logic_error(std::string(vendor()) + " has no member activity");
+  }
 };
 
 // vendor: "shopify", "woocommerce", "square", "zendesk", "mailchimp", "stripe". Throws

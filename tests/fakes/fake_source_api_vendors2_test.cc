@@ -771,13 +771,62 @@ TEST_CASE("mailchimp fake: RateLimitNext answers problem+json 429 with Retry-Aft
   CHECK(Send(*fake, "GET", Members(), {}, MailchimpAuth()).status == 200);
   CHECK(fake->PagesServed()["members"] == 1);
 
-  // One member by subscriber hash; its activity is not served.
+  // One member by subscriber hash.
   const HttpResult one = Send(*fake, "GET", Members() + "/" + ids[0], {}, MailchimpAuth());
   CHECK(one.status == 200);
   CHECK(Str(Json(one.body).at("id")) == ids[0]);
-  CheckProblem(Send(*fake, "GET", Members() + "/" + ids[0] + "/activity", {}, MailchimpAuth()), 404,
-               "Resource Not Found");
   CHECK(fake->PagesServed()["members"] == 1);
+}
+
+TEST_CASE("mailchimp fake: a member's activity, newest first, the last 50, filtered by action",
+          "[fake-source]") {
+  auto fake = MakeFake("mailchimp", kMailchimpCredential);
+  const auto ids = fake->Seed("members", 2, At(1767225600));
+  const std::string activity = Members() + "/" + ids[0] + "/activity";
+  CheckProblem(Send(*fake, "GET", activity), 401, "API Key Missing");
+  CheckProblem(Send(*fake, "GET", Members() + "/0000/activity", {}, MailchimpAuth()), 404,
+               "Resource Not Found");
+  CHECK_THROWS_AS(fake->AddMemberActivity("nobody", "open", "c1", At(1767225700)),
+                  std::invalid_argument);
+
+  // None yet: an empty list, not an error.
+  HttpResult r = Send(*fake, "GET", activity, {}, MailchimpAuth());
+  REQUIRE(r.status == 200);
+  CHECK(Json(r.body).at("activity").as_array().empty());
+  CHECK(Json(r.body).at("total_items") == 0);
+
+  for (int i = 0; i < 60; ++i) {
+    fake->AddMemberActivity(ids[0], i % 2 == 0 ? "open" : "click", "c" + std::to_string(i),
+                            At(1767225700 + i));
+  }
+  fake->AddMemberActivity(ids[1], "bounce", "c0", At(1767225700));
+  r = Send(*fake, "GET", activity, {}, MailchimpAuth());
+  REQUIRE(r.status == 200);
+  const json::value body = Json(r.body);
+  CHECK(Keys(body) ==
+        std::set<std::string>{"activity", "email_id", "list_id", "total_items", "_links"});
+  CHECK(Str(body.at("email_id")) == ids[0]);
+  const auto& events = body.at("activity").as_array();
+  REQUIRE(events.size() == 50);
+  CHECK(Keys(events[0]) == std::set<std::string>{"action", "timestamp", "url", "type",
+                                                 "campaign_id", "title", "parent_campaign"});
+  CHECK(Str(events[0].at("campaign_id")) == "c59");  // newest first
+  CHECK(Str(events[49].at("campaign_id")) == "c10");
+  CHECK(Str(events[0].at("action")) == "click");
+  CHECK(Str(events[0].at("url")).rfind("https://", 0) == 0);
+  CHECK(Str(events[1].at("url")).empty());  // an open has no URL
+
+  const HttpResult opens = Send(*fake, "GET", activity + "?action=open", {}, MailchimpAuth());
+  const json::value open_body = Json(opens.body);
+  for (const auto& e : open_body.at("activity").as_array()) CHECK(Str(e.at("action")) == "open");
+  CHECK(open_body.at("activity").as_array().size() == 30);
+  // Activity does not change the member (Mailchimp keeps last_changed).
+  const HttpResult member = Send(*fake, "GET", Members() + "/" + ids[0], {}, MailchimpAuth());
+  CHECK(Str(Json(member.body).at("last_changed")) == "2026-01-01T00:00:00+00:00");
+  CHECK(fake->PagesServed()["member_activity"] == 3);
+  // Other vendors have no member activity.
+  auto shopify = MakeFake("shopify", "shpat_x");
+  CHECK_THROWS_AS(shopify->AddMemberActivity("1", "open", "c", At(0)), std::logic_error);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 // store; the daemon-level tests (polling_daemon_test.cc) kill journeyd mid-run.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <map>
 #include <set>
 
@@ -20,6 +21,7 @@
 #include "engine/poll/sync_runner.h"
 #include "engine/storage/store.h"
 #include "tests/fakes/fake_source_api.h"
+#include "tests/fakes/recording_api.h"
 #include "tests/support/temp_dir.h"
 
 namespace journeyd::testing {
@@ -48,10 +50,11 @@ const std::vector<VendorCase>& Vendors() {
 }
 
 // A polled-only source on the vendor's preset, pointed at the fake.
+// `streams`: YAML lines under streams:, or "" for each collection of the fake.
 std::string PollConfig(const std::filesystem::path& data_dir, const VendorCase& v,
-                       const fakes::FakeSourceApi& api, const std::string& extra = "") {
-  std::string streams;
-  for (const std::string& c : api.collections()) {
+                       const fakes::FakeSourceApi& api, const std::string& extra = "",
+                       std::string streams = "") {
+  for (const std::string& c : streams.empty() ? api.collections() : std::vector<std::string>{}) {
     streams += "        - name: " + c + "\n          page_size: " + std::to_string(v.page_size) + "\n";
   }
   return "data_dir: " + data_dir.string() +
@@ -67,10 +70,11 @@ std::string PollConfig(const std::filesystem::path& data_dir, const VendorCase& 
 
 struct Harness {
   explicit Harness(const VendorCase& v, std::unique_ptr<fakes::FakeSourceApi> fake_api,
-                   const std::string& extra = "")
+                   const std::string& extra = "", const std::string& streams = "")
       : vendor(v), api(std::move(fake_api)) {
     RegisterBuiltinConnectors(registry);
-    const auto file = dir.Write("journeyd.yaml", PollConfig(dir.path() / "data", v, *api, extra));
+    const auto file =
+        dir.Write("journeyd.yaml", PollConfig(dir.path() / "data", v, *api, extra, streams));
     config::Diagnostics diag;
     config = config::LoadConfig(file, registry, {}, clock, diag);
     INFO(diag.Format());
@@ -94,7 +98,8 @@ struct Harness {
     return runner.Run(source, run, control);
   }
 
-  // Record ids per stream in the inbox, counted (external ids are "<stream>:<id>:<hash>").
+  // Record ids per stream in the inbox, counted (external ids are "<stream>:<id>:<hash>"; a
+  // child stream's "<stream>:<parent id>:<id or ->:<hash>" counts under "<parent id>:<id>").
   std::map<std::string, std::map<std::string, int>> InboxIds() {
     std::map<std::string, std::map<std::string, int>> out;
     auto events = store->ReadInbox(0, 1000000);
@@ -305,6 +310,163 @@ TEST_CASE("polling: a run stopped mid-way resumes at its next page and misses no
   }
   CHECK(all == std::set<std::string>(ids.begin(), ids.end()));
   CHECK_FALSE(h.State("members").resume.has_value());
+}
+
+TEST_CASE("polling: Mailchimp member activity is read with each changed member's page",
+          "[polling]") {
+  const VendorCase v{"mailchimp", "anystring:fakekey-us3", "        list_id: a36b032126\n", 4};
+  Harness h(v, MakeApi(v), "",
+            "        - name: members\n          page_size: 4\n        - member_activity\n");
+  const auto first = system_clock::now() - 3h;
+  auto ids = h.api->Seed("members", 10, first);
+  h.api->AddMemberActivity(ids[1], "sent", "c1", first + 1min);
+  h.api->AddMemberActivity(ids[1], "open", "c1", first + 2min);
+  h.api->AddMemberActivity(ids[6], "click", "c1", first + 3min);
+
+  storage::SyncRun run = h.Run();
+  INFO(run.detail);
+  REQUIRE(run.status == "succeeded");
+  CHECK(run.records == 10 + 3);
+  CHECK(run.errors == 0);
+  CHECK(run.pages == 3);  // 10 members in pages of 4; activity goes with its member's page
+  CHECK(h.api->PagesServed()["member_activity"] == 10);  // one request per member
+  auto inbox = h.InboxIds();
+  CHECK(inbox["members"].size() == 10);
+  CHECK(inbox["member_activity"] ==
+        std::map<std::string, int>{{ids[1] + ":-", 2}, {ids[6] + ":-", 1}});
+  // The cursor summary names the members stream only: activity has no cursor of its own.
+  CHECK_THAT(run.cursor_after, !Catch::Contains("member_activity"));
+
+  // Each stored entry names its member, as the mapping's identities need.
+  auto events = h.store->ReadInbox(0, 1000);
+  REQUIRE(events.ok());
+  int activities = 0;
+  for (const auto& e : *events) {
+    if (e.event.event_type != "poll:member_activity") continue;
+    ++activities;
+    const auto body = boost::json::parse(e.event.body).as_object();
+    const auto& parent = body.at("_parent").as_object();
+    CHECK(parent.at("member_id").as_string() == (body.at("action") == "click" ? ids[6] : ids[1]));
+    CHECK(parent.at("email").as_string().find('@') != boost::json::string::npos);
+    CHECK(parent.at("unique_email_id").as_string().size() == 10);
+  }
+  CHECK(activities == 3);
+
+  // The preset's 5-minute lookback brings the same members again (all changed within 10 s):
+  // their activity is asked again and nothing new is stored.
+  storage::SyncRun again = h.Run();
+  REQUIRE(again.status == "succeeded");
+  CHECK(again.records == 0);
+  CHECK(again.duplicates == 10 + 3);
+  CHECK(h.api->PagesServed()["member_activity"] == 20);
+
+  // A member who changed brings their new activity; what was stored already is recognised.
+  h.api->AddMemberActivity(ids[1], "click", "c2", system_clock::now() - 10min);
+  h.api->Touch("members", ids[1], system_clock::now() - 9min);
+  const int asked_before = h.api->PagesServed()["member_activity"];
+  storage::SyncRun third = h.Run();
+  INFO(third.detail);
+  REQUIRE(third.status == "succeeded");
+  CHECK(third.records == 2);  // the member's new version and the new click
+  CHECK(third.duplicates >= 2);
+  CHECK(h.InboxIds()["member_activity"][ids[1] + ":-"] == 3);
+  // The cursor had not moved since the first run, so its lookback still covers every member.
+  CHECK(h.api->PagesServed()["member_activity"] == asked_before + 10);
+  // Now it has: a run brings only the changed member again (inside the new lookback).
+  storage::SyncRun fourth = h.Run();
+  REQUIRE(fourth.status == "succeeded");
+  CHECK(fourth.records == 0);
+  CHECK(h.api->PagesServed()["member_activity"] == asked_before + 11);
+}
+
+TEST_CASE("polling: a child stream that fails stores nothing of its parent's page; a gone "
+          "parent is a bad record",
+          "[polling]") {
+  // A generic parent/child pair: people, and each person's visits.
+  std::atomic<int> visit_status{200};
+  fakes::RecordingApi api([&visit_status](const fakes::Request& r) {
+    if (r.path == "/people") {
+      return fakes::Response(200, R"({"people":[{"id":"p1","changed":"2026-01-01T00:00:01Z"},)"
+                                  R"({"id":"p2","changed":"2026-01-01T00:00:02Z"},)"
+                                  R"({"id":"p3","changed":"2026-01-01T00:00:03Z"}]})");
+    }
+    if (r.path == "/people/p3/visits") return fakes::Response(404, R"({"error":"no p3"})");
+    if (r.path == "/people/p2/visits" && visit_status != 200) {
+      return fakes::Response(visit_status, R"({"error":"broken"})");
+    }
+    if (r.path.rfind("/people/", 0) == 0) {
+      return fakes::Response(200, R"({"visits":[{"page":"/a"},{"page":"/b"}]})");
+    }
+    return fakes::Response(404, "{}");
+  });
+  TempDir dir;
+  const auto file = dir.Write(
+      "journeyd.yaml",
+      "data_dir: " + (dir.path() / "data").string() +
+          "\nserver:\n  listen: 127.0.0.1:0\n  admin_token: a\n  read_token: b\n"
+          "sources:\n  - name: site\n    type: http\n    poll:\n"
+          "      schedule: \"@every 1h\"\n      base_url: " + api.base_url() + "\n"
+          "      rate_limit: {requests_per_second: 0, max_retries: 1}\n"
+          "      streams:\n"
+          "        - name: people\n          event_type: person\n          records: people\n"
+          "          request: {path: /people}\n          cursor: {field: changed}\n"
+          "        - name: visits\n          parent: people\n          event_type: visit\n"
+          "          parent_fields: {person: id}\n          records: visits\n"
+          "          id_field: \"\"\n"
+          "          request: {path: \"/people/{{parent.person}}/visits\"}\n");
+  Registry registry;
+  RegisterBuiltinConnectors(registry);
+  SystemClock clock;
+  config::Diagnostics diag;
+  auto config = config::LoadConfig(file, registry, {}, clock, diag);
+  INFO(diag.Format());
+  REQUIRE(config);
+  auto store = storage::OpenStore(*config);
+  REQUIRE(store.ok());
+  const auto run = [&] {
+    storage::SyncRun r;
+    r.source = "site";
+    r.trigger = "manual";
+    r.started_at = clock.Now();
+    r.id = *(*store)->StartSyncRun(r);
+    poll::SyncRunner runner(**store, clock, {});
+    poll::RunControl control;
+    return runner.Run(config->sources.front(), r, control);
+  };
+
+  visit_status = 400;
+  storage::SyncRun failed = run();
+  CHECK(failed.status == "failed");
+  CHECK_THAT(failed.detail, Catch::Contains("stream visits (for people p2)"));
+  CHECK(failed.records == 0);
+  auto nothing = (*store)->ReadInbox(0, 100);
+  REQUIRE(nothing.ok());
+  CHECK(nothing->empty());  // not even p1 and its visits: the page goes in whole or not at all
+  auto cursor = (*store)->ReadPollState("site", "people");
+  REQUIRE(cursor.ok());
+  CHECK_FALSE(cursor->has_value());
+
+  visit_status = 200;
+  storage::SyncRun ok = run();
+  INFO(ok.detail);
+  CHECK(ok.status == "succeeded");
+  CHECK(ok.records == 3 + 4);  // three people, two visits each for p1 and p2
+  CHECK(ok.errors == 1);       // p3's visits: gone
+  storage::IssueFilter filter;
+  filter.source = "site";
+  auto issues = (*store)->ListIssues(filter);
+  REQUIRE(issues.ok());
+  REQUIRE(issues->size() == 1);
+  CHECK(issues->front().kind == "poll_bad_record");
+  CHECK_THAT(issues->front().message, Catch::Contains("people p3 is gone"));
+  auto events = (*store)->ReadInbox(0, 100);
+  REQUIRE(events.ok());
+  std::multiset<std::string> keys;
+  for (const auto& e : *events) {
+    keys.insert(e.event.external_id.substr(0, e.event.external_id.rfind(':')));
+  }
+  CHECK(keys == std::multiset<std::string>{"people:p1", "people:p2", "people:p3", "visits:p1:-",
+                                           "visits:p1:-", "visits:p2:-", "visits:p2:-"});
 }
 
 }  // namespace journeyd::testing
