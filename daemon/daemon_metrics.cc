@@ -211,7 +211,12 @@ void AddStageCollectors(observability::Registry& registry, const MetricsSources&
           "Seconds from an outbox change to its acknowledgement, over recent deliveries "
           "(quantile 0.5 and 0.99).",
           MetricType::kGauge,
-          {"target", "quantile"}}},
+          {"target", "quantile"}},
+         {"journeyd_delivery_found_in_doubt_total",
+          "Items whose request went unanswered or was cut short by a crash, that the target "
+          "turned out to have already (so they were not sent twice), this run.",
+          MetricType::kCounter,
+          {"target"}}},
         [service](CollectedSamples& out) {
           for (const auto& worker : service->workers()) {
             const auto c = worker->counters();
@@ -222,6 +227,7 @@ void AddStageCollectors(observability::Registry& registry, const MetricsSources&
             };
             if (c.lag_p50) out.Add(1, {target, "0.5"}, seconds(*c.lag_p50));
             if (c.lag_p99) out.Add(1, {target, "0.99"}, seconds(*c.lag_p99));
+            out.Add(2, {target}, Value(c.found_in_doubt));
           }
         });
   }

@@ -2,6 +2,9 @@
 
 #include <boost/json.hpp>
 
+#include <map>
+#include <set>
+
 #include "connectors/common/checks.h"
 #include "connectors/common/json.h"
 #include "engine/base/time_format.h"
@@ -171,8 +174,96 @@ class HubSpotSession final : public TargetSession {
     return out;
   }
 
+  // Notes and tasks: batch create is not idempotent, but each carries journeyd's key in
+  // key_property, which the CRM search can find. Without a key property there is nothing to
+  // ask by.
+  bool LooksUp(const DeliveryItem& item) const override {
+    return !s_.key_property.empty() && ObjectOf(item) != nullptr;
+  }
+
+  // HubSpot's search shows new records after a short delay ("may not appear in search results
+  // immediately"); no figure is published. 5 s is well past what users report.
+  std::chrono::milliseconds LookupDelay() const override { return std::chrono::seconds(5); }
+
+  std::vector<PlannedRequest> PlanLookup(std::span<const DeliveryItem> items) override {
+    std::map<std::string, std::vector<size_t>> by_object;
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (const char* object = ObjectOf(items[i])) by_object[object].push_back(i);
+    }
+    std::vector<PlannedRequest> out;
+    for (const auto& [object, which] : by_object) {
+      // The search takes at most 100 values in an IN filter and answers at most 100 results
+      // a page here; a key is on at most one record unless something else doubled it.
+      for (size_t start = 0; start < which.size(); start += kMaxInputs) {
+        PlannedRequest request;
+        json::array keys;
+        for (size_t i = start; i < std::min(which.size(), start + kMaxInputs); ++i) {
+          request.items.push_back(which[i]);
+          keys.push_back(json::string(items[which[i]].key));
+        }
+        json::object filter{{"propertyName", s_.key_property},
+                            {"operator", "IN"},
+                            {"values", std::move(keys)}};
+        json::object body{
+            {"filterGroups",
+             json::array{json::object{{"filters", json::array{std::move(filter)}}}}},
+            {"properties", json::array{json::string(s_.key_property)}},
+            {"limit", kMaxInputs}};
+        request.what = object + std::string(" lookup");
+        request.http.method = "POST";
+        request.http.url = s_.base_url + "/crm/v3/objects/" + object + "/search";
+        request.http.headers = {{"content-type", "application/json"}};
+        request.http.body = json::serialize(body);
+        out.push_back(std::move(request));
+      }
+    }
+    return out;
+  }
+
+  Result<std::vector<bool>> InterpretLookup(const PlannedRequest& request,
+                                            std::span<const DeliveryItem> items,
+                                            const delivery::HttpResponse& response) override {
+    const int status = response.status;
+    boost::system::error_code ec;
+    const json::value body =
+        response.body.empty() ? json::value() : json::parse(response.body, ec);
+    if (status == 0 || status == 429 || status >= 500 || status == 401) {
+      return Error{ErrorCode::kUnavailable,
+                   status == 0 ? response.transport_error
+                               : "HTTP " + std::to_string(status) + ": " + ErrorText(body)};
+    }
+    if (status != 200 || ec) {
+      return Error{ErrorCode::kInvalidArgument,
+                   "HTTP " + std::to_string(status) + ": " + ErrorText(body)};
+    }
+    std::set<std::string> present;
+    if (const json::value* results = FindMember(body, "results"); results && results->is_array()) {
+      for (const json::value& r : results->get_array()) {
+        const json::value* props = FindMember(r, "properties");
+        if (props) present.insert(Text(FindMember(*props, s_.key_property)));
+      }
+    }
+    std::vector<bool> out;
+    for (size_t k : request.items) out.push_back(present.count(items[k].key) > 0);
+    return out;
+  }
+
  private:
   static std::string TraceOf(size_t k) { return "journeyd-" + std::to_string(k); }
+
+  // The HubSpot object a touchpoint or action is created as, or null for contact writes.
+  static const char* ObjectOf(const DeliveryItem& item) {
+    switch (item.kind) {
+      case ItemKind::kProfile:
+        return nullptr;
+      case ItemKind::kTouchpoint:
+        return "notes";
+      case ItemKind::kAction:
+        if (item.action_kind == "set_properties") return nullptr;
+        return item.action_kind == "create_task" ? "tasks" : "notes";
+    }
+    return nullptr;
+  }
 
   void Chunk(std::span<const DeliveryItem> items, const std::vector<size_t>& which,
              const char* what, const char* path, std::vector<PlannedRequest>& out) const {

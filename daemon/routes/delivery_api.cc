@@ -112,6 +112,7 @@ json::object TargetStateJson(const storage::TargetDeliveryStats& s, const config
     o["paused"] = TargetPaused(service, s.target);
     o["retries"] = c.retries;
     o["held_back"] = c.held_back;
+    o["found_in_doubt"] = c.found_in_doubt;
     o["lag_p50_ms"] = c.lag_p50 ? json::value(c.lag_p50->count()) : nullptr;
     o["lag_p99_ms"] = c.lag_p99 ? json::value(c.lag_p99->count()) : nullptr;
   }

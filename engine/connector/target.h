@@ -74,6 +74,33 @@ class TargetSession {
                                    const delivery::HttpResponse& response) = 0;
   // Forgets cached credentials (after a 401), so the next Authorize gets new ones.
   virtual void InvalidateCredentials() {}
+
+  // Exactly once for creates. An item whose request, sent twice, would create two records
+  // (HubSpot notes and tasks) and that the CRM can be asked about by its key: the worker marks
+  // it in flight before each request, and when a crash or an unanswered request (timeout, 5xx)
+  // leaves it in doubt, asks the CRM with PlanLookup before sending it again. Upserts by a
+  // unique key need none of this: the default.
+  virtual bool LooksUp(const delivery::DeliveryItem& item) const {
+    (void)item;
+    return false;
+  }
+  // How long after a write the CRM's lookup is sure to see it (search indexes lag behind
+  // writes): a lookup waits until its items were sent this long ago.
+  virtual std::chrono::milliseconds LookupDelay() const { return std::chrono::milliseconds(0); }
+  // Requests asking which of `items` (each LooksUp) the CRM has, each carrying some of them.
+  virtual std::vector<PlannedRequest> PlanLookup(std::span<const delivery::DeliveryItem> items) {
+    (void)items;
+    return {};
+  }
+  // For each of `request.items`, in order: whether the CRM has it. A retryable error code
+  // (kUnavailable, kRateLimited) asks for the lookup again later; any other error means the
+  // CRM cannot say, and the items are sent again.
+  virtual Result<std::vector<bool>> InterpretLookup(const PlannedRequest& request,
+                                                    std::span<const delivery::DeliveryItem> items,
+                                                    const delivery::HttpResponse& response) {
+    (void)request, (void)items, (void)response;
+    return Error{ErrorCode::kInvalidArgument, "this target cannot look items up"};
+  }
 };
 
 class Target {

@@ -284,6 +284,11 @@ class DeliveryWorker::Round {
       if (!settled_[i]) open.push_back(i);
     }
     if (open.empty()) return true;
+    auto looked = LookUpInDoubt(open);
+    if (!looked.ok()) return looked.error();
+    if (!*looked) return false;
+    std::erase_if(open, [this](size_t i) { return settled_[i]; });
+    if (open.empty()) return true;
     std::vector<DeliveryItem> subset;
     subset.reserve(open.size());
     for (size_t i : open) subset.push_back(items_[i]);
@@ -307,6 +312,88 @@ class DeliveryWorker::Round {
     return true;
   }
 
+  // Asks the CRM which items of `open` that are in doubt it has already, and settles those as
+  // delivered: a create that went out before a crash, or whose answer never came, is not sent
+  // again. False when stopped.
+  Result<bool> LookUpInDoubt(const std::vector<size_t>& open) {
+    std::map<std::string, TimePoint>& in_doubt = *w_.in_doubt_;
+    if (in_doubt.empty()) return true;
+    std::vector<size_t> doubtful;
+    TimePoint last_sent{};
+    for (size_t i : open) {
+      auto it = in_doubt.find(items_[i].key);
+      if (it != in_doubt.end() && w_.session_->LooksUp(items_[i])) {
+        doubtful.push_back(i);
+        last_sent = std::max(last_sent, it->second);
+      }
+    }
+    if (doubtful.empty()) return true;
+    // The CRM's search may not show a record written a moment ago.
+    const auto ready_at = last_sent + w_.session_->LookupDelay();
+    if (const auto now = w_.clock_.Now(); now < ready_at) {
+      if (!w_.SleepFor(duration_cast<milliseconds>(ready_at - now))) return false;
+    }
+    std::vector<DeliveryItem> subset;
+    subset.reserve(doubtful.size());
+    for (size_t i : doubtful) subset.push_back(items_[i]);
+    constexpr int kMaxLookupAttempts = 6;
+    for (const PlannedRequest& request : w_.session_->PlanLookup(subset)) {
+      for (int attempt = 0;; ++attempt) {
+        if (w_.stopping_) return false;
+        if (milliseconds wait = w_.limiter_.Reserve(); wait.count() > 0) {
+          if (!w_.SleepFor(wait)) return false;
+          --attempt;
+          continue;
+        }
+        HttpRequest http = request.http;
+        storage::DeliveryRequestRow log{0, w_.name_, http.method, http.url, http.body,
+                                        request.what, static_cast<int>(request.items.size()),
+                                        0, "", w_.clock_.Now()};
+        Result<std::vector<bool>> found = Error{ErrorCode::kUnavailable, "not sent"};
+        if (Status auth = w_.session_->Authorize(http, *w_.transport_); !auth.ok()) {
+          found = Error{ErrorCode::kUnavailable, "authorization failed: " + auth.error().message};
+        } else {
+          log.url = http.url;
+          const HttpResponse response = w_.transport_->Send(http);
+          w_.limiter_.Observe(response);
+          log.status = response.status;
+          found = w_.session_->InterpretLookup(request, subset, response);
+        }
+        log.message = found.ok() ? "" : found.error().message;
+        log.at = w_.clock_.Now();
+        commit_.requests.push_back(std::move(log));
+        ++requests_;
+        if (found.ok()) {
+          for (size_t k = 0; k < request.items.size() && k < found->size(); ++k) {
+            if ((*found)[k]) {
+              ++found_in_doubt_;
+              Settle(doubtful[request.items[k]], Verdict::kDelivered, "", "");
+            }
+          }
+          break;
+        }
+        ++failed_;
+        if (!IsRetryable(found.error().code) || attempt + 1 >= kMaxLookupAttempts) {
+          // The CRM cannot say: sending again risks a duplicate, not sending risks a loss.
+          spdlog::warn("delivery to {}: could not look up {} item(s) in doubt ({}); sending "
+                       "them again",
+                       w_.name_, request.items.size(), found.error().message);
+          break;
+        }
+        if (!w_.SleepFor(w_.retry_.NextDelay(attempt))) return false;
+      }
+    }
+    // Looked up: no longer in doubt, unless the next request goes unanswered too. Their
+    // in-flight marks stay in the store until they are settled.
+    for (size_t i : doubtful) in_doubt.erase(items_[i].key);
+    if (found_in_doubt_ > 0) {
+      spdlog::info("delivery to {}: {} item(s) in doubt were at the CRM already; not resent",
+                   w_.name_, found_in_doubt_);
+    }
+    if (Status s = Flush(); !s.ok()) return s.error();
+    return true;
+  }
+
   // Sends one planned request until its items are settled. False when stopped.
   Result<bool> SendRequest(const PlannedRequest& request,
                            const std::vector<DeliveryItem>& subset,
@@ -321,6 +408,7 @@ class DeliveryWorker::Round {
       }
       HttpRequest http = request.http;
       RequestOutcome outcome;
+      bool unanswered = false;
       storage::DeliveryRequestRow log{0, w_.name_, http.method, http.url, http.body,
                                       request.what, static_cast<int>(members.size()), -1, "",
                                       w_.clock_.Now()};
@@ -333,11 +421,21 @@ class DeliveryWorker::Round {
         log.message = "authorization failed: " + auth.error().message;
       } else {
         log.url = http.url;  // as authorized: a target may only learn its host then
+        std::vector<std::string> creates;
+        for (size_t i : members) {
+          if (w_.session_->LooksUp(items_[i])) creates.push_back(items_[i].key);
+        }
+        // Durable before the request goes: after a crash, these are looked up, not resent.
+        if (Status s = w_.store_.MarkInFlight(w_.name_, creates, w_.clock_.Now()); !s.ok()) {
+          return s.error();
+        }
         const HttpResponse response = w_.transport_->Send(http);
         w_.limiter_.Observe(response);
         outcome = w_.session_->Interpret(request, subset, response);
         log.status = response.status;
         log.message = response.status == 0 ? response.transport_error : outcome.message;
+        // No answer, or a server error: the CRM may have applied the request anyway.
+        unanswered = response.status == 0 || response.status >= 500;
       }
       log.at = w_.clock_.Now();
       commit_.requests.push_back(std::move(log));
@@ -401,8 +499,18 @@ class DeliveryWorker::Round {
       const milliseconds backoff = w_.retry_.NextDelay(attempt);
       spdlog::warn("delivery to {}: {} failed (attempt {}): {}; retrying in {}ms", w_.name_,
                    request.what, attempt, last_error_, backoff.count());
+      bool doubtful = false;
+      if (unanswered) {
+        for (size_t i : still) {
+          if (w_.session_->LooksUp(items_[i])) {
+            (*w_.in_doubt_)[items_[i].key] = w_.clock_.Now();
+            doubtful = true;
+          }
+        }
+      }
       if (!w_.SleepFor(backoff)) return false;
-      if (still.size() != members.size()) return SendGroup(still);
+      // Items in doubt are looked up before they go again: SendGroup plans afresh.
+      if (doubtful || still.size() != members.size()) return SendGroup(still);
     }
   }
 
@@ -466,7 +574,7 @@ class DeliveryWorker::Round {
 
  public:
   int64_t delivered_ = 0, rejected_ = 0, requests_ = 0, failed_ = 0, retries_ = 0,
-          unchanged_ = 0, held_back_ = 0, unaddressable_count_ = 0;
+          unchanged_ = 0, held_back_ = 0, unaddressable_count_ = 0, found_in_doubt_ = 0;
 
  private:
   DeliveryWorker& w_;
@@ -548,6 +656,16 @@ Result<int> DeliveryWorker::RunOnce() {
     if (!cursor.ok()) return cursor.error();
     cursor_ = *cursor;
   }
+  if (!in_doubt_) {
+    auto in_flight = store_.ReadInFlight(name_);
+    if (!in_flight.ok()) return in_flight.error();
+    in_doubt_ = std::move(*in_flight);
+    if (!in_doubt_->empty()) {
+      spdlog::warn("delivery to {}: {} item(s) were in flight when journeyd last stopped; "
+                   "asking {} whether it has them before sending them again",
+                   name_, in_doubt_->size(), name_);
+    }
+  }
   auto rows = store_.ReadOutbox(name_, *cursor_, settings_.window);
   if (!rows.ok()) return rows.error();
   if (rows->empty()) return 0;
@@ -570,6 +688,7 @@ Result<int> DeliveryWorker::RunOnce() {
     counters_.unchanged += round.unchanged_;
     counters_.held_back += round.held_back_;
     counters_.unaddressable += round.unaddressable_count_;
+    counters_.found_in_doubt += round.found_in_doubt_;
   }
   if (!finished.ok()) return finished.error();
   if (!*finished) return 0;  // stopped: the rest of the window goes next time

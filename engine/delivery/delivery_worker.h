@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,9 @@ class DeliveryWorker {
     int64_t delivered = 0, rejected = 0, held_back = 0, requests = 0, failed_requests = 0,
             retries = 0, unchanged = 0;
     int64_t unaddressable = 0;  // changes of profiles without the target's address (email)
+    // Items in doubt (a crash or an unanswered request) that the CRM turned out to have: each a
+    // duplicate that was not sent.
+    int64_t found_in_doubt = 0;
     std::optional<std::chrono::milliseconds> lag_p50, lag_p99;  // outbox row to acknowledgement
   };
   Counters counters() const;
@@ -85,6 +89,10 @@ class DeliveryWorker {
   std::unique_ptr<HttpTransport> transport_;  // GUARDED_BY(run_mu_)
   RetryPolicy retry_;                         // GUARDED_BY(run_mu_)
   std::optional<int64_t> cursor_;             // GUARDED_BY(run_mu_)
+  // Keys of items that may be at the CRM already (TargetSession::LooksUp): read from the store
+  // once (what a previous process left in flight), then added to when a request goes
+  // unanswered. GUARDED_BY(run_mu_)
+  std::optional<std::map<std::string, TimePoint>> in_doubt_;  // key -> when it was sent
 
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;

@@ -713,6 +713,13 @@ class Store {
                                                     const std::vector<OutboxRow>& rows,
                                                     bool touchpoints) = 0;
   virtual Result<int64_t> ReadDeliveryCursor(std::string_view target) = 0;
+  // Items (by key) about to be sent in a request whose effect could not be undone if it were
+  // sent twice; CommitDelivery clears those it settles. Read back after a crash, they are the
+  // items to look up at the CRM before sending them again.
+  virtual Status MarkInFlight(std::string_view target, const std::vector<std::string>& keys,
+                              TimePoint at) = 0;
+  // Key -> when its request went out.
+  virtual Result<std::map<std::string, TimePoint>> ReadInFlight(std::string_view target) = 0;
   virtual Status CommitDelivery(const DeliveryCommit& commit) = 0;
   // The CRM record ids the targets wrote back for a profile: (target, crm id).
   virtual Result<std::vector<std::pair<std::string, std::string>>> ReadCrmIds(

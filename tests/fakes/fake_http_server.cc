@@ -83,8 +83,16 @@ class ServerCore {
     fail_status_ = status;
   }
 
-  void SetDelay(std::chrono::milliseconds delay) { delay_ms_ = delay.count(); }
-  std::chrono::milliseconds delay() const { return std::chrono::milliseconds(delay_ms_.load()); }
+  void SetDelay(std::chrono::milliseconds delay, std::string path_prefix) {
+    std::lock_guard lock(mu_);
+    delay_ms_ = delay.count();
+    delay_prefix_ = std::move(path_prefix);
+  }
+  std::chrono::milliseconds delay(const std::string& path) const {
+    std::lock_guard lock(mu_);
+    if (!path.starts_with(delay_prefix_)) return std::chrono::milliseconds(0);
+    return std::chrono::milliseconds(delay_ms_.load());
+  }
 
   // Runs the fault injection or the handler, and logs the exchange.
   Response Answer(const Request& request) {
@@ -214,6 +222,7 @@ class ServerCore {
   std::atomic<uint16_t> port_;
   std::atomic<bool> down_{false};
   std::atomic<int64_t> delay_ms_{0};
+  std::string delay_prefix_;  // guarded by mu_
 
   mutable std::mutex mu_;
   int fail_remaining_ = 0;               // guarded by mu_
@@ -266,6 +275,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     request.body = std::move(in.body());
 
+    const auto delay = server_->delay(request.path);
     const Response answer = server_->Answer(request);
     response_ = {};
     response_.version(in.version());
@@ -278,7 +288,6 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.keep_alive(in.keep_alive());
     response_.prepare_payload();
 
-    const auto delay = server_->delay();
     if (delay.count() <= 0) return Write();
     timer_.expires_after(delay);
     timer_.async_wait([self = shared_from_this()](beast::error_code timer_ec) {
@@ -342,7 +351,9 @@ std::string FakeHttpServer::base_url() const { return "http://" + address(); }
 void FakeHttpServer::SetDown(bool down) { impl_->SetDown(down); }
 bool FakeHttpServer::IsDown() const { return impl_->down(); }
 void FakeHttpServer::FailNext(int n, int status) { impl_->FailNext(n, status); }
-void FakeHttpServer::SetDelay(std::chrono::milliseconds delay) { impl_->SetDelay(delay); }
+void FakeHttpServer::SetDelay(std::chrono::milliseconds delay, std::string path_prefix) {
+  impl_->SetDelay(delay, std::move(path_prefix));
+}
 std::vector<LoggedRequest> FakeHttpServer::Log() const { return impl_->Log(); }
 void FakeHttpServer::ClearLog() { impl_->ClearLog(); }
 size_t FakeHttpServer::RequestCount() const { return impl_->RequestCount(); }

@@ -78,9 +78,10 @@ class FakeHttpServer {
   // them, so nothing is applied.
   void FailNext(int n, int status);
 
-  // Every answer is held back this long after the handler ran: a client that times out and
-  // retries has had its first request applied, as with a real slow server.
-  void SetDelay(std::chrono::milliseconds delay);
+  // Every answer (to a path starting with `path_prefix`) is held back this long after the
+  // handler ran: a client that times out and retries has had its first request applied, as
+  // with a real slow server.
+  void SetDelay(std::chrono::milliseconds delay, std::string path_prefix = "");
 
   std::vector<LoggedRequest> Log() const;
   void ClearLog();

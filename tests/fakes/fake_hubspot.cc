@@ -171,6 +171,9 @@ struct FakeHubSpot::State {
   HubSpotStats stats;
 
   std::deque<steady_clock::time_point> window;  // requests let through in the rolling window
+  std::deque<steady_clock::time_point> search_window;  // searches in the last second
+  // When each note and task (by id) shows in search results.
+  std::map<std::string, steady_clock::time_point> searchable_at;
   int daily_used = 0;
   uint64_t next_id = 1001;
   std::string correlation_id;  // of the request being answered
@@ -256,6 +259,14 @@ struct FakeHubSpot::State {
       const ObjectKind kind = ParseObjectType(Split(&rest));
       const std::string batch = Split(&rest);
       const std::string action = Split(&rest);
+      if (batch == "search" && action.empty() && rest.empty() && kind != ObjectKind::kUnknown) {
+        if (request.method != "POST") {
+          Response r = Error(405, "VALIDATION_ERROR", "HTTP 405 Method Not Allowed");
+          r.headers.emplace_back("Allow", "POST");
+          return r;
+        }
+        return Search(kind, request.body);
+      }
       const bool known =
           batch == "batch" && rest.empty() &&
           ((kind == ObjectKind::kContacts && (action == "upsert" || action == "update")) ||
@@ -274,6 +285,152 @@ struct FakeHubSpot::State {
       }
     }
     return Error(404, "OBJECT_NOT_FOUND", "Resource not found: " + request.path);
+  }
+
+  // POST /crm/v3/objects/{type}/search: filterGroups (at most 5) of filters (at most 6 each)
+  // ANDed within a group, groups ORed; EQ (`value`) and IN (`values`, at most 100) on a property
+  // the object has; `properties` to return; `limit` 1..200 (default 10); `after` to page.
+  // Records written less than search_index_delay ago are not found yet.
+  Response Search(ObjectKind kind, const std::string& text) {
+    const auto now = steady_clock::now();
+    while (!search_window.empty() && now - search_window.front() >= std::chrono::seconds(1)) {
+      search_window.pop_front();
+    }
+    if (static_cast<int>(search_window.size()) >= options.search_per_second) {
+      return Error(429, "RATE_LIMITS", "You have reached your secondly limit.");
+    }
+    search_window.push_back(now);
+    boost::system::error_code ec;
+    const json::value body = json::parse(text, ec);
+    if (ec || !body.is_object()) return Invalid("Invalid input JSON: " + ec.message());
+    const json::object& o = body.as_object();
+    const std::set<std::string> known =
+        kind == ObjectKind::kContacts ? contact_properties : RulesFor(kind).properties;
+    struct Filter {
+      std::string property;
+      std::set<std::string> values;
+    };
+    std::vector<std::vector<Filter>> groups;
+    if (const json::value* g = o.if_contains("filterGroups")) {
+      if (!g->is_array() || g->as_array().size() > 5) {
+        return Invalid("filterGroups must be a list of at most 5 groups");
+      }
+      for (const json::value& group : g->as_array()) {
+        const json::value* filters = group.is_object() ? group.as_object().if_contains("filters")
+                                                       : nullptr;
+        if (filters == nullptr || !filters->is_array() || filters->as_array().size() > 6) {
+          return Invalid("each filter group needs filters, at most 6");
+        }
+        std::vector<Filter> parsed;
+        for (const json::value& f : filters->as_array()) {
+          if (!f.is_object()) return Invalid("a filter must be an object");
+          const std::string property = StringOr(f.as_object(), "propertyName");
+          const std::string op = StringOr(f.as_object(), "operator");
+          if (known.count(property) == 0) {
+            return Invalid("There was a problem with the request: property \"" + property +
+                           "\" does not exist");
+          }
+          Filter filter{property, {}};
+          if (op == "EQ") {
+            const json::value* v = f.as_object().if_contains("value");
+            if (v == nullptr || !v->is_string()) return Invalid("EQ needs a string value");
+            filter.values.insert(std::string(v->as_string()));
+          } else if (op == "IN") {
+            const json::value* v = f.as_object().if_contains("values");
+            if (v == nullptr || !v->is_array() || v->as_array().empty() ||
+                v->as_array().size() > 100) {
+              return Invalid("IN needs values: a list of 1 to 100 strings");
+            }
+            for (const json::value& x : v->as_array()) {
+              if (!x.is_string()) return Invalid("IN values must be strings");
+              filter.values.insert(std::string(x.as_string()));
+            }
+          } else {
+            return Invalid("operator \"" + op + "\" is not supported by this fake (EQ, IN)");
+          }
+          parsed.push_back(std::move(filter));
+        }
+        groups.push_back(std::move(parsed));
+      }
+    }
+    int64_t limit = 10;
+    if (const json::value* l = o.if_contains("limit")) {
+      if (!l->is_int64() && !l->is_uint64()) return Invalid("limit must be a number");
+      limit = l->to_number<int64_t>();
+      if (limit < 1 || limit > 200) return Invalid("limit must be between 1 and 200");
+    }
+    size_t after = 0;
+    if (const json::value* a = o.if_contains("after")) {
+      const std::string text_after = a->is_string() ? std::string(a->as_string())
+                                                    : json::serialize(*a);
+      after = static_cast<size_t>(std::strtoull(text_after.c_str(), nullptr, 10));
+    }
+    std::vector<std::string> wanted;
+    if (const json::value* p = o.if_contains("properties"); p && p->is_array()) {
+      for (const json::value& x : p->as_array()) {
+        if (x.is_string()) wanted.emplace_back(x.as_string());
+      }
+    }
+    const auto matches = [&](const std::map<std::string, std::string>& properties) {
+      if (groups.empty()) return true;
+      for (const auto& group : groups) {
+        bool all = true;
+        for (const Filter& f : group) {
+          auto it = properties.find(f.property);
+          if (it == properties.end() || f.values.count(it->second) == 0) {
+            all = false;
+            break;
+          }
+        }
+        if (all) return true;
+      }
+      return false;
+    };
+    struct Hit {
+      std::string id;
+      const std::map<std::string, std::string>* properties;
+      std::string created_at;
+    };
+    std::vector<Hit> hits;
+    if (kind == ObjectKind::kContacts) {
+      for (const auto& c : contacts) {
+        if (matches(c.properties)) hits.push_back({c.id, &c.properties, c.created_at});
+      }
+    } else {
+      for (const auto& e : kind == ObjectKind::kNotes ? notes : tasks) {
+        auto visible = searchable_at.find(e.id);
+        if (visible != searchable_at.end() && now < visible->second) continue;
+        if (matches(e.properties)) hits.push_back({e.id, &e.properties, e.created_at});
+      }
+    }
+    json::array results;
+    for (size_t i = after; i < hits.size() && static_cast<int64_t>(results.size()) < limit; ++i) {
+      json::object properties{{"hs_object_id", hits[i].id},
+                              {"hs_createdate", hits[i].created_at},
+                              {"hs_lastmodifieddate", hits[i].created_at}};
+      for (const std::string& name : wanted) {
+        auto it = hits[i].properties->find(name);
+        properties[name] = it == hits[i].properties->end() ? json::value(nullptr)
+                                                           : json::value(it->second);
+      }
+      results.push_back(json::object{{"id", hits[i].id},
+                                     {"properties", std::move(properties)},
+                                     {"createdAt", hits[i].created_at},
+                                     {"updatedAt", hits[i].created_at},
+                                     {"archived", false}});
+    }
+    json::object answer{{"total", hits.size()}, {"results", std::move(results)}};
+    if (after + static_cast<size_t>(limit) < hits.size()) {
+      answer["paging"] = json::object{
+          {"next", json::object{{"after", std::to_string(after + static_cast<size_t>(limit))}}}};
+    }
+    ++stats.searches;
+    return {200, json::serialize(answer)};
+  }
+
+  static std::string StringOr(const json::object& o, const char* key) {
+    const json::value* v = o.if_contains(key);
+    return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
   }
 
   // `inputs`, 1..100 of them, or the 400 in *error.
@@ -679,6 +836,7 @@ struct FakeHubSpot::State {
                           {"archived", false}};
       if (trace) result["objectWriteTraceId"] = *trace;
       results.push_back(std::move(result));
+      searchable_at[engagement.id] = steady_clock::now() + options.search_index_delay;
       store.push_back(std::move(engagement));
       ++stats.created_objects;
     }

@@ -2,7 +2,7 @@
 // batch create), enforcing the vendor's contract rather than accepting anything: the private-app
 // token, the rolling and daily rate limits with their X-HubSpot-RateLimit-* headers, 1..100
 // inputs, known properties with string values, unique id properties, valid emails and lifecycle
-// stages, association type ids. Error bodies have HubSpot's shapes (see
+// stages, association type ids; CRM search (EQ and IN filters) with its own limit and index lag. Error bodies have HubSpot's shapes (see
 // shared/fixtures/crm/hubspot). What was applied can be read back for assertions; every accessor
 // is thread-safe and returns a copy.
 #pragma once
@@ -36,6 +36,11 @@ struct HubSpotOptions {
   // Properties declared unique, usable as idProperty besides email.
   std::vector<std::string> unique_properties{"journeyd_profile_id"};
   std::vector<std::string> lifecycle_stages = DefaultHubSpotLifecycleStages();
+  // CRM search: its own per-second limit (4 per token, as HubSpot's changelog states; over it,
+  // the recorded 429 "You have reached your secondly limit."), and the lag before a new record
+  // shows in search results (HubSpot documents that there is one, not how long: inferred).
+  int search_per_second = 4;
+  std::chrono::milliseconds search_index_delay{1000};
   FakeHttpServerOptions server{};
 };
 
@@ -60,6 +65,7 @@ struct HubSpotEngagement {
 struct HubSpotStats {
   size_t upsert_inputs = 0;    // upsert inputs applied
   size_t created_objects = 0;  // notes and tasks created
+  size_t searches = 0;         // search requests answered 200
   size_t input_errors = 0;     // inputs refused inside a 207
 };
 

@@ -473,6 +473,85 @@ TEST_CASE("hubspot: notes and tasks need their properties and contact associatio
   CHECK(hubspot.Tasks().size() == 1);
 }
 
+TEST_CASE("hubspot: CRM search finds notes by key once indexed, within its own limits") {
+  HubSpotOptions options;
+  options.search_index_delay = std::chrono::milliseconds(300);
+  options.search_per_second = 4;
+  FakeHubSpot hubspot(options);
+  HubSpotClient client(hubspot);
+  REQUIRE(client.Post(kUpsert, Inputs({Input("s@example.com")})).status == 200);
+  const std::string contact = hubspot.Contacts().at(0).id;
+  json::array notes;
+  for (const char* key : {"k1", "k2", "k3"}) {
+    notes.push_back(json::object{{"properties",
+                                  {{"hs_timestamp", "2025-01-02T03:04:05.000Z"},
+                                   {"hs_note_body", "a note"},
+                                   {"journeyd_key", key}}},
+                                 {"associations", json::array{Association(contact, 202)}}});
+  }
+  REQUIRE(client.Post(kNotes, Inputs(notes)).status == 201);
+  const auto search = [&](json::object body) {
+    return client.Post("/crm/v3/objects/notes/search", body);
+  };
+  const json::object by_keys{
+      {"filterGroups",
+       json::array{json::object{
+           {"filters", json::array{json::object{{"propertyName", "journeyd_key"},
+                                                {"operator", "IN"},
+                                                {"values", json::array{"k1", "k3", "nope"}}}}}}}},
+      {"properties", json::array{"journeyd_key"}},
+      {"limit", 100}};
+  // Just written: not in the index yet.
+  HttpResult r = search(by_keys);
+  REQUIRE(r.status == 200);
+  CHECK(Json(r.body).at("total") == 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // past the delay and the second
+  r = search(by_keys);
+  REQUIRE(r.status == 200);
+  const json::value found = Json(r.body);
+  CHECK(found.at("total") == 2);
+  std::set<std::string> keys;
+  for (const auto& hit : found.at("results").as_array()) {
+    keys.emplace(hit.at("properties").at("journeyd_key").as_string());
+    CHECK(hit.at("properties").at("hs_object_id") == hit.at("id"));
+    CHECK(hit.at("archived") == false);
+  }
+  CHECK(keys == std::set<std::string>{"k1", "k3"});
+  // EQ, and paging with limit and after.
+  json::object eq{{"filterGroups",
+                   json::array{json::object{
+                       {"filters", json::array{json::object{{"propertyName", "hs_note_body"},
+                                                            {"operator", "EQ"},
+                                                            {"value", "a note"}}}}}}},
+                  {"limit", 2}};
+  r = search(eq);
+  REQUIRE(r.status == 200);
+  CHECK(Json(r.body).at("total") == 3);
+  CHECK(Json(r.body).at("results").as_array().size() == 2);
+  CHECK(Json(r.body).at("paging").at("next").at("after") == "2");
+  // Four a second: the fifth within the second gets the recorded 429.
+  CHECK(search(eq).status == 200);
+  CHECK(search(eq).status == 200);  // the fourth this second
+  r = search(eq);
+  CheckHubSpotError(r, 429, "RATE_LIMITS");
+  const json::value recorded = Fixture("hubspot/recorded/search.429.json");
+  CHECK(Json(r.body).at("message") == recorded.at("body").at("message"));
+  CHECK(hubspot.Stats().searches == 5);  // answered 200: one before the index caught up, four
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  // An unknown property, a bad limit and an unsupported operator are 400s.
+  json::object unknown = by_keys;
+  unknown["filterGroups"].as_array()[0].as_object()["filters"].as_array()[0].as_object()
+      ["propertyName"] = "no_such_property";
+  CheckHubSpotError(search(unknown), 400, "VALIDATION_ERROR");
+  json::object big = by_keys;
+  big["limit"] = 201;
+  CheckHubSpotError(search(big), 400, "VALIDATION_ERROR");
+  json::object gt = eq;
+  gt["filterGroups"].as_array()[0].as_object()["filters"].as_array()[0].as_object()["operator"] =
+      "GT";
+  CheckHubSpotError(search(gt), 400, "VALIDATION_ERROR");
+}
+
 TEST_CASE("hubspot: unknown paths get 404 and wrong methods 405 and FailNext answers in shape") {
   FakeHubSpot hubspot;
   HubSpotClient client(hubspot);

@@ -324,6 +324,51 @@ TEST_CASE("a 30 s CRM outage loses nothing and doubles nothing", "[delivery][out
   CHECK(targets.at("targets").at(0).at("dead_letters").as_int64() == 0);
 }
 
+TEST_CASE("notes whose answer came too late are looked up by key, not created twice",
+          "[delivery][in-doubt]") {
+  fakes::FakeHubSpot fake;
+  TempDir dir;
+  std::string config = TestConfig(fake.base_url());
+  config = std::regex_replace(config, std::regex("      linger: 50ms\n"),
+                              "      linger: 50ms\n      timeout: 1s\n");
+  REQUIRE(config.find("timeout: 1s") != std::string::npos);
+  DaemonProcess daemon(dir.Write("journeyd.yaml", config), dir.path() / "data");
+  REQUIRE(daemon.Start());
+  Segment send(daemon);
+  const auto now = std::chrono::time_point_cast<std::chrono::seconds>(system_clock::now());
+  for (int i = 0; i < 3; ++i) {
+    send.Identify("u" + std::to_string(i), "d" + std::to_string(i) + "@example.com", "D", "X",
+                  now - 3h);
+  }
+  Await([&] {
+    return fake.Contacts().size() == 3 &&
+           Api(daemon, "GET", "/api/v1/targets").at("targets").at(0).at("pending").as_int64() == 0;
+  }, 20s, [&] { return daemon.log(); });
+
+  // HubSpot applies each notes request but answers after journeyd gave up waiting: the notes
+  // exist, journeyd does not know it.
+  fake.server().SetDelay(2500ms, "/crm/v3/objects/notes/batch/create");
+  for (int i = 0; i < 3; ++i) send.Page("u" + std::to_string(i), "/late", now - 1h);
+  Await([&] { return fake.Notes().size() == 3; }, 20s, [&] { return daemon.log(); });
+  fake.server().SetDelay(0ms);
+
+  Await([&] {
+    const json::value t = Api(daemon, "GET", "/api/v1/targets").at("targets").at(0);
+    return t.at("pending").as_int64() == 0 && t.at("found_in_doubt").as_int64() == 3;
+  }, 40s, [&] { return daemon.log(); });
+  std::this_thread::sleep_for(1s);  // a second write would have arrived by now
+  CHECK(fake.Notes().size() == 3);
+  for (const auto& [key, count] : fake.KeyCounts()) {
+    INFO(key);
+    CHECK(count == 1);
+  }
+  CHECK(fake.Stats().searches >= 1);
+  CHECK(fake.RequestsPerPath()["/crm/v3/objects/notes/search"] >= 1);
+  CHECK_THAT(daemon.log(), Catch::Contains("were at the CRM already"));
+  const json::value t = Api(daemon, "GET", "/api/v1/targets").at("targets").at(0);
+  CHECK(t.at("dead_letters").as_int64() == 0);
+}
+
 TEST_CASE("a change HubSpot refuses is dead-lettered with its message; the rest goes",
           "[delivery][dlq]") {
   fakes::FakeHubSpot fake;

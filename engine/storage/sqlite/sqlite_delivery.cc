@@ -236,6 +236,35 @@ Result<int64_t> SqliteStore::ReadDeliveryCursor(std::string_view target) {
   return id;
 }
 
+Status SqliteStore::MarkInFlight(std::string_view target, const std::vector<std::string>& keys,
+                                 TimePoint at) {
+  if (keys.empty()) return OkStatus();
+  std::lock_guard lock(mu_);
+  return InTransaction(*db_, [&]() -> Status {
+    for (const std::string& key : keys) {
+      auto insert = Cached(
+          "INSERT INTO delivery_in_flight(target, key, sent_at) VALUES (?1, ?2, ?3)"
+          " ON CONFLICT(target, key) DO UPDATE SET sent_at = excluded.sent_at");
+      if (!insert.ok()) return insert.error();
+      (*insert)->Bind(1, target).Bind(2, key).Bind(3, ToMillis(at));
+      if (Status s = RunReset(**insert); !s.ok()) return s;
+    }
+    return OkStatus();
+  });
+}
+
+Result<std::map<std::string, TimePoint>> SqliteStore::ReadInFlight(std::string_view target) {
+  std::lock_guard lock(mu_);
+  auto rows = db_->Prepare("SELECT key, sent_at FROM delivery_in_flight WHERE target = ?1");
+  if (!rows.ok()) return rows.error();
+  rows->Bind(1, target);
+  std::map<std::string, TimePoint> out;
+  Status s = rows->ForEachRow(
+      [&] { out.emplace(rows->ColumnText(0), FromMillis(rows->ColumnInt(1))); });
+  if (!s.ok()) return s.error();
+  return out;
+}
+
 Status SqliteStore::WriteDelivery(const DeliveryCommit& c) {
   const int64_t now = ToMillis(c.at);
   for (const DeliveryCommit::Profile& p : c.profiles) {
@@ -249,11 +278,18 @@ Status SqliteStore::WriteDelivery(const DeliveryCommit& c) {
         .Bind(5, now);
     if (Status s = RunReset(**upsert); !s.ok()) return s;
   }
+  const auto settled = [&](const std::string& key) -> Status {
+    auto clear = Cached("DELETE FROM delivery_in_flight WHERE target = ?1 AND key = ?2");
+    if (!clear.ok()) return clear.error();
+    (*clear)->Bind(1, c.target).Bind(2, key);
+    return RunReset(**clear);
+  };
   for (const std::string& key : c.delivered_keys) {
     auto insert = Cached("INSERT OR IGNORE INTO delivered_keys(target, key, at) VALUES (?1, ?2, ?3)");
     if (!insert.ok()) return insert.error();
     (*insert)->Bind(1, c.target).Bind(2, key).Bind(3, now);
     if (Status s = RunReset(**insert); !s.ok()) return s;
+    if (Status s = settled(key); !s.ok()) return s;
   }
   for (const DeadLetterRow& d : c.dead) {
     auto insert = Cached(
@@ -265,6 +301,7 @@ Status SqliteStore::WriteDelivery(const DeliveryCommit& c) {
         .Bind(5, d.item_key).Bind(6, d.message).Bind(7, d.request_json)
         .Bind(8, int64_t{d.attempts}).Bind(9, now);
     if (Status s = RunReset(**insert); !s.ok()) return s;
+    if (Status s = settled(d.item_key); !s.ok()) return s;
   }
   for (const auto& [action_id, status] : c.actions) {
     auto update = Cached("UPDATE journey_actions SET status = ?2 WHERE id = ?1");

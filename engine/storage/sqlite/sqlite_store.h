@@ -86,6 +86,9 @@ class SqliteStore final : public Store {
                                             const std::vector<OutboxRow>& rows,
                                             bool touchpoints) override;
   Result<int64_t> ReadDeliveryCursor(std::string_view target) override;
+  Status MarkInFlight(std::string_view target, const std::vector<std::string>& keys,
+                      TimePoint at) override;
+  Result<std::map<std::string, TimePoint>> ReadInFlight(std::string_view target) override;
   Status CommitDelivery(const DeliveryCommit& commit) override;
   Result<std::vector<std::pair<std::string, std::string>>> ReadCrmIds(int64_t profile_id) override;
   Result<int64_t> PruneOutbox(const std::vector<std::string>& targets) override;

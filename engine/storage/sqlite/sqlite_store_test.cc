@@ -256,3 +256,48 @@ TEST_CASE("sync runs are recorded, finished, listed newest first and counted", "
 
 }  // namespace
 }  // namespace journeyd::storage
+
+namespace journeyd::storage {
+namespace {
+
+TEST_CASE("in-flight delivery keys survive a reopen and go when settled", "[storage]") {
+  testing::TempDir dir;
+  const auto path = dir.path() / "j.db";
+  const TimePoint sent = std::chrono::system_clock::time_point(std::chrono::milliseconds(1700000000123));
+  {
+    auto store = SqliteStore::Open(path, std::chrono::seconds(1));
+    REQUIRE(store.ok());
+    REQUIRE((*store)->MarkInFlight("crm", {"tp:1", "tp:2", "tp:3"}, sent).ok());
+    REQUIRE((*store)->MarkInFlight("other", {"tp:1"}, sent).ok());
+    REQUIRE((*store)->MarkInFlight("crm", {}, sent).ok());  // nothing to mark
+  }
+  // As after a crash: what was in flight is read back with when it went.
+  auto store = SqliteStore::Open(path, std::chrono::seconds(1));
+  REQUIRE(store.ok());
+  auto in_flight = (*store)->ReadInFlight("crm");
+  REQUIRE(in_flight.ok());
+  CHECK(*in_flight == std::map<std::string, TimePoint>{{"tp:1", sent}, {"tp:2", sent},
+                                                       {"tp:3", sent}});
+  // Delivered and dead-lettered items are settled: their marks go in the same commit.
+  DeliveryCommit commit;
+  commit.target = "crm";
+  commit.delivered_keys = {"tp:1"};
+  DeadLetterRow dead;
+  dead.kind = "touchpoint";
+  dead.profile_id = 7;
+  dead.item_key = "tp:3";
+  dead.message = "refused";
+  dead.request_json = "{}";
+  commit.dead.push_back(dead);
+  commit.at = sent;
+  REQUIRE((*store)->CommitDelivery(commit).ok());
+  in_flight = (*store)->ReadInFlight("crm");
+  REQUIRE(in_flight.ok());
+  CHECK(*in_flight == std::map<std::string, TimePoint>{{"tp:2", sent}});
+  auto other = (*store)->ReadInFlight("other");
+  REQUIRE(other.ok());
+  CHECK(other->size() == 1);  // per target
+}
+
+}  // namespace
+}  // namespace journeyd::storage
