@@ -61,6 +61,24 @@ TEST_CASE("common: base64 and hex round-trip and reject what is not theirs",
   CHECK_FALSE(PercentDecode("%zz", false));
 }
 
+TEST_CASE("common: UTF-8 validation follows RFC 3629", "[connectors][common]") {
+  CHECK(IsValidUtf8(""));
+  CHECK(IsValidUtf8("plain ascii\x7F"));
+  CHECK(IsValidUtf8("Bj\xC3\xB6rn \xE2\x82\xAC \xF0\x9F\x98\x80 \xF4\x8F\xBF\xBF"));
+  CHECK(IsValidUtf8(std::string_view("a\0b", 3)));
+  CHECK_FALSE(IsValidUtf8("Bj\xF6rn"));            // Latin-1
+  CHECK_FALSE(IsValidUtf8("\x80"));                // a lone continuation byte
+  CHECK_FALSE(IsValidUtf8("\xC3"));                // cut short
+  CHECK_FALSE(IsValidUtf8("\xE2\x82"));
+  CHECK_FALSE(IsValidUtf8("\xC0\xAF"));            // overlong '/'
+  CHECK_FALSE(IsValidUtf8("\xE0\x80\xAF"));
+  CHECK_FALSE(IsValidUtf8("\xF0\x80\x80\xAF"));
+  CHECK_FALSE(IsValidUtf8("\xED\xA0\x80"));        // a surrogate
+  CHECK_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));    // past U+10FFFF
+  CHECK_FALSE(IsValidUtf8("\xF5\x80\x80\x80"));
+  CHECK_FALSE(IsValidUtf8("\xFF"));
+}
+
 TEST_CASE("common: digests compare decoded, in the declared encoding", "[connectors][common]") {
   const std::string digest = HmacSha256("k", {"m"});
   CHECK(DigestMatches(digest, Base64Encode(digest), DigestEncoding::kBase64));
@@ -166,6 +184,39 @@ TEST_CASE("common: timestamps and the replay window", "[connectors][common]") {
   auto future = CheckFreshness(clock, *t + minutes(11), minutes(5));
   REQUIRE_FALSE(future.ok());
   CHECK(future.error().message == "timestamp outside tolerance (359s in the future)");
+}
+
+// Found by tests/fuzz/fuzz_webhook: a Zendesk timestamp in the year 4046 overflowed the clock's
+// nanoseconds (undefined behaviour) before the signature was even checked, and a signed
+// t=99999999999 did the same in Stripe, Standard Webhooks and HubSpot.
+TEST_CASE("common: times the clock cannot hold are refused, never overflowed",
+          "[connectors][common]") {
+  using namespace std::chrono;
+  CHECK(ParseIso8601("2262-04-11T00:00:00Z"));
+  CHECK(ParseIso8601("1700-01-01T00:00:00.5Z"));
+  CHECK_FALSE(ParseIso8601("4046-11-14T22:13:20Z"));
+  CHECK_FALSE(ParseIso8601("9999-12-31T23:59:59.999999999-23:59"));
+  CHECK_FALSE(ParseIso8601("2262-04-12T00:00:00Z"));
+  CHECK_FALSE(ParseIso8601("1677-09-21T00:00:00Z"));
+  CHECK_FALSE(ParseIso8601("0000-01-01T00:00:00Z"));
+
+  CHECK(FromUnixSeconds(1700000000) == system_clock::time_point(seconds(1700000000)));
+  CHECK(FromUnixSeconds(9223372036));
+  CHECK_FALSE(FromUnixSeconds(9223372037));
+  CHECK_FALSE(FromUnixSeconds(-9223372037));
+  CHECK(FromUnixMillis(1700000000000) == system_clock::time_point(seconds(1700000000)));
+  CHECK_FALSE(FromUnixMillis(INT64_MAX));
+
+  // Centuries apart: still a plain refusal, with the distance in seconds.
+  const ManualClock clock(system_clock::time_point(seconds(1700000000)));
+  const auto long_ago = ParseIso8601("1700-01-01T00:00:00Z");
+  REQUIRE(long_ago);
+  auto stale = CheckFreshness(clock, *long_ago, minutes(5));
+  REQUIRE_FALSE(stale.ok());
+  CHECK(stale.error().message == "timestamp outside tolerance (10220336000s old)");
+  auto ahead = CheckFreshness(clock, *FromUnixSeconds(9223372036), minutes(5));
+  REQUIRE_FALSE(ahead.ok());
+  CHECK(ahead.error().message == "timestamp outside tolerance (7523372036s in the future)");
 }
 
 TEST_CASE("common: request helpers and setting checks", "[connectors][common]") {

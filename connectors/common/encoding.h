@@ -21,6 +21,12 @@ std::string HexEncode(std::string_view bytes);
 // Either case; an odd length or a non-hex character gives nullopt.
 std::optional<std::string> HexDecode(std::string_view text);
 
+// True if `text` is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing past
+// U+10FFFF), as a JSON string must be. Sources that turn decoded bytes (form fields, CSV cells)
+// into a JSON body check this first: Boost.JSON writes such bytes out as they are, which would
+// store a body that no JSON parser, the mapping stage's included, accepts.
+bool IsValidUtf8(std::string_view text);
+
 // Percent-decoding lives with the form parser in the engine (engine/base/form_encoding.h).
 using journeyd::PercentDecode;
 

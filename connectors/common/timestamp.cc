@@ -75,7 +75,26 @@ std::optional<std::chrono::system_clock::time_point> ParseIso8601(std::string_vi
     return std::nullopt;
   }
   const auto local = sys_days(date) + hours(*h) + minutes(*mi) + seconds(*s);
-  return time_point_cast<system_clock::duration>(local - offset + fraction);
+  // In whole seconds the year 9999 fits; in the clock's nanoseconds it would overflow.
+  const auto utc = FromUnixSeconds((local - offset).time_since_epoch().count());
+  if (!utc || *utc > system_clock::time_point::max() - seconds(1)) return std::nullopt;
+  return *utc + duration_cast<system_clock::duration>(fraction);
+}
+
+std::optional<std::chrono::system_clock::time_point> FromUnixSeconds(int64_t seconds) {
+  using SysClock = std::chrono::system_clock;
+  constexpr int64_t kLimit =
+      std::chrono::duration_cast<std::chrono::seconds>(SysClock::duration::max()).count();
+  if (seconds > kLimit || seconds < -kLimit) return std::nullopt;
+  return SysClock::time_point(std::chrono::seconds(seconds));
+}
+
+std::optional<std::chrono::system_clock::time_point> FromUnixMillis(int64_t millis) {
+  using SysClock = std::chrono::system_clock;
+  constexpr int64_t kLimit =
+      std::chrono::duration_cast<std::chrono::milliseconds>(SysClock::duration::max()).count();
+  if (millis > kLimit || millis < -kLimit) return std::nullopt;
+  return SysClock::time_point(std::chrono::milliseconds(millis));
 }
 
 const Clock& ClockOrSystem(const Clock* clock) {
@@ -85,10 +104,18 @@ const Clock& ClockOrSystem(const Clock* clock) {
 
 Status CheckFreshness(const Clock& clock, std::chrono::system_clock::time_point signed_at,
                       config::Duration tolerance) {
-  const auto skew = clock.Now() - signed_at;
+  using Seconds = std::chrono::seconds;
+  const auto now = clock.Now();
+  // Whole seconds first: for times centuries apart (a signature "from" 1700) `now - signed_at`
+  // would overflow the clock's nanoseconds. A century is outside any sensible tolerance.
+  constexpr Seconds kCentury = std::chrono::hours(24 * 365 * 100);
+  const Seconds coarse =
+      std::chrono::floor<Seconds>(now) - std::chrono::floor<Seconds>(signed_at);
+  const bool far = std::chrono::abs(coarse) > kCentury;
+  const auto skew = far ? std::chrono::system_clock::duration::zero() : now - signed_at;
   const auto magnitude = skew < skew.zero() ? -skew : skew;
-  if (magnitude > tolerance) {
-    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(skew).count();
+  if (far || magnitude > tolerance) {
+    const auto seconds = far ? coarse.count() : std::chrono::duration_cast<Seconds>(skew).count();
     return Unauthenticated("timestamp outside tolerance (" +
                            (seconds >= 0 ? std::to_string(seconds) + "s old"
                                          : std::to_string(-seconds) + "s in the future") +

@@ -55,6 +55,12 @@ Result<std::vector<std::string>> CsvSource::ReadHeader(CsvReader& reader) const 
   if (!header.ok()) return header.error();
   if (!*header) return InvalidArgument("the CSV file is empty: it needs a header row");
   std::vector<std::string> columns = std::move((*header)->fields);
+  for (const std::string& column : columns) {
+    if (!common::IsValidUtf8(column)) {
+      return InvalidArgument("line " + std::to_string((*header)->line) +
+                             ": the header row is not UTF-8");
+    }
+  }
   if (!settings_.id_column.empty() &&
       std::find(columns.begin(), columns.end(), settings_.id_column) == columns.end()) {
     return InvalidArgument("the header row has no '" + settings_.id_column +
@@ -65,6 +71,12 @@ Result<std::vector<std::string>> CsvSource::ReadHeader(CsvReader& reader) const 
 
 Result<RawEvent> CsvSource::RowEvent(const std::vector<std::string>& columns, const CsvRow& row,
                                      RawEvent event) const {
+  // A row becomes a JSON body, and JSON text is UTF-8 (an export in Latin-1 must be converted).
+  for (const std::string& field : row.fields) {
+    if (!common::IsValidUtf8(field)) {
+      return InvalidArgument("line " + std::to_string(row.line) + ": not UTF-8");
+    }
+  }
   auto object = RowToObject(columns, row);
   if (!object.ok()) return object.error();
   event.event_type = settings_.event_type;

@@ -86,6 +86,24 @@ TEST_CASE("csv: bad uploads are refused whole, naming the line", "[connectors][c
   CHECK_FALSE(source.Accept(Upload("receipt_id,total\n").View()).ok());
 }
 
+// Found by tests/fuzz/fuzz_webhook: a Latin-1 cell was stored as a "JSON" body that no parser
+// accepts, so the upload was taken (200) and every such row then failed its mapping.
+TEST_CASE("csv: an upload that is not UTF-8 is refused whole, naming the line",
+          "[connectors][csv]") {
+  const CsvSource source = MakeSource("receipt_id");
+  auto latin1 = source.Accept(Upload("receipt_id,name\nR-1,Ann\nR-2,Bj\xF6rn\n").View());
+  REQUIRE_FALSE(latin1.ok());
+  CHECK(latin1.error().code == ErrorCode::kInvalidArgument);
+  CHECK_THAT(latin1.error().message, Catch::Contains("line 3"));
+  auto header = source.Accept(Upload("receipt_id,n\xE4me\nR-1,Ann\n").View());
+  REQUIRE_FALSE(header.ok());
+  CHECK_THAT(header.error().message, Catch::Contains("line 1"));
+
+  auto utf8 = source.Accept(Upload("receipt_id,name\nR-2,Bj\xC3\xB6rn\n").View());
+  REQUIRE(utf8.ok());
+  CHECK(boost::json::parse((*utf8)[0].body).at("name") == "Bj\xC3\xB6rn");
+}
+
 TEST_CASE("csv: semicolon exports", "[connectors][csv]") {
   const CsvSource source = MakeSource("", ";");
   auto events = source.Accept(Upload("a;b\n1;2\n").View());

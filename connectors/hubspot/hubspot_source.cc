@@ -105,8 +105,11 @@ Result<std::vector<RawEvent>> HubSpotSource::Accept(const InboundRequest& reques
   if (!common::DigestMatches(expected, *signature, common::DigestEncoding::kBase64)) {
     return common::Unauthenticated("signature mismatch");
   }
-  const std::chrono::system_clock::time_point signed_at{std::chrono::milliseconds(*millis)};
-  if (Status fresh = common::CheckFreshness(*clock_, signed_at, settings_.tolerance); !fresh.ok()) {
+  // A time the clock cannot hold is centuries away from now: outside any tolerance.
+  const auto signed_at = common::FromUnixMillis(*millis);
+  if (!signed_at) return common::Unauthenticated("timestamp outside tolerance");
+  if (Status fresh = common::CheckFreshness(*clock_, *signed_at, settings_.tolerance);
+      !fresh.ok()) {
     return fresh.error();
   }
 

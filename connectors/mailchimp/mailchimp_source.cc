@@ -57,6 +57,12 @@ Result<std::vector<RawEvent>> MailchimpSource::Accept(const InboundRequest& requ
 
   auto fields = common::ParseFormUrlEncoded(request.body);
   if (!fields.ok()) return fields.error();
+  // Mailchimp sends UTF-8; anything else would be stored as a body that is not JSON.
+  for (const auto& [name, value] : *fields) {
+    if (!common::IsValidUtf8(name) || !common::IsValidUtf8(value)) {
+      return InvalidArgument("Mailchimp form has a field that is not UTF-8");
+    }
+  }
 
   // Stored as JSON with bracketed keys nested (data[merges][FNAME] is data.merges.FNAME), the
   // same shape a mapping sees for a form body it decodes itself (docs/mapping.md).

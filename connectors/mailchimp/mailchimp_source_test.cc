@@ -138,6 +138,29 @@ TEST_CASE("mailchimp: media type, GET probe and malformed forms", "[connectors][
   CHECK(untyped.error().code == ErrorCode::kInvalidArgument);
 }
 
+// Found by tests/fuzz/fuzz_webhook: %FF decoded into a field was stored as a "JSON" body that
+// no parser accepts, so the event was taken (200) and then failed its mapping.
+TEST_CASE("mailchimp: a form that is not UTF-8 is refused, never stored as broken JSON",
+          "[connectors][mailchimp]") {
+  const MailchimpSource source = MakeSource();
+  const std::vector<std::string> bodies = {
+      "type=subscribe&data%5Bmerges%5D%5BFNAME%5D=Bj%F6rn",  // Latin-1
+      "type=subscribe&data%5B%FF%5D=x",                       // in a key
+      "type=subscribe&data%5Bemail%5D=a%C0%AF%40example.com",  // overlong '/'
+      "type=subscribe&data%5Bmerges%5D%5BLNAME%5D=\xFF",       // raw, not %-escaped
+  };
+  for (const std::string& body : bodies) {
+    INFO(body);
+    auto result = source.Accept(FormRequest(body).View());
+    REQUIRE_FALSE(result.ok());
+    CHECK(result.error().code == ErrorCode::kInvalidArgument);
+  }
+  auto utf8 =
+      source.Accept(FormRequest("type=subscribe&data%5Bmerges%5D%5BFNAME%5D=Bj%C3%B6rn").View());
+  REQUIRE(utf8.ok());
+  REQUIRE(mapping::DecodePayload((*utf8)[0].content_type, (*utf8)[0].body).ok());
+}
+
 TEST_CASE("mailchimp: a saved form says its type exactly as a delivery does",
           "[connectors][mailchimp]") {
   const MailchimpSource source = MakeSource();

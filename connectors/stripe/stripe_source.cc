@@ -81,8 +81,11 @@ Result<std::vector<RawEvent>> StripeSource::Accept(const InboundRequest& request
     matched = common::DigestMatches(expected, candidate, common::DigestEncoding::kHex) || matched;
   }
   if (!matched) return common::Unauthenticated("signature mismatch");
-  const std::chrono::system_clock::time_point signed_at{std::chrono::seconds(*seconds)};
-  if (Status fresh = common::CheckFreshness(*clock_, signed_at, settings_.tolerance); !fresh.ok()) {
+  // A time the clock cannot hold is centuries away from now: outside any tolerance.
+  const auto signed_at = common::FromUnixSeconds(*seconds);
+  if (!signed_at) return common::Unauthenticated("timestamp outside tolerance");
+  if (Status fresh = common::CheckFreshness(*clock_, *signed_at, settings_.tolerance);
+      !fresh.ok()) {
     return fresh.error();
   }
   auto parsed = common::ParseJson(request.body);

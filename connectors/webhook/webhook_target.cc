@@ -86,8 +86,8 @@ const config::StructSpec<WebhookSettings>& WebhookSettings::Spec() {
                 common::CheckHttpUrl)
         .Required("secret", &WebhookSettings::secret,
                   "Standard Webhooks signing secret (whsec_<base64>).",
-                  [](const Secret& secret) -> std::optional<std::string> {
-                    if (!standard_webhooks::DecodeSigningSecret(secret.Reveal())) {
+                  [](const Secret& value) -> std::optional<std::string> {
+                    if (!standard_webhooks::DecodeSigningSecret(value.Reveal())) {
                       return "is not a whsec_<base64> secret";
                     }
                     return std::nullopt;

@@ -217,6 +217,23 @@ TEST_CASE("zendesk: stale, tampered and incomplete requests are refused", "[conn
   }
 }
 
+// Found by tests/fuzz/fuzz_webhook: the timestamp is read before the signature is checked, and
+// a year past 2262 overflowed the clock's nanoseconds (undefined behaviour) for anyone.
+TEST_CASE("zendesk: a timestamp the clock cannot hold is malformed, signed or not",
+          "[connectors][zendesk]") {
+  const ManualClock clock(At(kTimestamp));
+  const ZendeskSource source = MakeSource(clock);
+  const std::string body = R"({"type":"zen:event-type:ticket.created","id":"1"})";
+  for (std::string_view timestamp : {"4046-11-14T22:13:20Z", "9999-12-31T23:59:59Z",
+                                     "1000-01-01T00:00:00Z"}) {
+    INFO(timestamp);
+    auto result = source.Accept(SignedRequest(body, timestamp).View());
+    REQUIRE_FALSE(result.ok());
+    CHECK(result.error().code == ErrorCode::kUnauthenticated);
+    CHECK(result.error().message == "malformed signature timestamp");
+  }
+}
+
 TEST_CASE("zendesk: the factory parses YAML and points at bad settings", "[connectors][zendesk]") {
   ManualClock clock(At(kTimestamp) + minutes(8));
   const auto context = testing::MakeContext(clock, "zendesk");

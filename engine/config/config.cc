@@ -113,8 +113,8 @@ const StructSpec<StorageSettings>& StorageSettings::Spec() {
     auto* s = new StructSpec<StorageSettings>();
     s->Optional("url", &StorageSettings::url,
                 "sqlite:NAME (in the data dir), sqlite:///abs/path.db or postgresql://...",
-                [](const std::string& url) -> std::optional<std::string> {
-                  auto parsed = ParseStorageUrl(url);
+                [](const std::string& value) -> std::optional<std::string> {
+                  auto parsed = ParseStorageUrl(value);
                   if (!parsed.ok()) return parsed.error().message;
                   return std::nullopt;
                 })
@@ -206,8 +206,8 @@ const StructSpec<FuzzyField>& FuzzyField::Spec() {
         .Optional("m", &FuzzyField::m,
                   "P(agreement level | same person) per level, disagree first; default: the "
                   "comparator's (docs/identity.md).",
-                  [](const std::vector<double>& m) -> std::optional<std::string> {
-                    for (double p : m) {
+                  [](const std::vector<double>& levels) -> std::optional<std::string> {
+                    for (double p : levels) {
                       if (!(p > 0 && p < 1)) return "every m must be between 0 and 1 (exclusive)";
                     }
                     return std::nullopt;
@@ -347,8 +347,8 @@ const StructSpec<ValidationRule>& ValidationRule::Spec() {
     auto* s = new StructSpec<ValidationRule>();
     s->Required("name", &ValidationRule::name,
                 "A unique name: data-quality issues and the quarantine filter use it.",
-                [](const std::string& name) -> std::optional<std::string> {
-                  if (name.empty()) return "must not be empty";
+                [](const std::string& value) -> std::optional<std::string> {
+                  if (value.empty()) return "must not be empty";
                   return std::nullopt;
                 })
         .Required("field", &ValidationRule::field,
@@ -384,9 +384,9 @@ const StructSpec<PiiSettings>& PiiSettings::Spec() {
     s->Optional("fields", &PiiSettings::fields,
                 "Field -> class (pii.email, pii.phone, pii.address, pii.name, sensitive, your "
                 "own, or none), over the defaults (docs/governance.md).",
-                [](const std::map<std::string, std::string>& fields)
+                [](const std::map<std::string, std::string>& classes)
                     -> std::optional<std::string> {
-                  for (const auto& [field, cls] : fields) {
+                  for (const auto& [field, cls] : classes) {
                     if (auto bad = governance::CheckRuleField(field)) return bad;
                     if (!governance::PiiClassifier::IsValidClassName(cls)) {
                       return "'" + cls + "' is not a class name (lower-case letters, digits, "
@@ -423,11 +423,11 @@ const StructSpec<GovernanceSettings>& GovernanceSettings::Spec() {
                 "How long raw payloads are kept after processing.", Positive())
         .Optional("rules", &GovernanceSettings::rules,
                   "Validation rules on canonical fields (docs/governance.md).",
-                  [](const std::vector<ValidationRule>& rules) -> std::optional<std::string> {
-                    for (size_t i = 0; i < rules.size(); ++i) {
+                  [](const std::vector<ValidationRule>& list) -> std::optional<std::string> {
+                    for (size_t i = 0; i < list.size(); ++i) {
                       for (size_t j = 0; j < i; ++j) {
-                        if (rules[i].name == rules[j].name) {
-                          return "rule name '" + rules[i].name + "' is used twice";
+                        if (list[i].name == list[j].name) {
+                          return "rule name '" + list[i].name + "' is used twice";
                         }
                       }
                     }

@@ -50,12 +50,12 @@ struct EntryHeader {
     static const auto* spec = [] {
       auto* s = new StructSpec<EntryHeader>();
       s->Required("name", &EntryHeader::name, "Unique name of this entry.",
-                  [](const std::string& name) -> std::optional<std::string> {
-                    if (name.empty()) return "must not be empty";
-                    for (char c : name) {
+                  [](const std::string& value) -> std::optional<std::string> {
+                    if (value.empty()) return "must not be empty";
+                    for (char c : value) {
                       if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
                             c == '-')) {
-                        return "'" + name + "' may hold only a-z, 0-9, '_' and '-'";
+                        return "'" + value + "' may hold only a-z, 0-9, '_' and '-'";
                       }
                     }
                     return std::nullopt;

@@ -157,8 +157,8 @@ const StructSpec<EngagementSettings>& EngagementSettings::Spec() {
     s->Optional("half_life", &EngagementSettings::half_life,
                 "Points lose half their weight in this time.", PositiveDuration)
         .Optional("points", &EngagementSettings::points, "Points per touchpoint type.",
-                  [](const std::map<std::string, double>& points) -> std::optional<std::string> {
-                    for (const auto& [type, p] : points) {
+                  [](const std::map<std::string, double>& by_type) -> std::optional<std::string> {
+                    for (const auto& [type, p] : by_type) {
                       if (!std::isfinite(p)) return "points of '" + type + "' must be finite";
                     }
                     return std::nullopt;
@@ -244,7 +244,7 @@ const StructSpec<ScoreThreshold>& ScoreThreshold::Spec() {
     auto* s = new StructSpec<ScoreThreshold>();
     s->Required("name", &ScoreThreshold::name,
                 "A name actions use in on_enter/on_exit (unique among stages and thresholds).",
-                [](const SourceText& name) { return SnakeCaseName(name.text); })
+                [](const SourceText& value) { return SnakeCaseName(value.text); })
         .Optional("score", &ScoreThreshold::score, "engagement or health.")
         .Optional("above", &ScoreThreshold::above, "Entered when the score rises above this.")
         .Optional("below", &ScoreThreshold::below, "Entered when the score falls below this.")
@@ -268,9 +268,9 @@ const StructSpec<DedupeRule>& DedupeRule::Spec() {
         .Required("same", &DedupeRule::same,
                   "Fields that must agree: profile, value, currency, reference, channel, type "
                   "or attributes.<name>.",
-                  [](const std::vector<std::string>& same) -> std::optional<std::string> {
-                    if (same.empty()) return "needs at least one field";
-                    for (const auto& f : same) {
+                  [](const std::vector<std::string>& fields) -> std::optional<std::string> {
+                    if (fields.empty()) return "needs at least one field";
+                    for (const auto& f : fields) {
                       if (f == "profile" || f == "value" || f == "currency" || f == "reference" ||
                           f == "channel" || f == "type") {
                         continue;
@@ -351,15 +351,15 @@ const StructSpec<JourneySettings>& JourneySettings::Spec() {
   static const auto* spec = [] {
     auto* s = new StructSpec<JourneySettings>();
     s->Optional("stages", &JourneySettings::stages, "Journey stages, in order.",
-                [](const std::vector<std::string>& stages) -> std::optional<std::string> {
-                  if (stages.empty()) return "needs at least one stage";
-                  for (size_t i = 0; i < stages.size(); ++i) {
-                    if (auto bad = SnakeCaseName(stages[i])) return "stage " + *bad;
-                    if (stages[i] == "at_risk" || stages[i] == "churned") {
-                      return "'" + stages[i] + "' is a side state, not a stage";
+                [](const std::vector<std::string>& names) -> std::optional<std::string> {
+                  if (names.empty()) return "needs at least one stage";
+                  for (size_t i = 0; i < names.size(); ++i) {
+                    if (auto bad = SnakeCaseName(names[i])) return "stage " + *bad;
+                    if (names[i] == "at_risk" || names[i] == "churned") {
+                      return "'" + names[i] + "' is a side state, not a stage";
                     }
                     for (size_t j = 0; j < i; ++j) {
-                      if (stages[i] == stages[j]) return "stage '" + stages[i] + "' is listed twice";
+                      if (names[i] == names[j]) return "stage '" + names[i] + "' is listed twice";
                     }
                   }
                   return std::nullopt;

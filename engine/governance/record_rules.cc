@@ -1,5 +1,7 @@
 #include "engine/governance/record_rules.h"
 
+#include <stdexcept>
+
 #include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
@@ -112,7 +114,13 @@ bool Passes(const config::ValidationRule& rule, const std::optional<boost::regex
       }
       return false;
     case RuleCheck::kRegex:
-      return regex && boost::regex_match(value.text, *regex);
+      try {
+        return regex && boost::regex_match(value.text, *regex);
+      } catch (const std::runtime_error&) {
+        // Boost.Regex gave up (the pattern backtracks too much for this value): a value that
+        // cannot be shown to match does not pass, and the rule's action applies to it.
+        return false;
+      }
     case RuleCheck::kEnum:
       return std::find(rule.values.begin(), rule.values.end(), value.text) != rule.values.end();
     case RuleCheck::kRange: {

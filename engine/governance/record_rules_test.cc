@@ -76,7 +76,7 @@ TEST_CASE("each check passes good values and fails bad ones", "[governance]") {
   CHECK(violations[1].message == "rule 'age_range': custom.age is not a number from 18 to 40");
 }
 
-TEST_CASE("drop_field removes only the failing value; warnings never reject", "[governance]") {
+TEST_CASE("drop_field removes only the failing value, warnings never reject", "[governance]") {
   auto currency = Rule("currency_iso", "touchpoint.currency", RuleCheck::kRegex,
                        RuleAction::kDropField);
   currency.pattern = "[A-Z]{3}";
@@ -106,6 +106,25 @@ TEST_CASE("rules that cannot work are refused with a reason", "[governance]") {
   CHECK(CheckRuleSpec(Rule("r", "city", RuleCheck::kMaxLength)));
   CHECK_FALSE(CheckRuleSpec(Rule("r", "shopify.customer_id", RuleCheck::kRequired)));
   CHECK_FALSE(CheckRuleSpec(Rule("r", "custom.tier", RuleCheck::kRequired)));
+}
+
+}  // namespace
+}  // namespace journeyd::governance
+
+namespace journeyd::governance {
+namespace {
+
+TEST_CASE("a regex the engine gives up on fails its check instead of throwing", "[governance]") {
+  auto rule = Rule("vip_pattern", "custom.vip", RuleCheck::kRegex);
+  rule.pattern = "(a+)+b";  // backtracks exponentially on a long run of a's
+  REQUIRE_FALSE(CheckRuleSpec(rule));
+  CanonicalRecord record = Order();
+  record.traits.custom["vip"] = std::string(5000, 'a');
+  std::vector<Violation> violations;
+  REQUIRE_NOTHROW(violations = RecordRules({rule}).Apply(record, kNow));
+  CHECK(Broken(violations) == std::vector<std::string>{"vip_pattern"});
+  record.traits.custom["vip"] = "aab";
+  CHECK(RecordRules({rule}).Apply(record, kNow).empty());
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "engine/identity/identity_rules.h"
 
+#include <stdexcept>
+
 #include "engine/config/config.h"
 
 namespace journeyd::identity {
@@ -47,7 +49,13 @@ const IdentifierPolicy& IdentityRules::PolicyFor(std::string_view type) const {
 bool IdentityRules::IsBlocked(std::string_view value) const {
   if (!blocked_values_.empty() && blocked_values_.count(LowerTrimmed(value)) > 0) return true;
   for (const boost::regex& re : blocked_patterns_) {
-    if (boost::regex_match(value.begin(), value.end(), re)) return true;
+    try {
+      if (boost::regex_match(value.begin(), value.end(), re)) return true;
+    } catch (const std::runtime_error&) {
+      // Boost.Regex gives up on a pattern that backtracks too much for this value ("(a+)+b"
+      // on a long run of a's). A value that cannot be cleared must not link profiles: blocked.
+      return true;
+    }
   }
   return false;
 }

@@ -403,9 +403,20 @@ class Parser {
     return nullptr;
   }
 
+  // Every operator, call and parenthesised group nests the compiled tree one level deeper, and
+  // compiling, evaluating and freeing it all recurse: a bound keeps a pathological expression
+  // (thousands of '(' or `or`s) from overflowing the stack of `journeyd check` or the daemon.
+  bool Nest(int offset) {
+    if (++nodes_ <= kMaxNodes) return true;
+    Fail(offset, "the expression is too complex: more than " + std::to_string(kMaxNodes) +
+                     " operators, calls and parentheses");
+    return false;
+  }
+
   ExprPtr Or() {
     ExprPtr left = And();
     while (!error_ && token_.kind == Tok::kOr) {
+      if (!Nest(token_.offset)) return nullptr;
       Advance();
       ExprPtr right = And();
       if (error_) return nullptr;
@@ -417,6 +428,7 @@ class Parser {
   ExprPtr And() {
     ExprPtr left = Unary();
     while (!error_ && token_.kind == Tok::kAnd) {
+      if (!Nest(token_.offset)) return nullptr;
       Advance();
       ExprPtr right = Unary();
       if (error_) return nullptr;
@@ -427,6 +439,7 @@ class Parser {
 
   ExprPtr Unary() {
     if (token_.kind == Tok::kNot) {
+      if (!Nest(token_.offset)) return nullptr;
       Advance();
       ExprPtr operand = Unary();
       if (error_) return nullptr;
@@ -448,6 +461,7 @@ class Parser {
       case Tok::kGe: op = CompareOp::kGe; break;
       default: return left;
     }
+    if (!Nest(token_.offset)) return nullptr;
     Advance();
     ExprPtr right = Primary();
     if (error_) return nullptr;
@@ -475,6 +489,7 @@ class Parser {
         return Fail(t.offset, "'" + t.text + "' is not a number");
       }
       case Tok::kLParen: {
+        if (!Nest(t.offset)) return nullptr;
         Advance();
         ExprPtr inner = Or();
         if (error_) return nullptr;
@@ -579,6 +594,7 @@ class Parser {
       return Fail(name.offset, "unknown function '" + name.text + "'",
                   config::DidYouMean(name.text, names));
     }
+    if (!Nest(name.offset)) return nullptr;
     Advance();  // (
     std::vector<ExprPtr> args;
     std::vector<int> offsets;
@@ -621,10 +637,13 @@ class Parser {
     return std::get<ExprPtr>(std::move(made));
   }
 
+  static constexpr int kMaxNodes = 1000;
+
   Lexer lexer_;
   const CompileEnv& env_;
   Token token_;
   std::optional<ParseError> error_;
+  int nodes_ = 0;  // operators, calls and groups so far; at most kMaxNodes
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <boost/regex.hpp>
 #include <charconv>
 #include <functional>
+#include <stdexcept>
 
 #include "engine/base/time_format.h"
 #include "engine/connector/inbound_request.h"
@@ -326,7 +327,14 @@ const json::value* RegexExtract(const CallSite& site, const EvalContext& ctx,
   auto text = ArgText(site, 0, ctx);
   if (!text) return nullptr;
   boost::smatch match;
-  if (!boost::regex_search(*text, match, *site.regex)) return nullptr;
+  // Boost.Regex throws (boost::regex_error, a std::runtime_error) rather than backtrack for
+  // ever, e.g. "(a+)+b" on a long run of a's. The payload chooses the text, and evaluation never
+  // fails: such a value is null, like any other that does not fit.
+  try {
+    if (!boost::regex_search(*text, match, *site.regex)) return nullptr;
+  } catch (const std::runtime_error&) {
+    return nullptr;
+  }
   const auto& group = match[static_cast<int>(site.number)];
   if (!group.matched) return nullptr;
   return SetText(scratch, group.str());
@@ -346,7 +354,11 @@ const json::value* RegexReplace(const CallSite& site, const EvalContext& ctx,
                                 json::value& scratch) {
   auto text = ArgText(site, 0, ctx);
   if (!text) return nullptr;
-  return SetText(scratch, boost::regex_replace(*text, *site.regex, site.constant));
+  try {  // as in RegexExtract: too complex to match is null
+    return SetText(scratch, boost::regex_replace(*text, *site.regex, site.constant));
+  } catch (const std::runtime_error&) {
+    return nullptr;
+  }
 }
 
 std::optional<CallError> CheckReplace(CallSite& site, const CompileEnv& env) {

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "engine/base/json_text.h"
+#include "engine/mapping/expression_parser.h"
 
 namespace journeyd::mapping {
 namespace {
@@ -169,7 +170,7 @@ events:
   CHECK(out == expected);
 }
 
-TEST_CASE("missing fields are null, never a crash; required ones are an issue", "[mapping]") {
+TEST_CASE("missing fields are null, never a crash, required ones are an issue", "[mapping]") {
   auto m = CompileOk(R"(
 mapping: shop
 ignore: [app/*]
@@ -315,6 +316,68 @@ events:
   auto back = CanonicalRecordFromJson(once);
   REQUIRE(back.ok());
   CHECK(ToJson(*back) == once);
+}
+
+// Found with tests/fuzz/fuzz_expression: a hundred thousand '(' (or a few thousand nested calls,
+// or a chain of `or`s) overflowed the stack while compiling or evaluating the expression, which
+// crashed `journeyd check` and would crash the daemon loading such a mapping.
+TEST_CASE("an expression nested past the limit is a load error, not a stack overflow",
+          "[mapping]") {
+  const CompileEnv env;
+  std::string chain = "x";
+  for (int i = 0; i < 30000; ++i) chain += " or x";
+  std::string calls;
+  for (int i = 0; i < 5000; ++i) calls += "concat(";
+  calls += "x" + std::string(5000, ')');
+  std::string nots;
+  for (int i = 0; i < 100000; ++i) nots += "not ";
+  nots += "x";
+  for (const std::string& text :
+       {std::string(100000, '(') + "x" + std::string(100000, ')'), chain, calls, nots}) {
+    const ParseResult parsed = ParseExpression(text, env);
+    CHECK(parsed.expression == nullptr);
+    REQUIRE(parsed.error);
+    CHECK_THAT(parsed.error->message, Catch::StartsWith("the expression is too complex"));
+  }
+  CHECK_THAT(FirstError("mapping: shop\nevents:\n  - on: a\n    when: " + chain + "\n"),
+             Catch::Contains("m.yaml:4:") && Catch::Contains("too complex"));
+
+  // The limit is far above real expressions: a thousand operators still compile and evaluate.
+  std::string long_chain = "x";
+  for (int i = 0; i < 999; ++i) long_chain += " or x";
+  const ParseResult parsed = ParseExpression(long_chain, env);
+  REQUIRE(parsed.expression);
+  const json::value payload = json::parse(R"({"x": 0})");
+  EvalContext context;
+  context.payload = &payload;
+  json::value scratch;
+  const json::value* result = parsed.expression->Eval(context, scratch);
+  REQUIRE(result);
+  CHECK(*result == false);
+}
+
+// Found with tests/fuzz/fuzz_expression: Boost.Regex throws rather than backtrack for ever, and
+// the exception escaped Map(), which ends the mapping stage's thread (and so the daemon), while
+// the event stayed in the inbox to do it again after a restart.
+TEST_CASE("a regex too complex to match a payload's text gives null, never an exception",
+          "[mapping]") {
+  auto m = CompileOk(R"(
+mapping: shop
+events:
+  - on: x
+    traits:
+      first_name: regex_extract(name, "^(a+)+b", 1)
+      last_name: regex_replace(name, "(a|aa)+c", "-")
+      company: regex_extract(company, "^(a+)+b", 1)
+)");
+  const std::string long_run(64, 'a');
+  MapOutcome outcome;
+  REQUIRE_NOTHROW(outcome = m->Map(Event(
+                      "x", R"({"name": ")" + long_run + R"(x", "company": "aaab"})")));
+  REQUIRE(outcome.record);
+  CHECK_FALSE(outcome.record->traits.fields.count("first_name"));
+  CHECK_FALSE(outcome.record->traits.fields.count("last_name"));
+  CHECK(outcome.record->traits.fields.at("company") == "aaa");  // a text it can match still does
 }
 
 TEST_CASE("glob matching", "[mapping]") {
