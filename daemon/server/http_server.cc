@@ -11,13 +11,18 @@ namespace journeyd::server {
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
+namespace {
+constexpr std::chrono::milliseconds kAcceptRetry{50};
+}  // namespace
+
 HttpServer::HttpServer(net::io_context& io, const Router& router, config::ServerLimits limits,
                        HttpMetrics* metrics)
     : io_(io),
       router_(router),
       limits_(limits),
       metrics_(metrics),
-      acceptor_(net::make_strand(io)) {}
+      acceptor_(net::make_strand(io)),
+      accept_retry_(acceptor_.get_executor()) {}
 
 Result<tcp::endpoint> HttpServer::Listen(const config::HostPort& address) {
   boost::system::error_code ec;
@@ -54,9 +59,30 @@ void HttpServer::DoAccept() {
                                                          tcp::socket socket) {
         if (ec == net::error::operation_aborted || !self->acceptor_.is_open()) return;
         if (ec) {
-          // EMFILE and friends: keep accepting; the next attempt may succeed.
-          spdlog::warn("accept failed: {}", ec.message());
-        } else if (self->active_.load() >= static_cast<size_t>(self->limits_.max_connections)) {
+          // EMFILE and friends: the connection waits in the listen backlog. Retrying at once
+          // would fail at once, a busy loop writing a warning per try (a million lines in
+          // seconds): try again shortly, and log the episode once.
+          if (!self->accept_failing_) {
+            const bool out_of_files = ec == net::error::no_descriptors ||
+                                      ec == boost::system::errc::too_many_files_open_in_system;
+            spdlog::warn("accept failed: {}; retrying every {} ms until it succeeds{}",
+                         ec.message(), kAcceptRetry.count(),
+                         out_of_files ? " (raise the open-files limit, LimitNOFILE, well above "
+                                        "server.limits.max_connections)"
+                                      : "");
+            self->accept_failing_ = true;
+          }
+          self->accept_retry_.expires_after(kAcceptRetry);
+          self->accept_retry_.async_wait([self](boost::system::error_code wait_ec) {
+            if (!wait_ec && !self->draining_.load()) self->DoAccept();
+          });
+          return;
+        }
+        if (self->accept_failing_) {
+          spdlog::info("accepting connections again");
+          self->accept_failing_ = false;
+        }
+        if (self->active_.load() >= static_cast<size_t>(self->limits_.max_connections)) {
           // Refuse without a session: a tiny answer that fits the socket buffer, then close.
           static constexpr std::string_view kBusy =
               "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
@@ -78,6 +104,7 @@ void HttpServer::Stop(std::function<void()> on_drained) {
   net::post(acceptor_.get_executor(), [self = shared_from_this()] {
     boost::system::error_code ignored;
     self->acceptor_.close(ignored);
+    self->accept_retry_.cancel();
   });
   std::vector<std::shared_ptr<HttpSession>> live;
   {

@@ -8,6 +8,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
 #include <functional>
@@ -55,6 +56,11 @@ class HttpServer : public std::enable_shared_from_this<HttpServer> {
   const config::ServerLimits limits_;
   HttpMetrics* const metrics_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  // After a failed accept (EMFILE: out of descriptors) the next waits on this timer, so that
+  // the loop neither spins nor floods the log until a descriptor frees. Both on the acceptor's
+  // strand, as is accept_failing_ (a failure episode is logged once).
+  boost::asio::steady_timer accept_retry_;
+  bool accept_failing_ = false;
   std::atomic<size_t> active_{0};
   std::atomic<bool> draining_{false};
 

@@ -71,8 +71,16 @@ void HttpSession::OnHeader(beast::error_code ec, size_t /*bytes*/) {
     return SendErrorAndClose(http::status::bad_request, "bad_request",
                              "malformed HTTP request: " + ec.message());
   }
-  stream_.expires_after(server_->limits().request_timeout);
   const auto& header = parser_->get();
+  // RFC 9112 6.3: a request whose Transfer-Encoding does not end in chunked ("gzip",
+  // "chunked, identity", "xchunked") has no length a server can know. Beast would read it as
+  // bodiless and its body as the next request, which a proxy in front that framed the bytes
+  // otherwise turns into a smuggled request. Refuse it, and close.
+  if (header.find(http::field::transfer_encoding) != header.end() && !parser_->chunked()) {
+    return SendErrorAndClose(http::status::bad_request, "bad_request",
+                             "malformed HTTP request: Transfer-Encoding must end in chunked");
+  }
+  stream_.expires_after(server_->limits().request_timeout);
   // The buffer grows 512 bytes per read otherwise: a 15 KB webhook would take ~30 recvmsg
   // calls. With room for the declared body (already checked against max_body) it takes one or two.
   if (const auto length = parser_->content_length()) {

@@ -15,7 +15,9 @@
 namespace journeyd::mapping {
 
 // By the media type of `content_type` (parameters such as charset are ignored, case too):
-//   application/json, any application/...+json, or empty: parsed as JSON;
+//   application/json, any application/...+json, or empty: parsed as JSON (up to 64 levels
+//     deep, as intake accepts), except that a number a double cannot hold exactly (an integer
+//     past 64 bits, 1e400, more than 17 significant digits) becomes a string of its text;
 //   application/x-www-form-urlencoded: NestFormFields(ParseFormUrlEncoded(body)).
 // kInvalidArgument for any other type ("unsupported content type ..."), for JSON that does not
 // parse (the parser's message and the byte offset), and for a broken form body. Values are

@@ -1,5 +1,6 @@
 #include "engine/mapping/payload.h"
 
+#include <cstdint>
 #include <filesystem>
 #include <set>
 #include <string>
@@ -61,6 +62,51 @@ TEST_CASE("payload: bad JSON names the offset", "[normalize]") {
   CHECK(trailing.error().code == ErrorCode::kInvalidArgument);
 
   CHECK_FALSE(DecodePayload("application/json", "").ok());
+}
+
+TEST_CASE("payload: numbers a double cannot hold exactly are kept as their text",
+          "[normalize]") {
+  // A Shopify customer id past 64-bit integers would otherwise become a rounded id that another
+  // customer may share (98765432109876543210 -> 98765432109876543488), and 1e400 "inf".
+  const auto value = Decode("application/json", R"({"id": 98765432109876543210,
+      "neg": -98765432109876543210, "huge": 1e400, "tiny": 1e-400, "long": 0.12345678901234567891,
+      "max": 18446744073709551615, "min": -9223372036854775808, "price": 404.95, "e": 1.5E3,
+      "zero": -0.0, "sub": 5e-324, "big": 1e308, "round": 12345678901234567890.0})");
+  CHECK(value.at("id") == "98765432109876543210");
+  CHECK(value.at("neg") == "-98765432109876543210");
+  CHECK(value.at("huge") == "1e400");
+  CHECK(value.at("tiny") == "1e-400");
+  CHECK(value.at("long") == "0.12345678901234567891");
+  CHECK(value.at("round") == "12345678901234567890.0");
+  // Numbers that fit stay numbers.
+  CHECK(value.at("max").as_uint64() == 18446744073709551615u);
+  CHECK(value.at("min").as_int64() == INT64_MIN);
+  CHECK(value.at("price").as_double() == 404.95);
+  CHECK(value.at("e").as_double() == 1500.0);
+  CHECK(value.at("zero").as_double() == 0.0);
+  CHECK(value.at("sub").as_double() == 5e-324);
+  CHECK(value.at("big").as_double() == 1e308);
+  // In arrays and in an arena too.
+  boost::json::monotonic_resource arena;
+  auto listed = DecodePayload("application/json", "[1e400, 2.5]", &arena);
+  REQUIRE(listed.ok());
+  CHECK(Json(*listed) == R"(["1e400",2.5E0])");
+}
+
+TEST_CASE("payload: JSON nests as deep as intake accepts, and no deeper", "[normalize]") {
+  const auto nested = [](int depth) {
+    return "{\"a\": " + std::string(static_cast<size_t>(depth - 1), '[') + "1" +
+           std::string(static_cast<size_t>(depth - 1), ']') + "}";
+  };
+  CHECK(DecodePayload("application/json", nested(64)).ok());
+  auto deeper = DecodePayload("application/json", nested(65));
+  REQUIRE_FALSE(deeper.ok());
+  CHECK(deeper.error().message.find("too deep") != std::string::npos);
+  // 100,000 levels: an error, not a stack overflow.
+  auto absurd = DecodePayload("application/json", std::string(100000, '[') +
+                                                      std::string(100000, ']'));
+  REQUIRE_FALSE(absurd.ok());
+  CHECK(absurd.error().code == ErrorCode::kInvalidArgument);
 }
 
 TEST_CASE("payload: other media types are refused", "[normalize]") {

@@ -40,4 +40,19 @@ std::string HmacSha256Hex(std::string_view secret, std::string_view body) {
   return out;
 }
 
+std::string Base64Decode(std::string_view text) {
+  std::string padded(text);
+  while (padded.size() % 4 != 0) padded += '=';
+  std::string out(padded.size() / 4 * 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(padded.data()),
+                                static_cast<int>(padded.size()));
+  if (n < 0) return {};
+  // EVP_DecodeBlock counts the bytes that padding stands for as zeros.
+  size_t length = static_cast<size_t>(n);
+  for (size_t i = padded.size(); i > 0 && padded[i - 1] == '=' && length > 0; --i) --length;
+  out.resize(length);
+  return out;
+}
+
 }  // namespace journeyd::testing

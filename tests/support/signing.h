@@ -12,5 +12,8 @@ std::string Base64(std::string_view bytes);
 std::string HmacSha256Base64(std::string_view secret, std::string_view body);
 // hex(HMAC-SHA256(secret, body)): Stripe's v1 signature over "t.body".
 std::string HmacSha256Hex(std::string_view secret, std::string_view body);
+// The bytes of standard base64 text, padded or not (a Standard Webhooks whsec_ key after its
+// prefix); "" when `text` is not base64.
+std::string Base64Decode(std::string_view text);
 
 }  // namespace journeyd::testing
