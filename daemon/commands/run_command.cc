@@ -179,7 +179,7 @@ int Run(const GlobalOptions& global, const RunOptions& options) {
 
   boost::asio::io_context io(initial->server.threads);
   server::Router router;
-  routes::AddHealthRoutes(router, **store, config);
+  routes::AddHealthRoutes(router, **store, config, &inbox);
   routes::AddIntakeRoutes(router, config, inbox, clock);
   routes::AddSourcesApi(router, config, **store);
   routes::AddIssuesApi(router, config, **store);
@@ -189,7 +189,7 @@ int Run(const GlobalOptions& global, const RunOptions& options) {
   routes::AddDeliveryApi(router, config, **store, &delivery_service);
   routes::AddMetricsRoute(router, metrics);
   routes::AddStatusApi(router, config, **store,
-                       {JOURNEYD_VERSION, clock.Now(), &delivery_service, &scheduler});
+                       {JOURNEYD_VERSION, clock.Now(), &delivery_service, &scheduler, &inbox});
   routes::AddStatusPage(router, config);
   routes::AddRunsApi(router, config, **store, &scheduler);
 

@@ -158,7 +158,9 @@ Result<json::object> StatusJson(const config::Config& config, storage::Store& st
     targets.push_back(std::move(o));
   }
 
-  const Verdict inbox = status::JudgeInbox(*backlog, config.ingest.backlog_high_water);
+  const Verdict inbox = status::JudgeInbox(
+      *backlog, config.ingest.backlog_high_water,
+      context.inbox != nullptr ? context.inbox->Failing() : std::nullopt, now);
   if (inbox.health != Health::kGreen) {
     overall = status::Worse(overall, Verdict{inbox.health, "ingest: " + inbox.reason});
   }

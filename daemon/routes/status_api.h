@@ -11,6 +11,7 @@
 #include "daemon/config_holder.h"
 #include "daemon/server/router.h"
 #include "engine/delivery/delivery_service.h"
+#include "engine/ingest/inbox_writer.h"
 #include "engine/poll/scheduler.h"
 #include "engine/storage/store.h"
 
@@ -21,6 +22,7 @@ struct StatusApiContext {
   std::chrono::system_clock::time_point started_at;
   const delivery::DeliveryService* delivery = nullptr;  // may be null
   const poll::Scheduler* scheduler = nullptr;           // may be null
+  const ingest::InboxWriter* inbox = nullptr;           // may be null: no commit failures shown
 };
 
 void AddStatusApi(server::Router& router, const ConfigHolder& config, storage::Store& store,

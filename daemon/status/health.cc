@@ -1,5 +1,7 @@
 #include "daemon/status/health.h"
 
+#include <algorithm>
+
 namespace journeyd::status {
 
 namespace {
@@ -128,7 +130,16 @@ Verdict JudgeTarget(const storage::TargetDeliveryStats& stats, bool paused, Time
                               std::to_string(stats.pending) + " pending"};
 }
 
-Verdict JudgeInbox(int64_t backlog, int64_t high_water) {
+std::string DescribeCommitFailure(const ingest::CommitFailure& failing, TimePoint now) {
+  const auto age = std::chrono::duration_cast<std::chrono::seconds>(now - failing.since);
+  return "webhooks are answered 503: the inbox cannot be written for " +
+         Ago(std::max(age, std::chrono::seconds(0))) + " (" +
+         std::to_string(failing.failed_commits) + " failed commits): " + failing.message;
+}
+
+Verdict JudgeInbox(int64_t backlog, int64_t high_water,
+                   const std::optional<ingest::CommitFailure>& failing, TimePoint now) {
+  if (failing) return {Health::kRed, DescribeCommitFailure(*failing, now)};
   if (backlog >= high_water) {
     return {Health::kRed, std::to_string(backlog) +
                               " events wait to be processed, past the high-water mark of " +

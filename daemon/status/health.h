@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "engine/ingest/inbox_writer.h"
 #include "engine/storage/store.h"
 
 namespace journeyd::status {
@@ -45,6 +46,13 @@ Verdict JudgePoll(const storage::SyncRun* last_run, std::optional<TimePoint> las
 // `paused`: the target's rate limiter is holding requests back (a 429 or a backoff).
 Verdict JudgeTarget(const storage::TargetDeliveryStats& stats, bool paused, TimePoint now);
 
-Verdict JudgeInbox(int64_t backlog, int64_t high_water);
+// `failing`: the inbox's commits are failing (a full disk...): red whatever the backlog.
+Verdict JudgeInbox(int64_t backlog, int64_t high_water,
+                   const std::optional<ingest::CommitFailure>& failing = std::nullopt,
+                   TimePoint now = std::chrono::system_clock::now());
+
+// "webhooks are answered 503: the inbox cannot be written for 12 s (40 failed commits):
+// exec: disk full: database or disk is full": what /readyz and the status page say.
+std::string DescribeCommitFailure(const ingest::CommitFailure& failing, TimePoint now);
 
 }  // namespace journeyd::status

@@ -79,6 +79,19 @@ TEST_CASE("the ingest backlog turns amber at half the high-water mark and red at
   CHECK(Worse(Verdict{Health::kRed, "a"}, Verdict{Health::kRed, "b"}).reason == "a");
 }
 
+TEST_CASE("ingest is red while the inbox cannot be written, whatever the backlog", "[status]") {
+  const ingest::CommitFailure full{"exec: disk full: database or disk is full",
+                                   kNow - minutes(3), 42};
+  const Verdict v = JudgeInbox(0, 100, full, kNow);
+  CHECK(v.health == Health::kRed);
+  CHECK(v.reason ==
+        "webhooks are answered 503: the inbox cannot be written for 3 min (42 failed commits): "
+        "exec: disk full: database or disk is full");
+  CHECK(DescribeCommitFailure(full, kNow) == v.reason);
+  // Recovered (no failure): judged by the backlog again.
+  CHECK(JudgeInbox(0, 100, std::nullopt, kNow).health == Health::kGreen);
+}
+
 TEST_CASE("a polled source is judged by its sync runs", "[status]") {
   storage::SyncRun run;
   run.id = 7;

@@ -83,6 +83,11 @@ void InboxWriter::RecordRejection(storage::IntakeRejection rejection,
   wake_.notify_one();
 }
 
+std::optional<CommitFailure> InboxWriter::Failing() const {
+  std::lock_guard lock(mu_);
+  return failing_;
+}
+
 bool InboxWriter::OverHighWater() const {
   std::lock_guard lock(mu_);
   return backlog_ + static_cast<int64_t>(queued_events_) >= options_.backlog_high_water;
@@ -152,12 +157,37 @@ void InboxWriter::CommitBatch(std::vector<Pending>& batch,
 
   auto results = store_.CommitIntake(intake);
   if (!results.ok()) {
-    spdlog::error("inbox commit of {} events failed: {}", intake.records.size(),
-                  results.error().message);
+    // Remembered for /readyz and the status page until a commit succeeds again; logged at
+    // the first failure and then every kFailureLogInterval, not once per request.
+    constexpr std::chrono::seconds kFailureLogInterval{10};
+    const auto now = std::chrono::steady_clock::now();
+    CommitFailure failure;
+    {
+      std::lock_guard lock(mu_);
+      if (!failing_) failing_ = CommitFailure{{}, std::chrono::system_clock::now(), 0};
+      failing_->message = results.error().message;
+      failing_->failed_commits += 1;
+      failure = *failing_;
+    }
+    if (failure.failed_commits == 1 || now - failure_logged_ >= kFailureLogInterval) {
+      failure_logged_ = now;
+      spdlog::error("inbox commit of {} events failed ({} failed commits in a row): {}; "
+                    "webhooks are answered 503 until a commit succeeds",
+                    intake.records.size(), failure.failed_commits, failure.message);
+    }
     // Nothing was acknowledged: every caller gets a retryable failure (the vendor retries).
     for (Pending& p : batch) p.done(Unavailable("could not store the event; retry later"));
     answer_rejections();
     return;
+  }
+  std::optional<CommitFailure> recovered;
+  {
+    std::lock_guard lock(mu_);
+    recovered.swap(failing_);
+  }
+  if (recovered) {
+    spdlog::info("inbox commits succeed again after {} failed commits (the last: {})",
+                 recovered->failed_commits, recovered->message);
   }
   const auto committed = std::chrono::steady_clock::now();
   if (batch_events_ != nullptr && !intake.records.empty()) {

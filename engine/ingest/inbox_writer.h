@@ -14,6 +14,8 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -42,6 +44,15 @@ struct SubmitOutcome {
   int duplicates = 0;
 };
 
+// The inbox cannot be written (a full disk, a storage error): every commit since `since` has
+// failed, so intake answers 503. Cleared by the next commit that succeeds.
+struct CommitFailure {
+  // The latest failed commit's error, e.g. "exec: disk full: database or disk is full".
+  std::string message;
+  std::chrono::system_clock::time_point since;  // when the first failed commit of the streak ran
+  int64_t failed_commits = 0;
+};
+
 class InboxWriter {
  public:
   using Callback = std::function<void(Result<SubmitOutcome>)>;
@@ -65,6 +76,10 @@ class InboxWriter {
   void StoredElsewhere(int64_t count);
   // True while the backlog is at or over the high-water mark (webhooks are refused then).
   bool OverHighWater() const;
+  // Set while the latest commit failed (webhooks are answered 503 then): what /readyz and the
+  // status page report. Storage recovers by itself (free space and the next commit succeeds);
+  // nothing here blocks a later Submit.
+  std::optional<CommitFailure> Failing() const;
 
   // Commits everything queued, then stops the thread. Later Submits fail with kUnavailable.
   void Stop();
@@ -96,6 +111,10 @@ class InboxWriter {
   std::vector<PendingRejection> rejections_;          // GUARDED_BY(mu_)
   int64_t backlog_ = 0;                                 // GUARDED_BY(mu_)
   bool stopping_ = false;                               // GUARDED_BY(mu_)
+  std::optional<CommitFailure> failing_;                // GUARDED_BY(mu_)
+  // Writer thread only: when a failing streak was last logged (it logs its first failure,
+  // then at most every kFailureLogInterval, so a full disk cannot flood the log).
+  std::chrono::steady_clock::time_point failure_logged_{};
   std::thread thread_;
 };
 

@@ -4,6 +4,7 @@
 
 #include <future>
 
+#include "engine/storage/sqlite/sqlite_db.h"
 #include "engine/storage/sqlite/sqlite_store.h"
 #include "tests/support/prometheus_text.h"
 #include "tests/support/temp_dir.h"
@@ -72,6 +73,45 @@ TEST_CASE("the inbox writer times each stored event and sizes each group commit"
   CHECK(Sample(registry, "journeyd_ingest_batch_events_sum") == 4);
   CHECK(Sample(registry, "journeyd_ingest_batch_events_bucket", {{"le", "1"}}) == 0);
   CHECK(Sample(registry, "journeyd_ingest_batch_events_bucket", {{"le", "2"}}) == 2);
+}
+
+TEST_CASE("a failing inbox commit is answered unavailable, reported, and forgotten once a "
+          "commit succeeds",
+          "[ingest]") {
+  testing::TempDir dir;
+  const auto path = dir.path() / "j.db";
+  auto store = storage::SqliteStore::Open(path, std::chrono::milliseconds(100));
+  REQUIRE(store.ok());
+  InboxWriter inbox(**store, {});
+  CHECK_FALSE(inbox.Failing().has_value());
+
+  // Another connection holds the write lock: the commit fails as it would on a full disk
+  // (which SQLite reports the same way: a retryable storage error), nothing is stored.
+  auto other = storage::SqliteDb::Open(path, std::chrono::milliseconds(100));
+  REQUIRE(other.ok());
+  REQUIRE((*other)->Exec("BEGIN IMMEDIATE").ok());
+  const auto submit = [&inbox](std::string id) {
+    std::promise<Result<SubmitOutcome>> answered;
+    auto future = answered.get_future();
+    inbox.Submit("shop", {Event(std::move(id))},
+                 [&answered](Result<SubmitOutcome> r) { answered.set_value(std::move(r)); });
+    return future.get();
+  };
+  auto refused = submit("1");
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == ErrorCode::kUnavailable);
+  CHECK_FALSE(submit("2").ok());
+  auto failing = inbox.Failing();
+  REQUIRE(failing.has_value());
+  CHECK(failing->failed_commits == 2);
+  CHECK_THAT(failing->message, Catch::Contains("locked"));
+
+  // Storage is back: the next commit succeeds, and the failure is gone without a restart.
+  REQUIRE((*other)->Exec("ROLLBACK").ok());
+  auto stored = submit("1");
+  REQUIRE(stored.ok());
+  CHECK(stored->stored == 1);
+  CHECK_FALSE(inbox.Failing().has_value());
 }
 
 }  // namespace

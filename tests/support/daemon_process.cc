@@ -112,7 +112,7 @@ bool DaemonProcess::Start(std::chrono::seconds timeout) {
   exit_code_.reset();
   pid_ = Spawn({"run", "--config", config_file_.string(), "--data-dir", data_dir_.string(),
                 "--listen", "127.0.0.1:0"},
-               env_, data_dir_ / "daemon.log");
+               env_, log_file());
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (!running()) return false;
@@ -154,8 +154,8 @@ bool DaemonProcess::running() {
 
 std::string DaemonProcess::log() const {
   std::error_code ec;
-  if (!std::filesystem::exists(data_dir_ / "daemon.log", ec)) return {};
-  return ReadFile(data_dir_ / "daemon.log");
+  if (!std::filesystem::exists(log_file(), ec)) return {};
+  return ReadFile(log_file());
 }
 
 }  // namespace journeyd::testing

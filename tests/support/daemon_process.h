@@ -44,9 +44,18 @@ class DaemonProcess {
   std::string log() const;  // what the daemon wrote to stderr so far
   const std::filesystem::path& data_dir() const { return data_dir_; }
 
+  // Where the daemon's stdout and stderr go; by default data_dir()/daemon.log. Set it before
+  // Start() when the data dir cannot hold the log: a test that fills the data dir's disk still
+  // needs to read what the daemon said about it.
+  void SetLogFile(std::filesystem::path path) { log_file_ = std::move(path); }
+  std::filesystem::path log_file() const {
+    return log_file_.empty() ? data_dir_ / "daemon.log" : log_file_;
+  }
+
  private:
   std::filesystem::path config_file_;
   std::filesystem::path data_dir_;
+  std::filesystem::path log_file_;  // empty: data_dir_/daemon.log
   std::map<std::string, std::string> env_;
   pid_t pid_ = -1;
   std::optional<int> exit_code_;

@@ -1,5 +1,6 @@
 #include "engine/storage/sqlite/sqlite_db.h"
 
+#include <cerrno>
 #include <thread>
 #include <utility>
 
@@ -7,8 +8,18 @@ namespace journeyd::storage {
 
 namespace {
 
-Error SqliteError(sqlite3* db, std::string_view what) {
-  const int code = sqlite3_extended_errcode(db);
+// The disk holding the database has no room left: SQLite says SQLITE_FULL, or an I/O error
+// whose system errno is ENOSPC (extending the -shm file, for one).
+bool IsDiskFull(sqlite3* db, int code) {
+  return (code & 0xff) == SQLITE_FULL ||
+         ((code & 0xff) == SQLITE_IOERR && sqlite3_system_errno(db) == ENOSPC);
+}
+
+// `message` is SQLite's text for the failure. A full disk is named as such ("disk full: ..."),
+// so that the log, /readyz and the status page say what to fix; SQLite's own "database or disk
+// is full" is not in every message (an -shm file that cannot grow is an I/O error). SQLITE_FULL
+// also means a max_page_count limit, which journeyd never sets.
+Error SqliteError(sqlite3* db, int code, std::string_view what, std::string_view message) {
   const ErrorCode kind = (code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED ||
                                  (code & 0xff) == SQLITE_FULL || (code & 0xff) == SQLITE_IOERR
                              ? ErrorCode::kUnavailable
@@ -16,7 +27,13 @@ Error SqliteError(sqlite3* db, std::string_view what) {
                          : (code & 0xff) == SQLITE_CORRUPT || (code & 0xff) == SQLITE_NOTADB
                              ? ErrorCode::kCorruption
                              : ErrorCode::kInternal;
-  return Error{kind, std::string(what) + ": " + sqlite3_errmsg(db)};
+  std::string text = std::string(what) + ": ";
+  if (IsDiskFull(db, code)) text += "disk full: ";
+  return Error{kind, text + std::string(message)};
+}
+
+Error SqliteError(sqlite3* db, std::string_view what) {
+  return SqliteError(db, sqlite3_extended_errcode(db), what, sqlite3_errmsg(db));
 }
 
 }  // namespace
@@ -185,9 +202,7 @@ Status SqliteDb::Exec(std::string_view sql) {
   if (rc != SQLITE_OK) {
     std::string text = message ? message : sqlite3_errstr(rc);
     sqlite3_free(message);
-    Error e = SqliteError(db_, "exec");
-    e.message = "exec: " + text;
-    return e;
+    return SqliteError(db_, sqlite3_extended_errcode(db_), "exec", text);
   }
   return OkStatus();
 }
