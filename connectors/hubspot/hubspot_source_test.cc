@@ -52,7 +52,7 @@ FakeRequest SignedRequest(std::string body, int64_t timestamp_ms = kNowMs,
   return request;
 }
 
-TEST_CASE("hubspot: the official v3 vector verifies; v1 and v2 alone are refused",
+TEST_CASE("hubspot: the official v3 vector verifies, v1 and v2 alone are refused",
           "[connectors][hubspot]") {
   const auto vectors =
       testing::ReadJson(testing::WebhookFixtures("hubspot") / "signature_test_vectors.json");

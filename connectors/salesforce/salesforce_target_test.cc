@@ -377,7 +377,7 @@ TEST_CASE("salesforce: touchpoints: none leaves touchpoints out", "[salesforce]"
   CHECK(planned[0].items == std::vector<size_t>{1});
 }
 
-TEST_CASE("salesforce: set_properties updates the record; one profile's twice go in turn",
+TEST_CASE("salesforce: set_properties updates the record, one profile's twice go in turn",
           "[salesforce]") {
   fakes::FakeSalesforce fake;
   auto target = MustBuild(ClientCredentialsYaml(fake));

@@ -203,7 +203,7 @@ TEST_CASE("shopify: mappings may name Shopify's topics and nothing else",
   CHECK_THAT(SelectorProblem(source, "order.created"), Catch::Contains("matches no event type"));
 }
 
-TEST_CASE("shopify: a saved body does not say its topic; the delivery's header does",
+TEST_CASE("shopify: a saved body does not say its topic, the delivery's header does",
           "[connectors][shopify]") {
   ManualClock clock(std::chrono::system_clock::time_point(testing::kTestEpoch));
   const ShopifySource source = MakeSource(clock);

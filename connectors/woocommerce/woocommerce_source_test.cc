@@ -165,7 +165,7 @@ TEST_CASE("woocommerce: mappings may name WooCommerce's topics and nothing else"
   CHECK_THAT(SelectorProblem(source, "customers/create"), Catch::Contains("matches no event type"));
 }
 
-TEST_CASE("woocommerce: a saved body does not say its topic; X-WC-Webhook-Topic does",
+TEST_CASE("woocommerce: a saved body does not say its topic, X-WC-Webhook-Topic does",
           "[connectors][woocommerce]") {
   ManualClock clock(std::chrono::system_clock::time_point(testing::kTestEpoch));
   const WooCommerceSource source = MakeSource(clock);

@@ -238,7 +238,7 @@ TEST_CASE("fuzzy merges respect unique identifiers", "[identity]") {
 namespace journeyd::identity {
 namespace {
 
-TEST_CASE("a veto keeps housemates apart; verify stops a shared landline linking them",
+TEST_CASE("a veto keeps housemates apart, verify stops a shared landline linking them",
           "[identity]") {
   config::IdentitySettings settings;
   settings.identifiers = {{"email", 0, false, false}, {"phone", 3, false, true}};

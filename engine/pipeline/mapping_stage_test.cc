@@ -157,7 +157,7 @@ events:
 )");
 }
 
-TEST_CASE("rules quarantine, drop or warn; a release maps the event again", "[pipeline][governance]") {
+TEST_CASE("rules quarantine, drop or warn, a release maps the event again", "[pipeline][governance]") {
   testing::TempDir dir;
   auto store = storage::SqliteStore::Open(dir.path() / "j.db", std::chrono::seconds(1));
   REQUIRE(store.ok());

@@ -465,7 +465,7 @@ TEST_CASE("stream reader: a record lacking the event type's field is a bad recor
   CHECK(page->bad_records.size() == 1);
 }
 
-TEST_CASE("stream reader: the body may be the record list; id_field may be a path", "[poll]") {
+TEST_CASE("stream reader: the body may be the record list, id_field may be a path", "[poll]") {
   Rig rig([](const fakes::Request&) {
     return fakes::Response(200, R"([{"meta":{"uid":"u1"},"v":1},{"meta":{"uid":"u2"}}])");
   });

@@ -309,7 +309,7 @@ Headers WooBasic(const std::string& credential = kWooCredential) {
   return {{"Authorization", "Basic " + Base64Encode(credential)}};
 }
 
-TEST_CASE("woocommerce: keys by Basic or query; refusals in WooCommerce's shapes",
+TEST_CASE("woocommerce: keys by Basic or query, refusals in WooCommerce's shapes",
           "[fake-source]") {
   auto api = MakeFake("woocommerce", kWooCredential);
   api->Seed("customers", 2, kT0);
@@ -411,7 +411,7 @@ TEST_CASE("woocommerce: WordPress refuses bad arguments with rest_invalid_param"
   CHECK(Get(*api, "/wp-json/wc/v3/orders?per_page=100", WooBasic()).status == 200);
 }
 
-TEST_CASE("woocommerce: orders filter and sort by modification; customers have no such filter",
+TEST_CASE("woocommerce: orders filter and sort by modification, customers have no such filter",
           "[fake-source]") {
   auto api = MakeFake("woocommerce", kWooCredential);
   const auto orders = api->Seed("orders", 5, kT0);  // modified kT0 + 0..4 s
@@ -472,7 +472,7 @@ Headers StripeBearer(const std::string& key = kStripeKey) {
   return {{"Authorization", "Bearer " + key}};
 }
 
-TEST_CASE("stripe: the secret key by Bearer or Basic; refusals in Stripe's shape",
+TEST_CASE("stripe: the secret key by Bearer or Basic, refusals in Stripe's shape",
           "[fake-source]") {
   auto api = MakeFake("stripe", kStripeKey);
   CHECK(api->collections() ==

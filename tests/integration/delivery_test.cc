@@ -369,7 +369,7 @@ TEST_CASE("notes whose answer came too late are looked up by key, not created tw
   CHECK(t.at("dead_letters").as_int64() == 0);
 }
 
-TEST_CASE("a change HubSpot refuses is dead-lettered with its message; the rest goes",
+TEST_CASE("a change HubSpot refuses is dead-lettered with its message, the rest goes",
           "[delivery][dlq]") {
   fakes::FakeHubSpot fake;
   TempDir dir;

@@ -70,7 +70,7 @@ std::string FileBytes(const std::filesystem::path& path) {
   return std::filesystem::exists(path) ? ReadFile(path) : std::string();
 }
 
-TEST_CASE("an erased person leaves nothing in the database file; their later events are dropped",
+TEST_CASE("an erased person leaves nothing in the database file, their later events are dropped",
           "[governance]") {
   TempDir dir;
   dir.Write("people.yaml", kMapping);

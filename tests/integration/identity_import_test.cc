@@ -59,7 +59,7 @@ constexpr const char* kCsv =
     "r6,only,five,columns,here\n"
     "r7,bob@example.com,C-2,Bob,Ray,1970-07-07\n";
 
-TEST_CASE("journeyd import resolves a CSV into profiles; export and explain show them",
+TEST_CASE("journeyd import resolves a CSV into profiles, export and explain show them",
           "[identity]") {
   TempDir dir;
   dir.Write("people.yaml", kMapping);

@@ -60,7 +60,7 @@ std::vector<boost::json::value> Records(const std::filesystem::path& db_path) {
   return out;
 }
 
-TEST_CASE("tracking calls are mapped into records; unusable ones into issues", "[mapping]") {
+TEST_CASE("tracking calls are mapped into records, unusable ones into issues", "[mapping]") {
   TempDir dir;
   dir.Write("segment.yaml", kMapping);
   DaemonProcess daemon(dir.Write("journeyd.yaml", kConfig), dir.path() / "data");

@@ -204,7 +204,7 @@ TEST_CASE("polling: every vendor preset reads each seeded record once and keeps 
   }
 }
 
-TEST_CASE("polling: 429 with Retry-After and 5xx are waited out; the records arrive once",
+TEST_CASE("polling: 429 with Retry-After and 5xx are waited out, the records arrive once",
           "[polling]") {
   const VendorCase v{"shopify", "shpat_fake_token", "", 10};
   Harness h(v, MakeApi(v));
@@ -220,7 +220,7 @@ TEST_CASE("polling: 429 with Retry-After and 5xx are waited out; the records arr
   CHECK(h.api->server().StatusCounts()[429] >= 2);
 }
 
-TEST_CASE("polling: a request that times out is retried; a run that gives up resumes next time",
+TEST_CASE("polling: a request that times out is retried, a run that gives up resumes next time",
           "[polling]") {
   const VendorCase v{"square", "EAAAfakeSquareToken", "        location_id: D7AVYMEAPJ3A3\n", 10};
   Harness h(v, MakeApi(v), "      timeout: 300ms\n");
@@ -379,7 +379,7 @@ TEST_CASE("polling: Mailchimp member activity is read with each changed member's
   CHECK(h.api->PagesServed()["member_activity"] == asked_before + 11);
 }
 
-TEST_CASE("polling: a child stream that fails stores nothing of its parent's page; a gone "
+TEST_CASE("polling: a child stream that fails stores nothing of its parent's page, a gone "
           "parent is a bad record",
           "[polling]") {
   // A generic parent/child pair: people, and each person's visits.

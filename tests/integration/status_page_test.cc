@@ -227,7 +227,7 @@ TEST_CASE("a raw payload is shown as received to the admin and masked to the rea
   CHECK(f.Get(path, {}).status == 401);
 }
 
-TEST_CASE("sign-in starts an HttpOnly SameSite=Strict session; writes need its CSRF token",
+TEST_CASE("sign-in starts an HttpOnly SameSite=Strict session, writes need its CSRF token",
           "[status]") {
   Fixture f;
   // Signed out, every page is the sign-in form: one visible field, named token.

@@ -8,7 +8,7 @@
 namespace journeyd::storage {
 namespace {
 
-TEST_CASE("commits no longer checkpoint; the checkpointer thread copies the WAL back",
+TEST_CASE("commits no longer checkpoint, the checkpointer thread copies the WAL back",
           "[storage]") {
   testing::TempDir dir;
   const auto path = dir.path() / "wal.db";
