@@ -32,12 +32,7 @@ using std::chrono::system_clock;
 // The shipped config with the source tree's mappings, actions aimed at HubSpot, and the
 // HubSpot target pointed at the fake. `stages` replaces the default stage mapping when given.
 std::string TestConfig(const std::string& base_url, const std::string& stages = "") {
-  std::string text = ReadFile(SourceDir() / "config" / "journeyd.yaml");
-  text = std::regex_replace(text, std::regex("\\.\\./mappings/"),
-                            (SourceDir() / "mappings").string() + "/");
-  const size_t start = text.find("\njourney:");
-  REQUIRE(start != std::string::npos);
-  return text.substr(0, start + 1) + R"yaml(journey:
+  return ShippedConfigWith(R"yaml(journey:
   action_max_age: 0s
   actions:
     - name: onboarding_call
@@ -63,7 +58,7 @@ targets:
     delivery:
       linger: 50ms
       max_age: 10m
-)yaml";
+)yaml");
 }
 
 class Segment {

@@ -216,15 +216,10 @@ TEST_CASE("the quarantine API lists masked entries for readers, releases and dis
 TEST_CASE("the logs of a full run hold no personal data and no secrets", "[governance]") {
   TempDir dir;
   // The shipped config, logging at debug, with the shipped mappings.
-  std::string shipped = ReadFile(SourceDir() / "config" / "journeyd.yaml");
+  std::string shipped = ShippedConfig();
   const auto level = shipped.find("level: info");
   REQUIRE(level != std::string::npos);
   shipped.replace(level, 11, "level: debug");
-  const std::string mappings = (SourceDir() / "mappings").string();
-  for (size_t at = shipped.find("../mappings"); at != std::string::npos;
-       at = shipped.find("../mappings", at)) {
-    shipped.replace(at, 11, mappings);
-  }
   const auto config = dir.Write("journeyd.yaml", shipped);
   const auto env = DefaultTestEnvironment();
   DaemonProcess daemon(config, dir.path() / "data", env);

@@ -56,9 +56,7 @@ const char* kJourney = R"yaml(journey:
 
 // The shipped config, with the mappings where the source tree has them and this test's journey.
 std::string TestConfig() {
-  std::string text = ReadFile(SourceDir() / "config" / "journeyd.yaml");
-  text = std::regex_replace(text, std::regex("\\.\\./mappings/"),
-                            (SourceDir() / "mappings").string() + "/");
+  const std::string text = ShippedConfig();
   const size_t start = text.find("\njourney:");
   const size_t end = text.find("\ntargets:");
   REQUIRE((start != std::string::npos && end != std::string::npos && start < end));

@@ -505,12 +505,7 @@ namespace {
 // The shipped config with the source tree's mappings and the HubSpot target at the fake, with
 // a short delivery timeout.
 std::string CrmConfig(const std::string& base_url) {
-  std::string text = ReadFile(SourceDir() / "config" / "journeyd.yaml");
-  text = std::regex_replace(text, std::regex("\\.\\./mappings/"),
-                            (SourceDir() / "mappings").string() + "/");
-  const size_t start = text.find("\njourney:");
-  REQUIRE(start != std::string::npos);
-  return text.substr(0, start + 1) + R"yaml(journey:
+  return ShippedConfigWith(R"yaml(journey:
   action_max_age: 0s
 
 targets:
@@ -523,7 +518,7 @@ targets:
       timeout: 1s
       linger: 50ms
       max_age: 10m
-)yaml";
+)yaml");
 }
 
 // Segment's own HTTP API examples (shared/fixtures/tracking/segment/examples) for one person:

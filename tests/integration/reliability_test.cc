@@ -51,12 +51,7 @@ constexpr int kSenders = 4;
 // The shipped config with the source tree's mappings, no journey actions, and one HubSpot
 // target at the fake (notes carry journeyd_key, so the fake can count them by it).
 std::string CrashConfig(const std::string& crm_url) {
-  std::string text = ReadFile(SourceDir() / "config" / "journeyd.yaml");
-  text = std::regex_replace(text, std::regex("\\.\\./mappings/"),
-                            (SourceDir() / "mappings").string() + "/");
-  const size_t journey = text.find("\njourney:");
-  REQUIRE(journey != std::string::npos);
-  return text.substr(0, journey + 1) + R"yaml(journey:
+  return ShippedConfigWith(R"yaml(journey:
   actions: []
 
 targets:
@@ -68,7 +63,7 @@ targets:
     delivery:
       linger: 50ms
       max_age: 1h
-)yaml";
+)yaml");
 }
 
 struct Webhook {

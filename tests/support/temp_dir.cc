@@ -42,4 +42,23 @@ std::string ReadFile(const std::filesystem::path& path) {
   return out.str();
 }
 
+std::string ShippedConfig() {
+  std::string text = ReadFile(SourceDir() / "config" / "journeyd.yaml");
+  const std::string mappings = (SourceDir() / "mappings").string() + "/";
+  for (size_t at = text.find("../mappings/"); at != std::string::npos;
+       at = text.find("../mappings/", at + mappings.size())) {
+    text.replace(at, 12, mappings);
+  }
+  return text;
+}
+
+std::string ShippedConfigWith(std::string_view journey_and_targets) {
+  const std::string text = ShippedConfig();
+  const size_t journey = text.find("\njourney:");
+  if (journey == std::string::npos) {
+    throw std::runtime_error("config/journeyd.yaml has no journey: section to replace");
+  }
+  return text.substr(0, journey + 1) + std::string(journey_and_targets);
+}
+
 }  // namespace journeyd::testing

@@ -28,4 +28,10 @@ std::filesystem::path SourceDir();
 std::filesystem::path FixturesDir();
 std::string ReadFile(const std::filesystem::path& path);
 
+// config/journeyd.yaml as shipped, its mappings pointed at the source tree's mappings/.
+std::string ShippedConfig();
+// ShippedConfig() up to its `journey:` section, then `journey_and_targets`: a test's own journey
+// and targets after the shipped sources, identity and governance.
+std::string ShippedConfigWith(std::string_view journey_and_targets);
+
 }  // namespace journeyd::testing
