@@ -30,6 +30,7 @@
 #include "tests/support/http_client.h"
 #include "tests/support/prometheus_text.h"
 #include "tests/support/signing.h"
+#include "tests/support/vendor_requests.h"
 #include "tests/support/temp_dir.h"
 
 namespace journeyd::testing {
@@ -227,17 +228,6 @@ std::string Mutate(std::string text, const std::string& from, const std::string&
   const size_t at = text.find(from);
   REQUIRE(at != std::string::npos);
   return text.replace(at, from.size(), to);
-}
-
-Headers ShopifyHeaders(const std::string& body, const std::string& webhook_id,
-                       const std::string& topic = "orders/create",
-                       const std::string& content_type = "application/json") {
-  return {{"Content-Type", content_type},
-          {"X-Shopify-Topic", topic},
-          {"X-Shopify-Shop-Domain", "example.myshopify.com"},
-          {"X-Shopify-Webhook-Id", webhook_id},
-          {"X-Shopify-Hmac-Sha256",
-           HmacSha256Base64(DefaultTestEnvironment().at("JOURNEYD_SHOPIFY_SECRET"), body)}};
 }
 
 int64_t UnixNow() {

@@ -15,6 +15,7 @@
 #include "tests/support/daemon_process.h"
 #include "tests/support/http_client.h"
 #include "tests/support/signing.h"
+#include "tests/support/vendor_requests.h"
 #include "tests/support/temp_dir.h"
 
 namespace journeyd::testing {
@@ -37,18 +38,6 @@ targets:
   - name: preview
     type: preview
 )";
-
-std::string ShopifySignature(const std::string& body) {
-  return HmacSha256Base64(DefaultTestEnvironment().at("JOURNEYD_SHOPIFY_SECRET"), body);
-}
-
-Headers ShopifyHeaders(const std::string& body, const std::string& webhook_id) {
-  return {{"Content-Type", "application/json"},
-          {"X-Shopify-Topic", "orders/create"},
-          {"X-Shopify-Shop-Domain", "example.myshopify.com"},
-          {"X-Shopify-Webhook-Id", webhook_id},
-          {"X-Shopify-Hmac-Sha256", ShopifySignature(body)}};
-}
 
 boost::json::value SourceStats(const DaemonProcess& daemon, const std::string& name) {
   auto response = HttpGet(daemon.host(), daemon.port(), "/api/v1/sources",

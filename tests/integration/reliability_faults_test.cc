@@ -32,6 +32,7 @@
 #include "tests/support/daemon_process.h"
 #include "tests/support/http_client.h"
 #include "tests/support/signing.h"
+#include "tests/support/vendor_requests.h"
 #include "tests/support/skip.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/tmpfs_mount.h"
@@ -49,15 +50,6 @@ using std::chrono::system_clock;
 
 std::string ShopifyOrder() {
   return ReadFile(FixturesDir() / "webhooks" / "shopify" / "orders_create.json");
-}
-
-Headers ShopifyHeaders(const std::string& body, const std::string& webhook_id) {
-  return {{"Content-Type", "application/json"},
-          {"X-Shopify-Topic", "orders/create"},
-          {"X-Shopify-Shop-Domain", "example.myshopify.com"},
-          {"X-Shopify-Webhook-Id", webhook_id},
-          {"X-Shopify-Hmac-Sha256",
-           HmacSha256Base64(DefaultTestEnvironment().at("JOURNEYD_SHOPIFY_SECRET"), body)}};
 }
 
 // A Shopify webhook source with its shipped mapping (so the whole pipeline writes behind the

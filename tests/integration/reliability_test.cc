@@ -33,6 +33,7 @@
 #include "tests/support/daemon_process.h"
 #include "tests/support/http_client.h"
 #include "tests/support/signing.h"
+#include "tests/support/vendor_requests.h"
 #include "tests/support/temp_dir.h"
 
 namespace journeyd::testing {
@@ -137,14 +138,7 @@ class Webhooks {
   // The vendor's signed request headers, signed now (Stripe's signature carries the time).
   static Headers Sign(const Webhook& w) {
     const auto env = DefaultTestEnvironment();
-    if (w.vendor == "shopify") {
-      return {{"Content-Type", "application/json"},
-              {"X-Shopify-Topic", "orders/create"},
-              {"X-Shopify-Shop-Domain", "crash.myshopify.com"},
-              {"X-Shopify-Webhook-Id", w.id},
-              {"X-Shopify-Hmac-Sha256",
-               HmacSha256Base64(env.at("JOURNEYD_SHOPIFY_SECRET"), w.body)}};
-    }
+    if (w.vendor == "shopify") return ShopifyHeaders(w.body, w.id);
     if (w.vendor == "woocommerce") {
       return {{"Content-Type", "application/json"},
               {"X-WC-Webhook-Source", "https://shop.example.com/"},

@@ -1,0 +1,18 @@
+#include "tests/support/vendor_requests.h"
+
+#include "tests/support/daemon_process.h"
+#include "tests/support/signing.h"
+
+namespace journeyd::testing {
+
+Headers ShopifyHeaders(const std::string& body, const std::string& webhook_id,
+                       const std::string& topic, const std::string& content_type) {
+  return {{"Content-Type", content_type},
+          {"X-Shopify-Topic", topic},
+          {"X-Shopify-Shop-Domain", "example.myshopify.com"},
+          {"X-Shopify-Webhook-Id", webhook_id},
+          {"X-Shopify-Hmac-Sha256",
+           HmacSha256Base64(DefaultTestEnvironment().at("JOURNEYD_SHOPIFY_SECRET"), body)}};
+}
+
+}  // namespace journeyd::testing
