@@ -142,7 +142,8 @@ class DeliveryWorker::Round {
 
   Status Collect() {
     auto inputs = w_.store_.ReadDeliveryInputs(
-        w_.name_, rows_, w_.settings_.touchpoints && w_.target_->sends_touchpoints());
+        w_.name_, rows_, w_.settings_.touchpoints && w_.target_->sends_touchpoints(),
+        w_.summaries_.watermarks());
     if (!inputs.ok()) return inputs.error();
     std::map<int64_t, TimePoint> touchpoint_at, action_at;
     for (const storage::OutboxRow& row : rows_) {
@@ -197,13 +198,18 @@ class DeliveryWorker::Round {
     const std::string address_field = w_.target_->address_field();
     for (auto& [id, p] : profiles_) {
       auto found = inputs->profiles.find(id);
-      if (found == inputs->profiles.end() || found->second.records.empty()) {
-        gone_.insert(id);  // erased, or only unreadable records: nothing to say
+      if (found == inputs->profiles.end() || found->second.watermark.count == 0) {
+        w_.summaries_.Forget(id);
+        gone_.insert(id);  // erased: nothing to say
         continue;
       }
       const storage::DeliveryInputs::Profile& stored = found->second;
-      p.snapshot = BuildProfileSnapshot(id, stored.records, w_.policies_.survivorship,
-                                        stored.journey);
+      const ProfileSummary& summary = w_.summaries_.Update(id, stored);
+      if (summary.contributions.empty()) {
+        gone_.insert(id);  // only unreadable records
+        continue;
+      }
+      p.snapshot = BuildProfileSnapshot(id, summary, w_.policies_.survivorship, stored.journey);
       p.snapshot.document =
           ApplyDisclosure(w_.disclosure_, w_.classifier_, std::move(p.snapshot.document));
       p.projected = w_.target_->Project(p.snapshot.document);
@@ -689,6 +695,7 @@ Result<int> DeliveryWorker::RunOnce() {
     counters_.held_back += round.held_back_;
     counters_.unaddressable += round.unaddressable_count_;
     counters_.found_in_doubt += round.found_in_doubt_;
+    counters_.records_summarized = summaries_.records_parsed();
   }
   if (!finished.ok()) return finished.error();
   if (!*finished) return 0;  // stopped: the rest of the window goes next time

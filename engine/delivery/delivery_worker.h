@@ -23,6 +23,7 @@
 #include "engine/base/result.h"
 #include "engine/config/config.h"
 #include "engine/delivery/http_transport.h"
+#include "engine/delivery/profile_summary_cache.h"
 #include "engine/delivery/rate_limiter.h"
 #include "engine/delivery/retry_policy.h"
 #include "engine/governance/consent_policy.h"
@@ -61,6 +62,9 @@ class DeliveryWorker {
     // Items in doubt (a crash or an unanswered request) that the CRM turned out to have: each a
     // duplicate that was not sent.
     int64_t found_in_doubt = 0;
+    // Profile records read and summarized for golden records: a profile's summary is kept
+    // between rounds, so only its new records count (all of them again after a merge or split).
+    int64_t records_summarized = 0;
     std::optional<std::chrono::milliseconds> lag_p50, lag_p99;  // outbox row to acknowledgement
   };
   Counters counters() const;
@@ -69,6 +73,8 @@ class DeliveryWorker {
 
  private:
   class Round;
+  // Each entry holds a profile's distinct values (usually a few KiB), not its records.
+  static constexpr size_t kProfileSummaryCapacity = 4096;
   // Sleeps up to `duration` unless stopped; false when stopped.
   bool SleepFor(std::chrono::milliseconds duration);
   void RecordLag(std::chrono::milliseconds lag);
@@ -93,6 +99,8 @@ class DeliveryWorker {
   // once (what a previous process left in flight), then added to when a request goes
   // unanswered. GUARDED_BY(run_mu_)
   std::optional<std::map<std::string, TimePoint>> in_doubt_;  // key -> when it was sent
+  // The summaries of recently delivered profiles, so a round reads only their new records.
+  ProfileSummaryCache summaries_{kProfileSummaryCapacity};  // GUARDED_BY(run_mu_)
 
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;

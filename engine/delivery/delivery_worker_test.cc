@@ -219,6 +219,57 @@ TEST_CASE("delivery sends changed fields only, once", "[delivery]") {
   CHECK(rig.worker->counters().unchanged >= 1);
 }
 
+TEST_CASE("a profile's kept summary reads only its new records and starts over after a merge",
+          "[delivery]") {
+  Rig rig;
+  rig.Add({Person("ann@example.com", "Ann", 10), Person("bob@example.com", "Bobby", 50)});
+  REQUIRE(rig.worker->RunUntilIdle().ok());
+  REQUIRE(rig.requests.size() == 1);
+  CHECK(rig.worker->counters().records_summarized == 2);
+
+  // Twenty more orders of Ann's, one round each: each round reads only the new record.
+  for (int n = 11; n <= 30; ++n) {
+    rig.Add({Person("ann@example.com", n == 30 ? "Annie" : "Ann", n)});
+    REQUIRE(rig.worker->RunUntilIdle().ok());
+  }
+  CHECK(rig.worker->counters().records_summarized == 22);
+  REQUIRE(rig.requests.size() == 2);  // only the rename to Annie changed anything
+  CHECK(rig.requests[1].at("items").at(0).at("properties") ==
+        json::object{{"first_name", "Annie"}});
+
+  // A record that names both emails merges the profiles, and brings Bob's older records into
+  // whichever survives: its summary must be rebuilt from all of them, not added to.
+  auto ann = rig.store->FindProfileByIdentifier("email", "ann@example.com");
+  auto bob = rig.store->FindProfileByIdentifier("email", "bob@example.com");
+  REQUIRE(ann.ok());
+  REQUIRE(bob.ok());
+  CanonicalRecord both = Person("ann@example.com", "", 5);
+  both.traits.fields.clear();
+  both.identities.push_back({"email", "bob@example.com"});
+  rig.Add({both});
+  auto survivor = rig.store->ResolveProfile(*bob);
+  REQUIRE(survivor.ok());
+  REQUIRE(*survivor == *rig.store->ResolveProfile(*ann));
+  REQUIRE(rig.worker->RunUntilIdle().ok());
+
+  // What the CRM holds for the survivor, every request applied in order.
+  std::map<std::string, std::string> crm;
+  for (const auto& request : rig.requests) {
+    for (const auto& item : request.at("items").as_array()) {
+      if (item.at("profile").as_int64() != *survivor) continue;
+      for (const auto& [k, v] : item.at("properties").as_object()) {
+        crm[std::string(k)] = std::string(v.as_string());
+      }
+    }
+  }
+  // The golden record over all 23 records, most recent first: Bobby (minute 50) outlives
+  // Annie (minute 30), bob@ (minute 50) outlives ann@.
+  CHECK(crm["first_name"] == "Bobby");
+  CHECK(crm["email"] == "bob@example.com");
+  // 22 before, then all 23 again (an incremental read would have added 1).
+  CHECK(rig.worker->counters().records_summarized == 22 + 23);
+}
+
 TEST_CASE("a batch refused whole is halved until the record at fault stands alone",
           "[delivery]") {
   Rig rig;

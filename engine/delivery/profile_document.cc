@@ -4,7 +4,6 @@
 #include <cstdio>
 
 #include "engine/base/time_format.h"
-#include "engine/identity/golden_record.h"
 
 namespace journeyd::delivery {
 
@@ -30,27 +29,34 @@ std::string Score(double value) {
 
 }  // namespace
 
-ProfileSnapshot BuildProfileSnapshot(int64_t profile_id,
-                                     const std::vector<storage::StoredRecord>& records,
-                                     const identity::SurvivorshipPolicy& survivorship,
-                                     const std::optional<storage::JourneyStateRow>& journey) {
-  ProfileSnapshot out;
-  std::vector<std::pair<int64_t, CanonicalRecord>> parsed;
-  std::vector<CanonicalRecord> for_consent;
-  parsed.reserve(records.size());
+void AddRecords(ProfileSummary& summary, const std::vector<storage::StoredRecord>& records,
+                int64_t* parsed) {
   for (const storage::StoredRecord& r : records) {
     boost::system::error_code ec;
     const json::value v = json::parse(r.json, ec);
     if (ec) continue;
     auto record = CanonicalRecordFromJson(v);
     if (!record.ok()) continue;
-    for_consent.push_back(*record);
-    parsed.emplace_back(r.id, std::move(*record));
+    if (parsed != nullptr) ++*parsed;
+    summary.contributions.AddRecord(*record, std::to_string(r.id));
+    governance::ApplyConsent(summary.consent, *record);
   }
-  for (const auto& [field, golden] : identity::GoldenRecordOf(parsed, survivorship)) {
+}
+
+ProfileSummary SummarizeRecords(const std::vector<storage::StoredRecord>& records) {
+  ProfileSummary summary;
+  AddRecords(summary, records, nullptr);
+  return summary;
+}
+
+ProfileSnapshot BuildProfileSnapshot(int64_t profile_id, const ProfileSummary& summary,
+                                     const identity::SurvivorshipPolicy& survivorship,
+                                     const std::optional<storage::JourneyStateRow>& journey) {
+  ProfileSnapshot out;
+  for (const auto& [field, golden] : summary.contributions.Golden(survivorship)) {
     out.document[field] = PlainValue(field, golden.value);
   }
-  out.consent = governance::ConsentOf(for_consent);
+  out.consent = summary.consent;
   out.document["profile.id"] = std::to_string(profile_id);
   if (journey) {
     if (!journey->stage.empty()) out.document["journey.stage"] = journey->stage;

@@ -4,16 +4,18 @@ namespace journeyd::governance {
 
 std::map<std::string, ProfileConsent> ConsentOf(const std::vector<CanonicalRecord>& records) {
   std::map<std::string, ProfileConsent> out;
-  for (const CanonicalRecord& record : records) {
-    for (const auto& [purpose, consent] : record.traits.consent) {
-      const TimePoint at = consent.at.value_or(record.occurred_at);
-      auto it = out.find(purpose);
-      if (it == out.end() || at >= it->second.at) {
-        out[purpose] = {consent.granted, at, record.source};
-      }
+  for (const CanonicalRecord& record : records) ApplyConsent(out, record);
+  return out;
+}
+
+void ApplyConsent(std::map<std::string, ProfileConsent>& consent, const CanonicalRecord& record) {
+  for (const auto& [purpose, statement] : record.traits.consent) {
+    const TimePoint at = statement.at.value_or(record.occurred_at);
+    auto it = consent.find(purpose);
+    if (it == consent.end() || at >= it->second.at) {
+      consent[purpose] = {statement.granted, at, record.source};
     }
   }
-  return out;
 }
 
 ConsentPolicy::ConsentPolicy(const config::ConsentSettings& settings)

@@ -25,6 +25,9 @@ struct ProfileConsent {
 // The latest statement per purpose across `records`: by the consent's own time, else the
 // record's; a tie goes to the later record in the list (the later one stored).
 std::map<std::string, ProfileConsent> ConsentOf(const std::vector<CanonicalRecord>& records);
+// ConsentOf one record at a time: `record` comes after every record already applied to
+// `consent`, so that a caller can keep a profile's consent and add only its new records.
+void ApplyConsent(std::map<std::string, ProfileConsent>& consent, const CanonicalRecord& record);
 
 class ConsentPolicy {
  public:

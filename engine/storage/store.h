@@ -16,6 +16,7 @@
 
 #include "engine/base/result.h"
 #include "engine/record/raw_event.h"
+#include "engine/storage/record_watermark.h"
 
 namespace journeyd::config {
 struct Config;
@@ -570,7 +571,11 @@ struct DeliveryInputs {
   std::vector<JourneyActionRow> actions;   // pending, for this target, not yet acknowledged;
                                            // profile_id is the live one
   struct Profile {
-    std::vector<StoredRecord> records;  // empty: erased
+    // The profile's records in id order: all of them, or when `incremental`, only those after
+    // the watermark the caller passed for it (which still describes the older ones).
+    std::vector<StoredRecord> records;
+    bool incremental = false;
+    RecordWatermark watermark;  // of all its records now; count 0: erased or empty
     std::optional<JourneyStateRow> journey;
     std::optional<DeliveredProfile> delivered;
   };
@@ -709,9 +714,10 @@ class Store {
   virtual Result<std::vector<OutboxRow>> ReadOutbox(std::string_view target, int64_t after_id,
                                                     int limit) = 0;
   // What a round over `rows` needs, in one read transaction (touchpoints only when asked).
-  virtual Result<DeliveryInputs> ReadDeliveryInputs(std::string_view target,
-                                                    const std::vector<OutboxRow>& rows,
-                                                    bool touchpoints) = 0;
+  // `known`: per live profile id, the records the caller already holds (RecordWatermark).
+  virtual Result<DeliveryInputs> ReadDeliveryInputs(
+      std::string_view target, const std::vector<OutboxRow>& rows, bool touchpoints,
+      const std::map<int64_t, RecordWatermark>& known) = 0;
   virtual Result<int64_t> ReadDeliveryCursor(std::string_view target) = 0;
   // Items (by key) about to be sent in a request whose effect could not be undone if it were
   // sent twice; CommitDelivery clears those it settles. Read back after a crash, they are the

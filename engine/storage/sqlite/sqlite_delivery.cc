@@ -75,23 +75,23 @@ Result<std::vector<OutboxRow>> SqliteStore::ReadOutbox(std::string_view target, 
   return out;
 }
 
-Result<DeliveryInputs> SqliteStore::ReadDeliveryInputs(std::string_view target,
-                                                       const std::vector<OutboxRow>& rows,
-                                                       bool touchpoints) {
+Result<DeliveryInputs> SqliteStore::ReadDeliveryInputs(
+    std::string_view target, const std::vector<OutboxRow>& rows, bool touchpoints,
+    const std::map<int64_t, RecordWatermark>& known) {
   std::lock_guard lock(mu_);
   // One read transaction: one snapshot and one file lock for the whole round, instead of one
   // per lookup (the lookups are many: a few per changed profile).
   if (Status s = db_->Exec("BEGIN"); !s.ok()) return s.error();
-  Result<DeliveryInputs> read = ReadDeliveryInputsLocked(target, rows, touchpoints);
+  Result<DeliveryInputs> read = ReadDeliveryInputsLocked(target, rows, touchpoints, known);
   if (Status s = db_->Exec(read.ok() ? "COMMIT" : "ROLLBACK"); !s.ok() && read.ok()) {
     return s.error();
   }
   return read;
 }
 
-Result<DeliveryInputs> SqliteStore::ReadDeliveryInputsLocked(std::string_view target,
-                                                             const std::vector<OutboxRow>& rows,
-                                                             bool touchpoints) {
+Result<DeliveryInputs> SqliteStore::ReadDeliveryInputsLocked(
+    std::string_view target, const std::vector<OutboxRow>& rows, bool touchpoints,
+    const std::map<int64_t, RecordWatermark>& known) {
   DeliveryInputs in;
   auto resolve_stmt = Cached("SELECT merged_into, erased_at FROM profiles WHERE id = ?1");
   if (!resolve_stmt.ok()) return resolve_stmt.error();
@@ -188,21 +188,39 @@ Result<DeliveryInputs> SqliteStore::ReadDeliveryInputsLocked(std::string_view ta
     in.actions.push_back(std::move(*a));
   }
 
+  // A profile's record ids come from the index alone; the records themselves (JSON, the bulk)
+  // only past what the caller already holds, when the ids show nothing older changed.
+  auto ids_stmt = Cached(
+      "SELECT record_id FROM profile_records WHERE profile_id = ?1 ORDER BY record_id");
   auto records_stmt = Cached(
       "SELECT r.id, r.inbox_id, r.source, r.event_type, r.record FROM profile_records p"
-      " JOIN records r ON r.id = p.record_id WHERE p.profile_id = ?1 ORDER BY r.id");
+      " JOIN records r ON r.id = p.record_id WHERE p.profile_id = ?1 AND r.id > ?2"
+      " ORDER BY r.id");
   auto journey_stmt = Cached("SELECT " + std::string(rows::StateColumns()) +
                              " FROM journey_state WHERE profile_id = ?1");
   auto acked_stmt = Cached(
       "SELECT crm_id, acked FROM delivery_profiles WHERE target = ?1 AND profile_id = ?2");
+  if (!ids_stmt.ok()) return ids_stmt.error();
   if (!records_stmt.ok()) return records_stmt.error();
   if (!journey_stmt.ok()) return journey_stmt.error();
   if (!acked_stmt.ok()) return acked_stmt.error();
   for (int64_t id : profiles) {
     DeliveryInputs::Profile& p = in.profiles[id];
+    const auto held = known.find(id);
+    RecordWatermark older;  // the ids up to what the caller holds
+    SqliteStatement& ids = **ids_stmt;
+    ids.Bind(1, id);
+    Status s = ids.ForEachRow([&] {
+      const int64_t record_id = ids.ColumnInt(0);
+      p.watermark.Add(record_id);
+      if (held != known.end() && record_id <= held->second.through_id) older.Add(record_id);
+    });
+    ids.Reset();
+    if (!s.ok()) return s.error();
+    p.incremental = held != known.end() && held->second.count > 0 && older == held->second;
     SqliteStatement& records = **records_stmt;
-    records.Bind(1, id);
-    Status s = records.ForEachRow([&] {
+    records.Bind(1, id).Bind(2, p.incremental ? held->second.through_id : int64_t{0});
+    s = records.ForEachRow([&] {
       p.records.push_back({records.ColumnInt(0), records.ColumnInt(1), records.ColumnText(2),
                            records.ColumnText(3), records.ColumnText(4)});
     });

@@ -82,9 +82,9 @@ class SqliteStore final : public Store {
                          const std::function<void(const TouchpointRow&)>& visit) override;
   Result<std::vector<OutboxRow>> ReadOutbox(std::string_view target, int64_t after_id,
                                             int limit) override;
-  Result<DeliveryInputs> ReadDeliveryInputs(std::string_view target,
-                                            const std::vector<OutboxRow>& rows,
-                                            bool touchpoints) override;
+  Result<DeliveryInputs> ReadDeliveryInputs(
+      std::string_view target, const std::vector<OutboxRow>& rows, bool touchpoints,
+      const std::map<int64_t, RecordWatermark>& known) override;
   Result<int64_t> ReadDeliveryCursor(std::string_view target) override;
   Status MarkInFlight(std::string_view target, const std::vector<std::string>& keys,
                       TimePoint at) override;
@@ -132,9 +132,9 @@ class SqliteStore final : public Store {
   Status WriteErasure(const IdentityActionOutcome::Erasure& erasure, int64_t now);
   Status WriteJourney(const JourneyBatch& batch);
   Status WriteDelivery(const DeliveryCommit& commit);
-  Result<DeliveryInputs> ReadDeliveryInputsLocked(std::string_view target,
-                                                  const std::vector<OutboxRow>& rows,
-                                                  bool touchpoints);
+  Result<DeliveryInputs> ReadDeliveryInputsLocked(
+      std::string_view target, const std::vector<OutboxRow>& rows, bool touchpoints,
+      const std::map<int64_t, RecordWatermark>& known);
   // REQUIRES: mu_ held.
   Result<std::string> ReadOrCreateSalt();
   // REQUIRES: mu_ held. A statement prepared once and kept, for lookups made per item (the
