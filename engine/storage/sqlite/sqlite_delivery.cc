@@ -339,8 +339,10 @@ Status SqliteStore::WriteDelivery(const DeliveryCommit& c) {
   }
   if (!c.requests.empty()) {
     auto prune = Cached(
-        "DELETE FROM delivery_requests WHERE target = ?1 AND id <= (SELECT MAX(id) FROM"
-        " delivery_requests WHERE target = ?1) - ?2");
+        // Ids are shared by every target's requests, so "the newest keep" is counted among
+        // this target's own rows, not as an id distance.
+        "DELETE FROM delivery_requests WHERE target = ?1 AND id <= (SELECT id FROM"
+        " delivery_requests WHERE target = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)");
     if (!prune.ok()) return prune.error();
     (*prune)->Bind(1, c.target).Bind(2, int64_t{c.keep_requests});
     if (Status s = RunReset(**prune); !s.ok()) return s;

@@ -750,7 +750,7 @@ Result<std::vector<SyncRunCount>> SqliteStore::CountSyncRuns() {
   std::lock_guard lock(mu_);
   auto rows = db_->Prepare(
       "SELECT source, trigger, status, COUNT(*) FROM sync_runs"
-      " GROUP BY source, trigger, status ORDER BY source, trigger, status DESC");
+      " GROUP BY source, trigger, status ORDER BY source, trigger, status");
   if (!rows.ok()) return rows.error();
   std::vector<SyncRunCount> out;
   while (true) {
