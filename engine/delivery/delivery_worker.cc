@@ -141,6 +141,7 @@ class DeliveryWorker::Round {
   };
 
   Status Collect() {
+    w_.summaries_.Trim();  // here, not during the round: its reads rely on the watermarks
     auto inputs = w_.store_.ReadDeliveryInputs(
         w_.name_, rows_, w_.settings_.touchpoints && w_.target_->sends_touchpoints(),
         w_.summaries_.watermarks());
@@ -204,12 +205,19 @@ class DeliveryWorker::Round {
         continue;
       }
       const storage::DeliveryInputs::Profile& stored = found->second;
-      const ProfileSummary& summary = w_.summaries_.Update(id, stored);
-      if (summary.contributions.empty()) {
+      const ProfileSummary* summary = w_.summaries_.Update(id, stored);
+      if (summary == nullptr) {
+        // Cannot happen while the cache is only trimmed between rounds; if it did, going on
+        // would deliver a golden record of the new records alone (or drop the profile's
+        // touchpoints as gone). The round fails and the next one reads the profile in full.
+        return Internal("delivery: profile " + std::to_string(id) +
+                        " was read as incremental but its summary is not held");
+      }
+      if (summary->contributions.empty()) {
         gone_.insert(id);  // only unreadable records
         continue;
       }
-      p.snapshot = BuildProfileSnapshot(id, summary, w_.policies_.survivorship, stored.journey);
+      p.snapshot = BuildProfileSnapshot(id, *summary, w_.policies_.survivorship, stored.journey);
       p.snapshot.document =
           ApplyDisclosure(w_.disclosure_, w_.classifier_, std::move(p.snapshot.document));
       p.projected = w_.target_->Project(p.snapshot.document);

@@ -4,28 +4,30 @@
 
 namespace journeyd::delivery {
 
-const ProfileSummary& ProfileSummaryCache::Update(int64_t profile_id,
+const ProfileSummary* ProfileSummaryCache::Update(int64_t profile_id,
                                                   const storage::DeliveryInputs::Profile& stored) {
-  auto [it, inserted] = entries_.try_emplace(profile_id);
-  Entry& entry = it->second;
-  if (inserted) {
+  auto held = entries_.find(profile_id);
+  if (held == entries_.end() && stored.incremental) return nullptr;
+  if (held == entries_.end()) {
+    held = entries_.try_emplace(profile_id).first;
     recency_.push_front(profile_id);
-    entry.recency = recency_.begin();
+    held->second.recency = recency_.begin();
   } else {
-    Touch(entry, profile_id);
+    Touch(held->second, profile_id);
+    if (!stored.incremental) held->second.summary = ProfileSummary{};
   }
-  if (inserted || !stored.incremental) entry.summary = ProfileSummary{};
-  AddRecords(entry.summary, stored.records, &records_parsed_);
+  AddRecords(held->second.summary, stored.records, &records_parsed_);
   watermarks_[profile_id] = stored.watermark;
+  return &held->second.summary;
+}
 
-  // Evict from the cold end; never the profile just updated, which is at the front.
-  while (entries_.size() > capacity_ && recency_.back() != profile_id) {
+void ProfileSummaryCache::Trim() {
+  while (entries_.size() > capacity_) {
     const int64_t cold = recency_.back();
     recency_.pop_back();
     entries_.erase(cold);
     watermarks_.erase(cold);
   }
-  return entry.summary;
 }
 
 void ProfileSummaryCache::Forget(int64_t profile_id) {

@@ -26,9 +26,15 @@ class ProfileSummaryCache {
   const std::map<int64_t, storage::RecordWatermark>& watermarks() const { return watermarks_; }
 
   // Brings the profile's summary up to what `stored` says (adding its records when it is
-  // incremental, starting over otherwise) and returns it. Records that do not parse contribute
-  // nothing. The reference is valid until the next Update or Forget.
-  const ProfileSummary& Update(int64_t profile_id, const storage::DeliveryInputs::Profile& stored);
+  // incremental, starting over otherwise) and returns it; nullptr when `stored` is incremental
+  // but the profile is not held (the caller read with watermarks it no longer matches).
+  // Records that do not parse contribute nothing. Never evicts: the watermarks a round read
+  // with must stay valid until the round has used them all (Trim between rounds). The pointer
+  // is valid until the next Update, Forget or Trim.
+  const ProfileSummary* Update(int64_t profile_id, const storage::DeliveryInputs::Profile& stored);
+  // Drops the least recently used profiles past `capacity`. Call before reading a round's
+  // inputs, never between that read and the round's last Update.
+  void Trim();
   void Forget(int64_t profile_id);
 
   size_t size() const { return entries_.size(); }

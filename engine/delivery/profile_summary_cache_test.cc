@@ -53,7 +53,7 @@ TEST_CASE("a profile summary takes new records on top and starts over when told"
   ProfileSummaryCache cache(8);
   identity::SurvivorshipPolicy recent;
 
-  const auto& first = cache.Update(
+  const auto& first = *cache.Update(
       7, Inputs({Stored(1, "ann@example.com", "Ann", 1, true), Stored(2, "ann@example.com", "", 2)},
                 false, Of({1, 2})));
   CHECK(first.contributions.Golden(recent).at("first_name").value == "Ann");
@@ -63,7 +63,7 @@ TEST_CASE("a profile summary takes new records on top and starts over when told"
 
   // Incremental: only record 3 arrives, the summary keeps 1 and 2.
   const auto& more =
-      cache.Update(7, Inputs({Stored(3, "ann@example.com", "Annie", 3, false)}, true,
+      *cache.Update(7, Inputs({Stored(3, "ann@example.com", "Annie", 3, false)}, true,
                              Of({1, 2, 3})));
   const auto golden = more.contributions.Golden(recent);
   CHECK(golden.at("first_name").value == "Annie");
@@ -73,7 +73,7 @@ TEST_CASE("a profile summary takes new records on top and starts over when told"
 
   // Not incremental (say a split took record 3 away): everything again, from what is given.
   const auto& again =
-      cache.Update(7, Inputs({Stored(1, "ann@example.com", "Ann", 1, true)}, false, Of({1})));
+      *cache.Update(7, Inputs({Stored(1, "ann@example.com", "Ann", 1, true)}, false, Of({1})));
   CHECK(again.contributions.Golden(recent).at("first_name").value == "Ann");
   CHECK(again.contributions.Golden(recent).at("email").supporting == 1);
   CHECK(again.consent.at("email_marketing").granted);
@@ -89,24 +89,43 @@ TEST_CASE("records that do not parse contribute nothing", "[delivery]") {
   storage::StoredRecord broken;
   broken.id = 1;
   broken.json = "{not json";
-  const auto& summary = cache.Update(1, Inputs({broken}, false, Of({1})));
+  const auto& summary = *cache.Update(1, Inputs({broken}, false, Of({1})));
   CHECK(summary.contributions.empty());
   CHECK(cache.records_parsed() == 0);
 }
 
-TEST_CASE("the least recently used profiles leave the cache past its capacity", "[delivery]") {
+TEST_CASE("the least recently used profiles leave the cache when trimmed, never during a round",
+          "[delivery]") {
   ProfileSummaryCache cache(3);
   for (int64_t id = 1; id <= 3; ++id) {
-    cache.Update(id, Inputs({Stored(id, "p" + std::to_string(id) + "@example.com", "", 1)}, false,
-                            Of({id})));
+    REQUIRE(cache.Update(id, Inputs({Stored(id, "p" + std::to_string(id) + "@example.com", "", 1)},
+                                    false, Of({id}))) != nullptr);
   }
-  cache.Update(1, Inputs({}, true, Of({1})));  // 1 is now the most recent, 2 the coldest
-  cache.Update(4, Inputs({Stored(4, "p4@example.com", "", 1)}, false, Of({4})));
+  REQUIRE(cache.Update(1, Inputs({}, true, Of({1}))) != nullptr);  // 1 now the most recent
+  REQUIRE(cache.Update(4, Inputs({Stored(4, "p4@example.com", "", 1)}, false, Of({4}))) !=
+          nullptr);
+  // Within a round nothing goes: 2 was read with its watermark and may still be updated.
+  CHECK(cache.size() == 4);
+  const auto* two = cache.Update(2, Inputs({}, true, Of({2})));
+  REQUIRE(two != nullptr);
+  CHECK(two->contributions.Golden(identity::SurvivorshipPolicy{}).at("email").value ==
+        "p2@example.com");
+
+  cache.Trim();  // 3 is now the coldest
   CHECK(cache.size() == 3);
-  CHECK(cache.watermarks().count(2) == 0);
+  CHECK(cache.watermarks().count(3) == 0);
   CHECK(cache.watermarks().count(1) == 1);
-  CHECK(cache.watermarks().count(3) == 1);
+  CHECK(cache.watermarks().count(2) == 1);
   CHECK(cache.watermarks().count(4) == 1);
+}
+
+TEST_CASE("an incremental read of a profile the cache does not hold is refused", "[delivery]") {
+  ProfileSummaryCache cache(4);
+  // Only the new record: summarizing it alone would lose everything older.
+  CHECK(cache.Update(9, Inputs({Stored(5, "x@example.com", "", 1)}, true, Of({1, 5}))) ==
+        nullptr);
+  CHECK(cache.size() == 0);
+  CHECK(cache.records_parsed() == 0);
 }
 
 TEST_CASE("a watermark tells a changed set of older ids from the same one", "[delivery]") {
