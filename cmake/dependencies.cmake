@@ -2,6 +2,8 @@
 find_package(Boost 1.81.0 EXACT CONFIG REQUIRED COMPONENTS json url)
 find_package(yaml-cpp REQUIRED)
 find_package(SQLite3 REQUIRED)
+# libpq only (PostgreSQL::PostgreSQL); the server headers are not needed.
+find_package(PostgreSQL REQUIRED)
 find_package(CURL REQUIRED)
 find_package(OpenSSL REQUIRED)
 find_package(spdlog REQUIRED)

@@ -15,5 +15,6 @@ struct Migration {
 };
 
 std::span<const Migration> SqliteMigrations();
+std::span<const Migration> PostgresMigrations();
 
 }  // namespace journeyd::storage
