@@ -460,7 +460,7 @@ void Prepare() {
     auto store = OpenStore(g_placed_db);
     journeyd::ManualClock clock(kNow);
     journeyd::pipeline::IdentityStage stage(*store, IdentitySettings(), clock,
-                                            {.batch = g_batch});
+                                            {.batch = g_batch, .gate = {}});
     const int64_t taken = ResolveAll(stage);
     if (taken != static_cast<int64_t>(g_workload->events.size())) {
       Die("the identity stage took " + std::to_string(taken) + " records of " +
@@ -490,7 +490,7 @@ void BM_IdentityStage(benchmark::State& state) {
     auto store = OpenStore(db);
     journeyd::ManualClock clock(kNow);
     journeyd::pipeline::IdentityStage stage(*store, IdentitySettings(), clock,
-                                            {.batch = g_batch});
+                                            {.batch = g_batch, .gate = {}});
     for (auto _ : state) taken = ResolveAll(stage);
     state.counters["profiles"] = static_cast<double>(stage.counters().profiles);
   }
@@ -509,7 +509,7 @@ void BM_JourneyStage(benchmark::State& state) {
   {
     auto store = OpenStore(db);
     journeyd::ManualClock clock(kNow);
-    journeyd::pipeline::JourneyStage stage(*store, g_default, clock, {.batch = g_batch});
+    journeyd::pipeline::JourneyStage stage(*store, g_default, clock, {.batch = g_batch, .gate = {}});
     for (auto _ : state) {
       while (true) {
         auto n = stage.RunOnce();

@@ -74,14 +74,14 @@ int Import(const GlobalOptions& global, const ImportOptions& options) {
       // Big batches: every commit rewrites the index pages its rows land on, and random keys
       // (external ids, identifiers) land on most of them, so a commit of 16k rows writes
       // little more than one of 2k. An import is not waiting on anybody's latency.
-      clock, {.batch = 16384}, [&mapped_total](int64_t n) { mapped_total += n; });
-  pipeline::IdentityStage identity(*store, config->identity, clock, {.batch = 16384});
+      clock, {.batch = 16384, .gate = {}}, [&mapped_total](int64_t n) { mapped_total += n; });
+  pipeline::IdentityStage identity(*store, config->identity, clock, {.batch = 16384, .gate = {}});
   if (Status s = identity.Load(); !s.ok()) {
     std::cerr << "journeyd import: cannot load the identity graph: " << s.error().message << "\n";
     return 1;
   }
 
-  pipeline::JourneyStage journey(*store, config->journey_definition, clock, {.batch = 16384});
+  pipeline::JourneyStage journey(*store, config->journey_definition, clock, {.batch = 16384, .gate = {}});
 
   // Mapping, identity and journey run on their own threads, as in the daemon, so parsing and
   // writing the next rows overlaps with resolving the last ones; at the end the import waits

@@ -26,6 +26,7 @@
 #include "daemon/routes/runs_api.h"
 #include "daemon/server/http_server.h"
 #include "daemon/systemd_notifier.h"
+#include "engine/cluster/cluster_leases.h"
 #include "engine/delivery/delivery_service.h"
 #include "engine/ingest/inbox_writer.h"
 #include "engine/pipeline/identity_stage.h"
@@ -138,31 +139,53 @@ int Run(const GlobalOptions& global, const RunOptions& options) {
   inbox_options.compress_above = initial->ingest.compress_above.bytes;
   ingest::InboxWriter inbox(**store, inbox_options);
 
+  // Several instances may share one database (PostgreSQL): any of them ingests, and each stage,
+  // target and polled source runs on the one instance holding its lease (docs/scaling.md).
+  // Declared before the stages, so that it outlives them and gives its leases up last.
+  // On SQLite the data dir lock already makes this the only instance, and a restart after a
+  // crash must not wait for the dead process's leases to expire: one fixed holder.
+  cluster::ClusterLeases leases(
+      **store, initial->storage.location.backend == config::StorageBackend::kSqlite
+                   ? std::string("local")
+                   : cluster::ClusterLeases::MakeHolderId());
+  leases.Start();
+  const auto gate_of = [&leases](std::string name) { return leases.GateFor(std::move(name)); };
+
   // Mapping runs behind the inbox on its own thread, always under the config in force now.
+  pipeline::MappingStageOptions mapping_options;
+  mapping_options.gate = gate_of("mapping");
   pipeline::MappingStage mapping_stage(
       **store,
       [&config](std::string_view source) {
         return pipeline::SourceMappingIn(*config.Get(), source);
       },
-      clock, {}, [&inbox](int64_t taken) { inbox.Processed(taken); });
+      clock, mapping_options, [&inbox](int64_t taken) { inbox.Processed(taken); });
   mapping_stage.Start();
 
   // Identity resolution behind mapping. Its rules are the ones in force at start: changing
   // identity rules under a live graph would judge old and new records differently, so that
-  // takes a restart.
-  pipeline::IdentityStage identity_stage(**store, initial->identity, clock, {});
-  if (Status s = identity_stage.Load(); !s.ok()) {
-    spdlog::error("cannot load the identity graph: {}", s.error().message);
-    return 1;
+  // takes a restart. Loaded here when this instance holds the stage, so that a broken store
+  // stops the start; otherwise when the lease comes to it.
+  pipeline::IdentityStageOptions identity_options;
+  identity_options.gate = gate_of("identity");
+  pipeline::IdentityStage identity_stage(**store, initial->identity, clock, identity_options);
+  if (leases.Check("identity") != cluster::LeaseState::kNotHeld) {
+    if (Status s = identity_stage.Load(); !s.ok()) {
+      spdlog::error("cannot load the identity graph: {}", s.error().message);
+      return 1;
+    }
   }
   identity_stage.Start();
 
   // The journey behind identity, under the definition in force at start (like identity).
-  pipeline::JourneyStage journey_stage(**store, initial->journey_definition, clock, {});
+  pipeline::JourneyStageOptions journey_options;
+  journey_options.gate = gate_of("journey");
+  pipeline::JourneyStage journey_stage(**store, initial->journey_definition, clock,
+                                       journey_options);
   journey_stage.Start();
 
   // Delivery behind the journey: one worker per target, each behind its own outbox cursor.
-  delivery::DeliveryService delivery_service(*initial, **store, clock);
+  delivery::DeliveryService delivery_service(*initial, **store, clock, gate_of);
   delivery_service.Start();
   // Sync runs of polled sources, on their schedules and on demand; their pages go straight to
   // the inbox (each with its stream's cursor), behind which the pipeline is already running.
@@ -170,7 +193,7 @@ int Run(const GlobalOptions& global, const RunOptions& options) {
   runner_options.after_commit = [&inbox](int64_t stored) { inbox.StoredElsewhere(stored); };
   runner_options.backpressure = [&inbox] { return inbox.OverHighWater(); };
   poll::Scheduler scheduler([&config] { return config.Get(); }, **store, clock,
-                            std::move(runner_options));
+                            std::move(runner_options), gate_of);
   scheduler.Start();
   RegisterDaemonMetrics(metrics,
                         {**store, config, &mapping_stage, &identity_stage, &journey_stage,

@@ -139,18 +139,6 @@ void AppendTable(std::string& out, const std::vector<FieldDoc>& docs) {
   out += "\n";
 }
 
-// Where `path` (e.g. storage.url) is written, or the closest enclosing map that is.
-Position ValuePosition(const ConfigNode& root, std::initializer_list<std::string_view> path) {
-  ConfigNode node = root;
-  for (std::string_view key : path) {
-    if (!node.IsMap()) break;
-    auto child = node.Find(key);
-    if (!child) break;
-    node = *child;
-  }
-  return node.position();
-}
-
 }  // namespace
 
 std::string DescribeConfig(const Registry& registry) {
@@ -250,15 +238,6 @@ std::shared_ptr<const Config> LoadConfig(const std::filesystem::path& file,
   config->storage = std::move(top.storage);
   if (auto location = ParseStorageUrl(config->storage.url); location.ok()) {
     config->storage.location = *location;
-    // The PostgreSQL store is not complete yet (issue 11; storage::OpenStore has the same
-    // gate): only those who ask for it get it.
-    const char* experimental = std::getenv("JOURNEYD_EXPERIMENTAL_POSTGRES");
-    if (location->backend == StorageBackend::kPostgres &&
-        (experimental == nullptr || std::string_view(experimental) != "1")) {
-      diag.Error(ValuePosition(*root, {"storage", "url"}), DiagnosticKind::kInvalidValue,
-                 "the postgresql backend is not complete yet; use sqlite:NAME (or set "
-                 "JOURNEYD_EXPERIMENTAL_POSTGRES=1 to try it)");
-    }
   }
   config->ingest = top.ingest;
   config->identity = std::move(top.identity);

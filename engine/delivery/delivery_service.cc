@@ -10,15 +10,16 @@ DeliveryPolicies PoliciesOf(const config::Config& config) {
 }
 
 DeliveryService::DeliveryService(const config::Config& config, storage::Store& store,
-                                 const Clock& clock)
+                                 const Clock& clock, GateOf gate_of)
     : store_(store),
       // Pruning is cheap and never urgent: once a minute is plenty.
       pruner_("outbox pruner", [this] { return Prune(); }, /*full=*/1 << 30,
               std::chrono::seconds(60)) {
   for (const config::TargetEntry& entry : config.targets) {
     names_.push_back(entry.name);
-    workers_.push_back(
-        std::make_unique<DeliveryWorker>(entry, store, PoliciesOf(config), clock));
+    workers_.push_back(std::make_unique<DeliveryWorker>(
+        entry, store, PoliciesOf(config), clock,
+        gate_of ? gate_of("delivery:" + entry.name) : cluster::WorkGate{}));
   }
 }
 

@@ -3,6 +3,7 @@
 // them takes a restart, so a worker never sends under half-old settings.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,7 +18,10 @@ namespace journeyd::delivery {
 
 class DeliveryService {
  public:
-  DeliveryService(const config::Config& config, storage::Store& store, const Clock& clock);
+  // The gate of a lease by name ("delivery:<target>"); empty: every worker always runs.
+  using GateOf = std::function<cluster::WorkGate(std::string name)>;
+  DeliveryService(const config::Config& config, storage::Store& store, const Clock& clock,
+                  GateOf gate_of = {});
   ~DeliveryService();  // Stop()s
 
   void Start();

@@ -606,7 +606,8 @@ class DeliveryWorker::Round {
 };
 
 DeliveryWorker::DeliveryWorker(const config::TargetEntry& entry, storage::Store& store,
-                               DeliveryPolicies policies, const Clock& clock)
+                               DeliveryPolicies policies, const Clock& clock,
+                               cluster::WorkGate gate)
     : name_(entry.name),
       target_(entry.target),
       settings_(entry.delivery),
@@ -616,6 +617,7 @@ DeliveryWorker::DeliveryWorker(const config::TargetEntry& entry, storage::Store&
       classifier_(policies_.pii_fields),
       disclosure_(settings_.disclosure.ToPolicy()),
       clock_(clock),
+      gate_(std::move(gate)),
       limiter_(
           [&] {
             const TargetLimits limits = entry.target->limits();
@@ -665,6 +667,15 @@ bool DeliveryWorker::SleepFor(milliseconds duration) {
 
 Result<int> DeliveryWorker::RunOnce() {
   std::lock_guard run(run_mu_);
+  if (gate_) {
+    const cluster::LeaseState state = gate_();
+    if (state == cluster::LeaseState::kNotHeld) return 0;
+    if (state == cluster::LeaseState::kAcquired) {
+      // Another instance may have moved the cursor and settled items meanwhile.
+      cursor_.reset();
+      in_doubt_.reset();
+    }
+  }
   if (!cursor_) {
     auto cursor = store_.ReadDeliveryCursor(name_);
     if (!cursor.ok()) return cursor.error();

@@ -21,6 +21,7 @@
 
 #include "engine/base/clock.h"
 #include "engine/base/result.h"
+#include "engine/cluster/cluster_leases.h"
 #include "engine/config/config.h"
 #include "engine/delivery/http_transport.h"
 #include "engine/delivery/profile_summary_cache.h"
@@ -43,8 +44,10 @@ struct DeliveryPolicies {
 
 class DeliveryWorker {
  public:
+  // `gate`: the target's "delivery:<name>" lease when instances share a database, so that one
+  // instance at a time delivers to it (order per profile, no request sent twice).
   DeliveryWorker(const config::TargetEntry& entry, storage::Store& store,
-                 DeliveryPolicies policies, const Clock& clock);
+                 DeliveryPolicies policies, const Clock& clock, cluster::WorkGate gate = {});
   ~DeliveryWorker();  // Stop()s
 
   void Start();
@@ -88,6 +91,7 @@ class DeliveryWorker {
   const governance::PiiClassifier classifier_;
   const governance::DisclosurePolicy disclosure_;
   const Clock& clock_;
+  const cluster::WorkGate gate_;
   RateLimiter limiter_;
 
   std::mutex run_mu_;

@@ -232,6 +232,15 @@ storage::IdentityActionOutcome IdentityStage::Erase(const storage::IdentityActio
 }
 
 Result<int> IdentityStage::RunOnce() {
+  if (options_.gate) {
+    const cluster::LeaseState state = options_.gate();
+    if (state == cluster::LeaseState::kNotHeld) return 0;
+    if (state == cluster::LeaseState::kAcquired) {
+      // Another instance may have resolved records since this graph was built.
+      std::lock_guard run(run_mu_);
+      loaded_ = false;
+    }
+  }
   if (auto applied = ApplyActions(); !applied.ok()) return applied.error();
   std::lock_guard run(run_mu_);
   auto records = store_.ReadRecords(cursor_, options_.batch);

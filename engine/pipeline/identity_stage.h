@@ -15,6 +15,7 @@
 
 #include "engine/base/clock.h"
 #include "engine/base/result.h"
+#include "engine/cluster/cluster_leases.h"
 #include "engine/identity/identity_graph.h"
 #include "engine/identity/identity_rules.h"
 #include "engine/identity/match_model.h"
@@ -30,6 +31,9 @@ namespace journeyd::pipeline {
 struct IdentityStageOptions {
   int batch = 512;                          // records per transaction
   std::chrono::milliseconds idle_poll{50};  // how often an idle stage looks for new records
+  // The "identity" lease when instances share a database: one resolves at a time, so a merge
+  // is never decided twice; the graph is rebuilt when the lease comes (back) to this one.
+  cluster::WorkGate gate;
 };
 
 class IdentityStage {

@@ -58,7 +58,7 @@ TEST_CASE("the identity stage stores its decisions and survives a restart", "[pi
               Customer("crm", "c1", {{"crm.id", "42"}}, "Bob", "Ray"),
               Customer("crm", "c2", {{"crm.id", "42"}, {"email", "ann@example.com"}})});
   {
-    IdentityStage stage(**store, settings, clock, {.batch = 2});
+    IdentityStage stage(**store, settings, clock, {.batch = 2, .gate = {}});
     REQUIRE(stage.Load().ok());
     auto first = stage.RunOnce();
     REQUIRE(first.ok());

@@ -352,6 +352,12 @@ Result<int> JourneyStage::CheckDue() {
 }
 
 Result<int> JourneyStage::RunLocked(bool force_due) {
+  if (options_.gate) {
+    const cluster::LeaseState state = options_.gate();
+    if (state == cluster::LeaseState::kNotHeld) return 0;
+    // Its cursor and next touchpoint id may have moved on another instance.
+    if (state == cluster::LeaseState::kAcquired) loaded_ = false;
+  }
   if (!loaded_) {
     if (Status s = Load(); !s.ok()) return s.error();
   }

@@ -15,6 +15,7 @@
 
 #include "engine/base/clock.h"
 #include "engine/base/result.h"
+#include "engine/cluster/cluster_leases.h"
 #include "engine/journey/action_planner.h"
 #include "engine/journey/journey_evaluator.h"
 #include "engine/pipeline/identity_stage.h"
@@ -27,6 +28,7 @@ namespace journeyd::pipeline {
 struct JourneyStageOptions {
   int batch = 512;                          // records per transaction
   std::chrono::milliseconds idle_poll{50};  // how often an idle stage looks for new records
+  cluster::WorkGate gate;  // the "journey" lease when instances share a database
 };
 
 class JourneyStage {

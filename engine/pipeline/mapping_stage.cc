@@ -96,6 +96,8 @@ void MappingStage::Loop() {
 }
 
 Result<int> MappingStage::RunOnce() {
+  // Mapping keeps no state between turns, so a newly held lease needs no reload.
+  if (options_.gate && options_.gate() == cluster::LeaseState::kNotHeld) return 0;
   std::lock_guard run(run_mu_);
   if (Status s = RefreshSuppressions(); !s.ok()) return s.error();
   auto pending = store_.ReadPendingInbox(options_.batch);

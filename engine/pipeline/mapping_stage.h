@@ -17,6 +17,7 @@
 
 #include "engine/base/clock.h"
 #include "engine/base/result.h"
+#include "engine/cluster/cluster_leases.h"
 #include "engine/config/config.h"
 #include "engine/governance/record_rules.h"
 #include "engine/governance/suppression.h"
@@ -28,6 +29,7 @@ namespace journeyd::pipeline {
 struct MappingStageOptions {
   int batch = 256;                              // events per transaction
   std::chrono::milliseconds idle_poll{50};      // how often an idle stage looks for new rows
+  cluster::WorkGate gate;  // the "mapping" lease when instances share a database
 };
 
 // Where the stage finds the mapping of a source, under the configuration in force now (a

@@ -17,11 +17,11 @@ std::string ScheduleKey(const PollSettings& poll) {
 }  // namespace
 
 Scheduler::Scheduler(ConfigSnapshot config, storage::Store& store, const Clock& clock,
-                     SyncRunnerOptions runner)
+                     SyncRunnerOptions runner, GateOf gate_of)
     : config_(std::move(config)), store_(store), clock_(clock), runner_(store, clock, [&] {
         if (auto current = config_()) runner.compress_above = current->ingest.compress_above.bytes;
         return std::move(runner);
-      }()) {}
+      }()), gate_of_(std::move(gate_of)) {}
 
 Scheduler::~Scheduler() { Stop(); }
 
@@ -101,6 +101,13 @@ void Scheduler::ReapLocked() {
   }
 }
 
+bool Scheduler::MayRunLocked(const std::string& source) {
+  if (!gate_of_) return true;
+  cluster::WorkGate& gate = gates_[source];
+  if (!gate) gate = gate_of_("poll:" + source);
+  return gate() != cluster::LeaseState::kNotHeld;
+}
+
 Result<storage::SyncRun> Scheduler::StartLocked(const config::SourceEntry& source,
                                                 std::string trigger,
                                                 std::shared_ptr<const config::Config> config) {
@@ -108,6 +115,11 @@ Result<storage::SyncRun> Scheduler::StartLocked(const config::SourceEntry& sourc
   if (auto it = running_.find(source.name); it != running_.end()) {
     return Error{ErrorCode::kConflict, "source '" + source.name + "' is already syncing (run " +
                                            std::to_string(it->second.run_id) + ")"};
+  }
+  if (!MayRunLocked(source.name)) {
+    return Error{ErrorCode::kConflict, "source '" + source.name +
+                                           "' is polled by another instance (it holds the lease"
+                                           " poll:" + source.name + ")"};
   }
   storage::SyncRun run;
   run.source = source.name;
@@ -209,7 +221,10 @@ void Scheduler::Loop() {
                    .first;
       }
       if (plan->second.next <= now) {
-        auto started = StartLocked(source, "schedule", config);
+        // Another instance may run this source: then there is nothing to say each time.
+        auto started = MayRunLocked(source.name)
+                           ? StartLocked(source, "schedule", config)
+                           : Result<storage::SyncRun>(storage::SyncRun{});
         if (!started.ok()) {
           // Still running from the last time: skip this turn rather than queue runs up.
           spdlog::warn("poll: source={} scheduled run skipped: {}", source.name,

@@ -23,6 +23,7 @@
 #include "engine/config/config.h"
 #include "engine/poll/run_control.h"
 #include "engine/poll/sync_runner.h"
+#include "engine/cluster/cluster_leases.h"
 #include "engine/storage/store.h"
 
 namespace journeyd::poll {
@@ -38,8 +39,11 @@ class Scheduler {
  public:
   using ConfigSnapshot = std::function<std::shared_ptr<const config::Config>()>;
 
+  // `gate_of` names a source's lease ("poll:<source>") when instances share a database: a run,
+  // scheduled or manual, starts only on the instance holding it. Empty: every run may start.
+  using GateOf = std::function<cluster::WorkGate(std::string name)>;
   Scheduler(ConfigSnapshot config, storage::Store& store, const Clock& clock,
-            SyncRunnerOptions runner = {});
+            SyncRunnerOptions runner = {}, GateOf gate_of = {});
   ~Scheduler();
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
@@ -50,7 +54,7 @@ class Scheduler {
 
   // Starts a run of `source` now; returns it as started (status running). kNotFound: no such
   // source; kInvalidArgument: it has no poll section; kConflict: a run of it is under way (the
-  // message names it).
+  // message names it), or another instance holds the source's lease.
   Result<storage::SyncRun> Trigger(std::string_view source, std::string trigger = "manual");
 
   // Blocks until `source` has no run under way; returns the last run it finished, if any.
@@ -75,6 +79,8 @@ class Scheduler {
   Result<storage::SyncRun> StartLocked(const config::SourceEntry& source, std::string trigger,
                                        std::shared_ptr<const config::Config> config);
   void ReapLocked();
+  // Whether this instance holds the source's lease (always, without a gate). REQUIRES: mu_.
+  bool MayRunLocked(const std::string& source);
   std::chrono::system_clock::time_point NextFire(const PollSettings& poll,
                                                  std::chrono::system_clock::time_point after);
   // When each polled source should first run: now for a missed run (catch_up) or a first run.
@@ -84,6 +90,7 @@ class Scheduler {
   storage::Store& store_;
   const Clock& clock_;
   SyncRunner runner_;
+  const GateOf gate_of_;
 
   mutable std::mutex mu_;
   std::condition_variable wake_;
@@ -92,6 +99,7 @@ class Scheduler {
   std::map<std::string, Running, std::less<>> running_;       // GUARDED_BY(mu_)
   std::map<std::string, Planned, std::less<>> planned_;       // GUARDED_BY(mu_)
   std::map<std::string, storage::SyncRun, std::less<>> last_; // GUARDED_BY(mu_)
+  std::map<std::string, cluster::WorkGate, std::less<>> gates_; // GUARDED_BY(mu_)
   std::thread thread_;
 };
 

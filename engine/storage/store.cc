@@ -1,9 +1,7 @@
 #include "engine/storage/store.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <filesystem>
-#include <string_view>
 
 #include <boost/json.hpp>
 
@@ -34,15 +32,6 @@ Result<StorePtr> OpenStore(const config::Config& config) {
       return StorePtr(std::move(*store));
     }
     case config::StorageBackend::kPostgres: {
-      // Until every method group is in (issue 11), PgStore answers some calls with an error:
-      // only those who ask for it get it.
-      const char* experimental = std::getenv("JOURNEYD_EXPERIMENTAL_POSTGRES");
-      if (experimental == nullptr || std::string_view(experimental) != "1") {
-        return InvalidArgument(
-            "the postgresql backend is not complete yet (identity, journey, governance and "
-            "delivery are still missing); use sqlite, or set JOURNEYD_EXPERIMENTAL_POSTGRES=1 "
-            "to try it");
-      }
       auto store = PgStore::Open(config.storage.location.path_or_dsn, PgStore::Options{});
       if (!store.ok()) return store.error();
       return StorePtr(std::move(*store));

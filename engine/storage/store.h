@@ -582,6 +582,14 @@ struct DeliveryInputs {
   std::map<int64_t, Profile> profiles;  // every live profile the rows touch
 };
 
+// Who holds a lease (Store::AcquireLease) and until when.
+struct LeaseRow {
+  std::string name;
+  std::string holder;
+  TimePoint acquired_at;
+  TimePoint expires_at;
+};
+
 struct TargetDeliveryStats {
   std::string target;
   int64_t cursor = 0;
@@ -605,6 +613,17 @@ class Store {
   // Daemon lifecycle: one row per start, closed by a clean stop.
   virtual Result<RunRecord> RecordStart(std::string_view version, TimePoint now) = 0;
   virtual Status RecordStop(int64_t run_id, TimePoint now) = 0;
+
+  // Leases, for several instances on one database (docs/scaling.md): `name` ("identity",
+  // "delivery:<target>", "poll:<source>") belongs to one holder at a time. True when `holder`
+  // holds it for `ttl` from now on: taken while free or expired, or renewed; false while
+  // another holder's lease runs. Expiry is judged by the store's clock (PostgreSQL's, so that
+  // instances' clocks need not agree).
+  virtual Result<bool> AcquireLease(std::string_view name, std::string_view holder,
+                                    std::chrono::milliseconds ttl) = 0;
+  // Gives the lease up at once (a clean stop), if `holder` holds it.
+  virtual Status ReleaseLease(std::string_view name, std::string_view holder) = 0;
+  virtual Result<std::vector<LeaseRow>> ListLeases() = 0;  // by name
 
   // Ingest. Writes records, rejections and counters in one transaction and makes it durable
   // before returning; one AppendResult per record, in order (kDuplicate when the source already

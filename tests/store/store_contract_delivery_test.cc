@@ -2,6 +2,10 @@
 // a round, in-flight items, what a round settles (acknowledgements, CRM ids, dead letters,
 // actions, the request log, counters), dead-letter decisions and pruning.
 #include <algorithm>
+#include <latch>
+#include <map>
+#include <set>
+#include <thread>
 
 #include "tests/store/contract_helpers.h"
 
@@ -581,6 +585,223 @@ TEST_CASE("delivery: keep_requests counts the target's own requests only", "[sto
     CHECK(kept[0].what == "hubspot 3");
     CHECK(kept[1].what == "hubspot 2");
     CHECK(Must(store.ListDeliveryRequests("preview", 0, 10)).size() == 3);
+  }
+}
+
+// Keys and texts travel as they are, whatever characters they hold: quotes, backslashes,
+// commas, braces, the word NULL, spaces, an empty key, UTF-8.
+TEST_CASE("delivery: keys and texts of any characters survive in flight and in a commit",
+          "[store][delivery]") {
+  FOR_EACH_STORE_BACKEND(store) {
+    const std::vector<std::string> keys = {
+        "say \"hi\"", "back\\slash", "a,b", "{x,y}", "NULL", " spaced ", "", "caf\xc3\xa9|1"};
+    RequireOk(store.MarkInFlight("hubspot", keys, T(10)));
+    std::map<std::string, TimePoint> expected;
+    for (const std::string& key : keys) expected[key] = T(10);
+    CHECK(Must(store.ReadInFlight("hubspot")) == expected);
+
+    DeliveryCommit round = Round("hubspot", T(20));
+    round.delivered_keys = {"say \"hi\"", "NULL", ""};
+    DeadLetterRow dead = Dead("touchpoint", 1, 9, "back\\slash", "bad \"value\": \\d+, {x}");
+    dead.request_json = R"({"note":"line\nbreak \"quoted\""})";
+    round.dead = {dead};
+    DeliveryRequestRow request = Request("1 contact, \"bob\"", 400, T(20));
+    request.body = R"({"inputs":[{"id":"a\\b","note":"{,}"}]})";
+    request.message = "NULL";
+    round.requests = {request};
+    round.profiles = {{1, "crm \"7\"", R"({"name":"O'Brien \"Bob\""})"}};
+    RequireOk(store.CommitDelivery(round));
+
+    expected.erase("say \"hi\"");
+    expected.erase("NULL");
+    expected.erase("");
+    expected.erase("back\\slash");
+    CHECK(Must(store.ReadInFlight("hubspot")) == expected);
+    auto letters = Must(store.ListDeadLetters({}));
+    REQUIRE(letters.size() == 1);
+    CHECK(letters[0].item_key == "back\\slash");
+    CHECK(letters[0].message == "bad \"value\": \\d+, {x}");
+    CHECK(letters[0].request_json == R"({"note":"line\nbreak \"quoted\""})");
+    CHECK(letters[0].item_id == 9);
+    auto requests = Must(store.ListDeliveryRequests("hubspot", 0, 10));
+    REQUIRE(requests.size() == 1);
+    CHECK(requests[0].what == "1 contact, \"bob\"");
+    CHECK(requests[0].body == R"({"inputs":[{"id":"a\\b","note":"{,}"}]})");
+    CHECK(requests[0].message == "NULL");
+    using Ids = std::vector<std::pair<std::string, std::string>>;
+    CHECK(Must(store.ReadCrmIds(1)) == Ids{{"hubspot", "crm \"7\""}});
+  }
+}
+
+// A round may name one item more than once (a replayed letter beside the original row): the
+// store takes it as SqliteStore's statement-per-item writes would, never as an error.
+TEST_CASE("delivery: an item named twice in one call counts as the last one says",
+          "[store][delivery]") {
+  FOR_EACH_STORE_BACKEND(store) {
+    RequireOk(store.MarkInFlight("hubspot", {"touchpoint:1", "touchpoint:1", "touchpoint:2"},
+                                 T(10)));
+    CHECK(Must(store.ReadInFlight("hubspot")) ==
+          std::map<std::string, TimePoint>{{"touchpoint:1", T(10)}, {"touchpoint:2", T(10)}});
+
+    DeliveryCommit first = Round("hubspot", T(20));
+    first.profiles = {{1, "crm-1", R"({"a":"1"})"}, {2, "", R"({"b":"1"})"},
+                      {1, "", R"({"a":"2"})"}};
+    first.delivered_keys = {"touchpoint:1", "touchpoint:1"};
+    RequireOk(store.CommitDelivery(first));
+    using Ids = std::vector<std::pair<std::string, std::string>>;
+    // The later entry for profile 1 names no CRM id: the earlier one's stays.
+    CHECK(Must(store.ReadCrmIds(1)) == Ids{{"hubspot", "crm-1"}});
+    CHECK(Must(store.ReadCrmIds(2)).empty());
+    CHECK(Must(store.ReadInFlight("hubspot")) ==
+          std::map<std::string, TimePoint>{{"touchpoint:2", T(10)}});
+
+    DeliveryCommit second = Round("hubspot", T(30));
+    second.profiles = {{1, "crm-2", R"({"a":"3"})"}, {1, "crm-3", R"({"a":"4"})"},
+                       {2, "crm-9", R"({"b":"2"})"}, {2, "", R"({"b":"3"})"}};
+    RequireOk(store.CommitDelivery(second));
+    CHECK(Must(store.ReadCrmIds(1)) == Ids{{"hubspot", "crm-3"}});
+    CHECK(Must(store.ReadCrmIds(2)) == Ids{{"hubspot", "crm-9"}});
+    auto stats = Must(store.ListDeliveryStats({"hubspot"}));
+    REQUIRE(stats.size() == 1);
+    CHECK(stats[0].last_success == std::optional<TimePoint>(T(30)));
+  }
+}
+
+TEST_CASE("delivery: an action settled twice in one round keeps the last status, and profile "
+          "data shows the last acknowledgement",
+          "[store][delivery]") {
+  FOR_EACH_STORE_BACKEND(store) {
+    const Delivered d = SeedDelivery(store);
+    const auto rows = Must(store.ReadOutbox("hubspot", 0, 100));
+    DeliveryCommit round = Round("hubspot", T(600));
+    round.actions = {{d.action_id, "failed"}, {d.action_id, "delivered"}};
+    round.profiles = {{1, "crm-1", R"({"x":"1"})"}, {1, "", R"({"x":"2"})"}};
+    RequireOk(store.CommitDelivery(round));
+    CHECK(Must(store.ListJourneyActions("delivered", 0, 10)).size() == 1);
+    CHECK(Must(store.ListJourneyActions("failed", 0, 10)).empty());
+    auto in = Must(store.ReadDeliveryInputs("hubspot", rows, false, {}));
+    CHECK(in.actions.empty());  // no longer pending
+    REQUIRE(in.profiles.at(1).delivered.has_value());
+    CHECK(in.profiles.at(1).delivered->crm_id == "crm-1");
+    CHECK(in.profiles.at(1).delivered->acked_json == R"({"x":"2"})");
+  }
+}
+
+TEST_CASE("delivery: targets sort bytewise in CRM ids, and stats come in the order asked",
+          "[store][delivery]") {
+  FOR_EACH_STORE_BACKEND(store) {
+    for (const char* target : {"hubspot", "Zendesk", "_audit", "Salesforce"}) {
+      DeliveryCommit c = Round(target, T(10));
+      c.profiles = {{4, std::string("id-") + target, "{}"}};
+      c.delivered = 1;
+      RequireOk(store.CommitDelivery(c));
+    }
+    using Ids = std::vector<std::pair<std::string, std::string>>;
+    CHECK(Must(store.ReadCrmIds(4)) == Ids{{"Salesforce", "id-Salesforce"},
+                                           {"Zendesk", "id-Zendesk"},
+                                           {"_audit", "id-_audit"},
+                                           {"hubspot", "id-hubspot"}});
+    auto stats = Must(store.ListDeliveryStats({"hubspot", "never-ran", "Zendesk"}));
+    REQUIRE(stats.size() == 3);
+    CHECK(stats[0].target == "hubspot");
+    CHECK(stats[0].delivered == 1);
+    CHECK(stats[1].target == "never-ran");
+    CHECK(stats[1].delivered == 0);
+    CHECK(stats[2].target == "Zendesk");
+    CHECK(stats[2].delivered == 1);
+  }
+}
+
+TEST_CASE("delivery: inputs of a window that names items twice, or items that are gone",
+          "[store][delivery]") {
+  FOR_EACH_STORE_BACKEND(store) {
+    const Delivered d = SeedDelivery(store);
+    auto rows = Must(store.ReadOutbox("hubspot", 0, 100));
+    REQUIRE(rows.size() == 6);
+    // Unknown profile, touchpoint and action ids are no inputs, not errors.
+    OutboxRow ghost_profile = rows[0];
+    ghost_profile.profile_id = 99;
+    OutboxRow ghost_touchpoint = rows[2];
+    ghost_touchpoint.item_id = 99;
+    OutboxRow ghost_action = rows[5];
+    ghost_action.item_id = d.action_id + 99;
+    std::vector<OutboxRow> window = {rows[0], rows[0], ghost_profile, ghost_touchpoint,
+                                     ghost_action, rows[5]};
+    auto in = Must(store.ReadDeliveryInputs("hubspot", window, true, {}));
+    CHECK(in.live == std::map<int64_t, int64_t>{{1, 1}});
+    CHECK(in.touchpoints.empty());
+    REQUIRE(in.actions.size() == 1);
+    CHECK(in.actions[0].id == d.action_id);
+    REQUIRE(in.profiles.size() == 1);
+    CHECK(in.profiles.at(1).records.size() == 2);
+    CHECK(in.profiles.at(1).watermark.count == 2);
+    // A watermark of count 0 holds nothing: every record is read.
+    RecordWatermark none;
+    none.through_id = d.records[1].id;
+    auto all = Must(store.ReadDeliveryInputs("hubspot", window, false, {{1, none}}));
+    CHECK_FALSE(all.profiles.at(1).incremental);
+    CHECK(all.profiles.at(1).records.size() == 2);
+    // No rows, no inputs.
+    auto empty = Must(store.ReadDeliveryInputs("hubspot", {}, true, {}));
+    CHECK(empty.live.empty());
+    CHECK(empty.profiles.empty());
+    CHECK(empty.touchpoints.empty());
+    CHECK(empty.actions.empty());
+  }
+}
+
+// Admins replaying the same dead letters at the same moment: each goes back out once. Several
+// callers walk the same letters in step, so that decisions on one letter overlap.
+TEST_CASE("delivery: concurrent decisions on one dead letter, exactly one wins",
+          "[store][delivery]") {
+  FOR_EACH_STORE_BACKEND(store) {
+    constexpr int kLetters = 24, kAdmins = 4;
+    DeliveryCommit round = Round("hubspot", T(10));
+    for (int i = 1; i <= kLetters; ++i) {
+      round.dead.push_back(Dead("profile", i, 0, "profile:" + std::to_string(i), "MISSING"));
+    }
+    RequireOk(store.CommitDelivery(round));
+    auto letters = Must(store.ListDeadLetters({}));
+    REQUIRE(letters.size() == kLetters);
+    std::vector<std::vector<Status>> outcomes(kAdmins, std::vector<Status>(kLetters, OkStatus()));
+    std::latch start(kAdmins);
+    std::vector<std::thread> admins;
+    for (int a = 0; a < kAdmins; ++a) {
+      admins.emplace_back([&, a] {
+        start.arrive_and_wait();
+        for (int i = 0; i < kLetters; ++i) {
+          outcomes[a][i] =
+              store.DecideDeadLetter(letters[i].id, DeadLetterStatus::kReplayed, "cli", T(20 + a));
+        }
+      });
+    }
+    for (std::thread& t : admins) t.join();
+    int won = 0, conflicts = 0;
+    for (int i = 0; i < kLetters; ++i) {
+      int letter_won = 0;
+      for (int a = 0; a < kAdmins; ++a) {
+        const Status& s = outcomes[a][i];
+        if (s.ok()) {
+          ++letter_won;
+        } else if (s.error().code == ErrorCode::kConflict) {
+          ++conflicts;
+        }
+      }
+      CHECK(letter_won == 1);
+      won += letter_won;
+    }
+    CHECK(won == kLetters);
+    CHECK(conflicts == kLetters * (kAdmins - 1));
+    auto outbox = Must(store.ReadOutbox("hubspot", 0, 100));
+    REQUIRE(outbox.size() == kLetters);
+    std::set<int64_t> profiles;
+    for (const OutboxRow& row : outbox) {
+      CHECK(row.kind == "profile");
+      CHECK(row.target == "hubspot");
+      profiles.insert(row.profile_id);
+    }
+    CHECK(profiles.size() == kLetters);
+    CHECK(Must(store.ListDeadLetters({})).empty());
   }
 }
 

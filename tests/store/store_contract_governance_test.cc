@@ -1,5 +1,8 @@
 // The Store contract for governance: quarantine (list, filters, release, discard), the
 // suppression salt and list, and erasure of a person with its audit entry.
+#include <latch>
+#include <thread>
+
 #include <boost/json.hpp>
 
 #include "engine/governance/suppression.h"
@@ -412,6 +415,182 @@ TEST_CASE("governance: erasing a live profile erases the ids merged into it",
     RequireOk(store.ScanPlacedRecords([&](PlacedRecord&&) { ++placed; }));
     CHECK(placed == 0);
     CHECK(Must(store.ReadJourneyDirty(10)).empty());
+  }
+}
+
+TEST_CASE("governance: an event without a raw payload can be discarded but not released",
+          "[store][governance]") {
+  FOR_EACH_STORE_BACKEND(store) {
+    // A webhook with an empty body failed its mapping: nothing to map again.
+    const RawEvent empty = Event("shopify", "orders/create", "evt-7101", "", T(0));
+    IntakeBatch intake;
+    intake.records = {Inbox(empty)};
+    REQUIRE(Must(store.CommitIntake(intake)).size() == 1);
+    auto pending = Must(store.ReadPendingInbox(10));
+    REQUIRE(pending.size() == 1);
+    MappedBatch batch;
+    batch.at = T(10);
+    batch.quarantined = {{pending[0].id, "shopify", "orders/create", "evt-7101", kMappingReasons,
+                          {"mapping"}, ""}};
+    batch.processed = {pending[0].id};
+    RequireOk(store.CommitMapped(batch));
+    const auto rows = Must(store.ListQuarantine({}));
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].inbox_id == pending[0].id);
+    CHECK(rows[0].record_json.empty());
+
+    Status released = store.DecideQuarantine(rows[0].id, QuarantineStatus::kReleased, "cli", T(20));
+    REQUIRE_FALSE(released.ok());
+    CHECK(released.error().code == ErrorCode::kConflict);
+    // Nothing changed.
+    const QuarantineRow still = Must(store.ReadQuarantine(rows[0].id));
+    CHECK(still.status == QuarantineStatus::kQuarantined);
+    CHECK_FALSE(still.decided_at.has_value());
+    CHECK(still.decided_by.empty());
+    CHECK(Must(store.CountPendingInbox()) == 0);
+
+    RequireOk(store.DecideQuarantine(rows[0].id, QuarantineStatus::kDiscarded, "admin api", T(30)));
+    const QuarantineRow discarded = Must(store.ReadQuarantine(rows[0].id));
+    CHECK(discarded.status == QuarantineStatus::kDiscarded);
+    CHECK(discarded.decided_at == std::optional<TimePoint>(T(30)));
+    CHECK(discarded.decided_by == "admin api");
+    CHECK(Must(store.ListQuarantine({})).empty());
+  }
+}
+
+TEST_CASE("governance: an entry's rules come back sorted bytewise, each filterable",
+          "[store][governance]") {
+  FOR_EACH_STORE_BACKEND(store) {
+    const RawEvent e = Event("woocommerce", "order.created", "wc-7201", "{\"id\":7201}", T(0));
+    IntakeBatch intake;
+    intake.records = {Inbox(e)};
+    REQUIRE(Must(store.CommitIntake(intake)).size() == 1);
+    auto pending = Must(store.ReadPendingInbox(10));
+    REQUIRE(pending.size() == 1);
+    MappedBatch batch;
+    batch.at = T(10);
+    // Upper case sorts before lower case bytewise (a locale's collation would say otherwise).
+    batch.quarantined = {{pending[0].id, "woocommerce", "order.created", "wc-7201", kEmailReasons,
+                          {"valid_email", "Required_name", "mapping", "_private"},
+                          CanonicalJson(Spec("wc-7201", T(-1), {{"email", "x(at)y"}}))}};
+    batch.processed = {pending[0].id};
+    RequireOk(store.CommitMapped(batch));
+    const auto rows = Must(store.ListQuarantine({}));
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].rules ==
+          std::vector<std::string>{"Required_name", "_private", "mapping", "valid_email"});
+    CHECK(rows[0].reasons_json == kEmailReasons);
+    CHECK(rows[0].source == "woocommerce");
+    CHECK(rows[0].event_type == "order.created");
+    CHECK(rows[0].external_id == "wc-7201");
+    CHECK(rows[0].created_at == T(10));
+    CHECK(Must(store.ReadQuarantine(rows[0].id)).rules == rows[0].rules);
+    for (const char* rule : {"valid_email", "Required_name", "mapping", "_private"}) {
+      QuarantineFilter by_rule;
+      by_rule.rule = rule;
+      CHECK(Must(store.ListQuarantine(by_rule)).size() == 1);
+    }
+    QuarantineFilter other;
+    other.rule = "required_name";
+    CHECK(Must(store.ListQuarantine(other)).empty());
+    // Discarded entries are found by their status.
+    RequireOk(store.DecideQuarantine(rows[0].id, QuarantineStatus::kDiscarded, "cli", T(20)));
+    QuarantineFilter discarded;
+    discarded.status = QuarantineStatus::kDiscarded;
+    discarded.rule = "mapping";
+    auto found = Must(store.ListQuarantine(discarded));
+    REQUIRE(found.size() == 1);
+    CHECK(found[0].record_json.empty());
+    discarded.status = QuarantineStatus::kReleased;
+    CHECK(Must(store.ListQuarantine(discarded)).empty());
+  }
+}
+
+// Several journeyd instances (or threads) may ask for the salt at once before any erasure: all
+// must get the one salt stored, and none an error.
+TEST_CASE("governance: callers racing for the first salt all get the one stored",
+          "[store][governance]") {
+  FOR_EACH_STORE_BACKEND(store) {
+    constexpr int kCallers = 8;
+    std::vector<Result<std::string>> salts(kCallers, Result<std::string>(std::string()));
+    std::latch start(kCallers);
+    std::vector<std::thread> callers;
+    for (int i = 0; i < kCallers; ++i) {
+      callers.emplace_back([&store, &salts, &start, i] {
+        start.arrive_and_wait();
+        salts[i] = store.SuppressionSalt();
+      });
+    }
+    for (std::thread& t : callers) t.join();
+    const std::string stored = Must(store.SuppressionSalt());
+    CHECK(stored.size() >= 32);
+    for (const auto& salt : salts) {
+      RequireOk(salt);
+      if (salt.ok()) CHECK(*salt == stored);
+    }
+  }
+}
+
+// Admins deciding the same entries at the same moment: one decision wins each, the others are
+// told. Several callers walk the same entries in step, so that decisions on one entry overlap.
+TEST_CASE("governance: concurrent decisions on one entry, exactly one wins",
+          "[store][governance]") {
+  FOR_EACH_STORE_BACKEND(store) {
+    constexpr int kEntries = 24, kAdmins = 4;
+    std::vector<RawEvent> events;
+    for (int i = 0; i < kEntries; ++i) {
+      events.push_back(Event("shopify", "orders/create", "evt-73" + std::to_string(10 + i),
+                             "{\"email\":\"x(at)y\"}", T(i)));
+    }
+    IntakeBatch intake;
+    for (const RawEvent& e : events) intake.records.push_back(Inbox(e));
+    REQUIRE(Must(store.CommitIntake(intake)).size() == kEntries);
+    auto pending = Must(store.ReadPendingInbox(100));
+    REQUIRE(pending.size() == kEntries);
+    MappedBatch batch;
+    batch.at = T(100);
+    for (const StoredInboxEvent& p : pending) {
+      batch.quarantined.push_back({p.id, "shopify", "orders/create", p.event.external_id,
+                                   kMappingReasons, {"mapping"}, ""});
+      batch.processed.push_back(p.id);
+    }
+    RequireOk(store.CommitMapped(batch));
+    auto entries = Must(store.ListQuarantine({}));
+    REQUIRE(entries.size() == kEntries);
+    std::vector<std::vector<Status>> outcomes(kAdmins, std::vector<Status>(kEntries, OkStatus()));
+    std::latch start(kAdmins);
+    std::vector<std::thread> admins;
+    for (int a = 0; a < kAdmins; ++a) {
+      admins.emplace_back([&, a] {
+        start.arrive_and_wait();
+        for (int i = 0; i < kEntries; ++i) {
+          const QuarantineStatus decision =
+              a % 2 == 0 ? QuarantineStatus::kReleased : QuarantineStatus::kDiscarded;
+          outcomes[a][i] = store.DecideQuarantine(entries[i].id, decision, "cli", T(200 + a));
+        }
+      });
+    }
+    for (std::thread& t : admins) t.join();
+    int conflicts = 0, released = 0;
+    for (int i = 0; i < kEntries; ++i) {
+      int entry_won = 0;
+      for (int a = 0; a < kAdmins; ++a) {
+        const Status& s = outcomes[a][i];
+        if (s.ok()) {
+          ++entry_won;
+        } else if (s.error().code == ErrorCode::kConflict) {
+          ++conflicts;
+        }
+      }
+      CHECK(entry_won == 1);
+      const QuarantineRow decided = Must(store.ReadQuarantine(entries[i].id));
+      CHECK(decided.status != QuarantineStatus::kQuarantined);
+      if (decided.status == QuarantineStatus::kReleased) ++released;
+    }
+    CHECK(conflicts == kEntries * (kAdmins - 1));
+    // Each release made its event pending once; a discard left its event processed.
+    CHECK(Must(store.CountPendingInbox()) == released);
+    CHECK(Must(store.ListQuarantine({})).empty());
   }
 }
 

@@ -469,5 +469,306 @@ TEST_CASE("identity: actions are queued, read back and carried out", "[store][id
   }
 }
 
+// The profile ids of the outbox rows after `after_id`, in outbox order, each checked to be a
+// profile announcement for every target made at `at`.
+std::vector<int64_t> Announced(Store& store, int64_t after_id, TimePoint at) {
+  std::vector<int64_t> out;
+  for (const OutboxRow& row : Must(store.ReadOutbox("hubspot", after_id, 1000))) {
+    CHECK(row.kind == "profile");
+    CHECK(row.target.empty());
+    CHECK(row.created_at == at);
+    out.push_back(row.profile_id);
+  }
+  return out;
+}
+
+int64_t LastOutboxId(Store& store) {
+  auto rows = Must(store.ReadOutbox("hubspot", 0, 100000));
+  return rows.empty() ? 0 : rows.back().id;
+}
+
+// Keeps `a` and `b` apart as a rejected review does.
+void Separate(Store& store, int64_t a, int64_t b, TimePoint at) {
+  IdentityAction reject;
+  reject.kind = IdentityActionKind::kRejectReview;
+  IdentityActionOutcome outcome;
+  outcome.action_id = Must(store.QueueIdentityAction(reject, at));
+  outcome.done = true;
+  outcome.result = "kept apart";
+  outcome.separation = {a, b};
+  outcome.at = at;
+  RequireOk(store.CommitIdentityAction(outcome));
+}
+
+std::set<std::pair<int64_t, int64_t>> Separations(Store& store) {
+  std::set<std::pair<int64_t, int64_t>> out;
+  RequireOk(store.ScanSeparations([&](int64_t a, int64_t b) { out.emplace(a, b); }));
+  return out;
+}
+
+TEST_CASE("identity: a merge in a batch takes what earlier steps of it gave the retired profile",
+          "[store][identity]") {
+  FOR_EACH_STORE_BACKEND(store) {
+    const auto r = SeedRecords(
+        store, {Spec("evt-6101", T(-30), {{"email", "bob@example.com"}}),
+                Spec("evt-6102", T(-20), {{"email", "jon@example.com"}}),
+                Spec("evt-6103", T(-10), {{"email", "bob@example.com"},
+                                          {"email", "jon@example.com"},
+                                          {"phone", "+16135551212"}})});
+    // One batch: bob (1), jon (2) with a review against bob, then a record holding both
+    // emails merges jon into bob and lands there with a new phone.
+    IdentityBatch batch;
+    batch.at = T(100);
+    batch.steps.push_back(NewProfileStep(r[0], 1, {{"email", "bob@example.com"}}));
+    IdentityBatch::Step jon = NewProfileStep(r[1], 2, {{"email", "jon@example.com"}});
+    jon.reviews.push_back({1, 2, 0.74, R"({"last_name":0.74})"});
+    batch.steps.push_back(jon);
+    IdentityBatch::Step both = JoinStep(r[2], 1, {{"phone", "+16135551212"}});
+    both.merges.push_back({1, 2, "identifier", "email", "jon@example.com", 1.0,
+                           "both hold email jon@example.com"});
+    batch.steps.push_back(both);
+    batch.cursor = r[2].id;
+    RequireOk(store.CommitIdentity(batch));
+
+    CHECK(Must(store.ResolveProfile(2)) == 1);
+    CHECK(Must(store.FindProfileByIdentifier("email", "jon@example.com")) == 1);
+    CHECK(Must(store.FindProfileByIdentifier("phone", "+16135551212")) == 1);
+    auto records = Must(store.ReadProfileRecords(1));
+    REQUIRE(records.size() == 3);
+    CHECK(records[0].id == r[0].id);
+    CHECK(records[1].id == r[1].id);
+    CHECK(records[2].id == r[2].id);
+    CHECK(Must(store.ReadProfileRecords(2)).empty());
+    std::vector<std::pair<int64_t, int64_t>> placed;
+    RequireOk(store.ScanPlacedRecords(
+        [&](PlacedRecord&& p) { placed.emplace_back(p.record_id, p.profile_id); }));
+    CHECK(placed == std::vector<std::pair<int64_t, int64_t>>{
+                        {r[0].id, 1}, {r[1].id, 1}, {r[2].id, 1}});
+    // The review raised two steps before was answered by the merge.
+    CHECK(Must(store.ListReviews("open", 0, 10)).empty());
+    auto merged = Must(store.ListReviews("merged", 0, 10));
+    REQUIRE(merged.size() == 1);
+    CHECK(merged[0].record_id == r[1].id);
+    CHECK(merged[0].probability == Approx(0.74));
+    auto p = Must(store.ReadProfile(1));
+    CHECK(p.absorbed == std::vector<int64_t>{2});
+    CHECK(p.identifiers == Identifiers{{"email", "bob@example.com"},
+                                       {"email", "jon@example.com"},
+                                       {"phone", "+16135551212"}});
+    REQUIRE(p.merges.size() == 1);
+    CHECK(p.merges[0].record_id == r[2].id);
+    CHECK(p.merges[0].at == T(100));
+    // The retired profile still reads, empty.
+    auto retired = Must(store.ReadProfile(2));
+    CHECK(retired.created_at == T(100));
+    CHECK(retired.identifiers.empty());
+    CHECK(retired.records.empty());
+    // Both profiles were new in this batch: each announced once, in the order made.
+    CHECK(Announced(store, 0, T(100)) == std::vector<int64_t>{1, 2});
+    CHECK(Must(store.ReadJourneyDirty(10)) == std::vector<int64_t>{1, 2});
+  }
+}
+
+TEST_CASE("identity: a later batch touches the profiles it changes and announces them",
+          "[store][identity]") {
+  FOR_EACH_STORE_BACKEND(store) {
+    const auto r = SeedPeople(store);
+    RequireOk(store.CommitIdentity(FirstBatch(r)));
+    // A profile created and joined in the same batch is announced once.
+    CHECK(Announced(store, 0, T(100)) == std::vector<int64_t>{1, 2});
+    const int64_t before = LastOutboxId(store);
+    const auto more = SeedRecords(
+        store, {Spec("evt-6201", T(-9), {{"email", "ann@example.com"}}),
+                Spec("evt-6202", T(-8), {{"email", "jon@example.com"}}),
+                Spec("evt-6203", T(-7), {{"email", "bob@example.com"}}),
+                Spec("evt-6204", T(-6), {{"email", "bob@example.com"}})});
+    IdentityBatch batch;
+    batch.at = T(200);
+    // Identifiers that sort differently bytewise than in most locales: "A-9" < "a-1".
+    batch.steps.push_back(JoinStep(more[2], 1, {{"crm.id", "a-1"}, {"crm.id", "A-9"}}));
+    batch.steps.push_back(NewProfileStep(more[0], 3, {{"email", "ann@example.com"}}));
+    batch.steps.push_back(JoinStep(more[1], 2));
+    batch.steps.push_back(JoinStep(more[3], 1));
+    batch.cursor = more[3].id;
+    RequireOk(store.CommitIdentity(batch));
+
+    // New profiles first, then each touched one once.
+    auto announced = Announced(store, before, T(200));
+    REQUIRE(announced.size() == 3);
+    CHECK(announced[0] == 3);
+    CHECK(std::set<int64_t>(announced.begin() + 1, announced.end()) == std::set<int64_t>{1, 2});
+    auto bob = Must(store.ReadProfile(1));
+    CHECK(bob.created_at == T(100));
+    CHECK(bob.updated_at == T(200));
+    CHECK(bob.identifiers == Identifiers{{"crm.id", "A-9"},
+                                         {"crm.id", "a-1"},
+                                         {"email", "bob@example.com"},
+                                         {"phone", "+16135551212"}});
+    REQUIRE(bob.records.size() == 4);
+    CHECK(bob.records[2].record_id == more[2].id);
+    CHECK(bob.records[3].record_id == more[3].id);
+    CHECK(Must(store.ReadProfile(2)).updated_at == T(200));
+    auto ann = Must(store.ReadProfile(3));
+    CHECK(ann.created_at == T(200));
+    CHECK(ann.updated_at == T(200));
+    CHECK(Must(store.MaxProfileId()) == 3);
+    CHECK(Must(store.ReadStageCursor("identity")) == more[3].id);
+    // Joins are no merges: nothing for the journey to recompute.
+    CHECK(Must(store.ReadJourneyDirty(10)).empty());
+  }
+}
+
+TEST_CASE("identity: a merge moves separations, leaving one that would duplicate another",
+          "[store][identity]") {
+  FOR_EACH_STORE_BACKEND(store) {
+    const auto r = SeedRecords(store, {Spec("evt-6301", T(-50), {{"email", "p1@example.com"}}),
+                                       Spec("evt-6302", T(-40), {{"email", "p2@example.com"}}),
+                                       Spec("evt-6303", T(-30), {{"email", "p3@example.com"}}),
+                                       Spec("evt-6304", T(-20), {{"email", "p4@example.com"}}),
+                                       Spec("evt-6305", T(-10), {{"email", "p5@example.com"}}),
+                                       Spec("evt-6306", T(-5), {{"email", "p1@example.com"},
+                                                                {"email", "p3@example.com"}})});
+    IdentityBatch first;
+    first.at = T(100);
+    for (int i = 0; i < 5; ++i) {
+      first.steps.push_back(NewProfileStep(
+          r[i], i + 1, {{"email", "p" + std::to_string(i + 1) + "@example.com"}}));
+    }
+    first.cursor = r[4].id;
+    RequireOk(store.CommitIdentity(first));
+    Separate(store, 5, 1, T(110));
+    Separate(store, 3, 5, T(111));
+    Separate(store, 3, 4, T(112));
+    Separate(store, 2, 3, T(113));
+    CHECK(Separations(store) ==
+          std::set<std::pair<int64_t, int64_t>>{{1, 5}, {2, 3}, {3, 4}, {3, 5}});
+
+    IdentityBatch merge;
+    merge.at = T(200);
+    IdentityBatch::Step step = JoinStep(r[5], 1);
+    step.merges.push_back({1, 3, "identifier", "email", "p3@example.com", 1.0,
+                           "both hold email p3@example.com"});
+    merge.steps.push_back(step);
+    merge.cursor = r[5].id;
+    RequireOk(store.CommitIdentity(merge));
+    // 3's pairs become 1's, on whichever side 3 was; (3, 5) stays as it was, since 1 and 5
+    // are already kept apart.
+    CHECK(Separations(store) ==
+          std::set<std::pair<int64_t, int64_t>>{{1, 4}, {1, 5}, {2, 1}, {3, 5}});
+    CHECK(Must(store.ResolveProfile(3)) == 1);
+  }
+}
+
+TEST_CASE("identity: reviews page newest first and show on both of their profiles",
+          "[store][identity]") {
+  FOR_EACH_STORE_BACKEND(store) {
+    const auto r = SeedPeople(store);
+    RequireOk(store.CommitIdentity(FirstBatch(r)));
+    const auto more = SeedRecords(store, {Spec("evt-6401", T(-5), {{"email", "ann@example.com"}})});
+    IdentityBatch batch;
+    batch.at = T(200);
+    IdentityBatch::Step ann = NewProfileStep(more[0], 3, {{"email", "ann@example.com"}});
+    ann.reviews.push_back({1, 3, 0.71, R"({"last_name":1})"});
+    ann.reviews.push_back({3, 2, 0.66, R"({"birth_date":1})"});
+    batch.steps.push_back(ann);
+    batch.cursor = more[0].id;
+    RequireOk(store.CommitIdentity(batch));
+
+    auto all = Must(store.ListReviews("", 0, 10));
+    REQUIRE(all.size() == 3);
+    CHECK(all[0].id > all[1].id);
+    CHECK(all[1].id > all[2].id);
+    CHECK(all[0].profile_a == 3);
+    CHECK(all[0].profile_b == 2);
+    CHECK(all[0].probability == Approx(0.66));
+    CHECK(all[0].details == R"({"birth_date":1})");
+    CHECK(all[0].record_id == more[0].id);
+    CHECK(all[0].created_at == T(200));
+    CHECK(all[1].profile_b == 3);
+    CHECK(all[2].profile_a == 1);
+    CHECK(all[2].profile_b == 2);
+    auto first_page = Must(store.ListReviews("open", 0, 2));
+    REQUIRE(first_page.size() == 2);
+    CHECK(first_page[0].id == all[0].id);
+    CHECK(first_page[1].id == all[1].id);
+    auto second_page = Must(store.ListReviews("open", first_page[1].id, 2));
+    REQUIRE(second_page.size() == 1);
+    CHECK(second_page[0].id == all[2].id);
+    CHECK(Must(store.CountOpenWork()).reviews_open == 3);
+    // On a profile, in id order, whichever side it is on.
+    auto jon = Must(store.ReadProfile(2));
+    REQUIRE(jon.reviews.size() == 2);
+    CHECK(jon.reviews[0].id == all[2].id);
+    CHECK(jon.reviews[1].id == all[0].id);
+    auto three = Must(store.ReadProfile(3));
+    REQUIRE(three.reviews.size() == 2);
+    CHECK(three.reviews[0].id == all[1].id);
+    CHECK(three.reviews[1].id == all[0].id);
+  }
+}
+
+TEST_CASE("identity: the start-up and export scans stream every row past one page",
+          "[store][identity]") {
+  FOR_EACH_STORE_BACKEND(store) {
+    // More rows than a PostgreSQL scan reads per query (10,000), over fewer profiles than
+    // records, so that pages end inside a profile's records.
+    constexpr int kRecords = 10'050, kProfiles = 6'000;
+    std::vector<RecordSpec> specs;
+    specs.reserve(kRecords);
+    for (int i = 0; i < kRecords; ++i) {
+      specs.push_back(Spec("evt-" + std::to_string(100000 + i), T(i)));
+    }
+    const auto r = SeedRecords(store, specs);
+    IdentityBatch batch;
+    batch.at = T(kRecords);
+    for (int i = 0; i < kRecords; ++i) {
+      const int64_t profile = i % kProfiles + 1;
+      Identifiers ids = {{"email", "p" + std::to_string(i) + "@example.com"}};
+      batch.steps.push_back(i < kProfiles ? NewProfileStep(r[i], profile, ids)
+                                          : JoinStep(r[i], profile, ids));
+    }
+    batch.cursor = r.back().id;
+    RequireOk(store.CommitIdentity(batch));
+    CHECK(Must(store.MaxProfileId()) == kProfiles);
+
+    std::vector<PlacedRecord> placed;
+    RequireOk(store.ScanPlacedRecords([&](PlacedRecord&& p) { placed.push_back(std::move(p)); }));
+    REQUIRE(placed.size() == static_cast<size_t>(kRecords));
+    for (int i = 0; i < kRecords; ++i) {
+      if (placed[i].record_id != r[i].id || placed[i].profile_id != i % kProfiles + 1 ||
+          placed[i].json != r[i].json) {
+        FAIL("placed record " << i << " is " << placed[i].record_id << " on profile "
+                              << placed[i].profile_id);
+      }
+    }
+    std::set<std::pair<std::string, std::string>> identifiers;
+    int64_t owner_mismatches = 0;
+    RequireOk(store.ScanIdentifiers([&](std::string type, std::string value, int64_t profile) {
+      const int i = std::stoi(value.substr(1, value.find('@') - 1));
+      if (profile != i % kProfiles + 1) ++owner_mismatches;
+      identifiers.emplace(std::move(type), std::move(value));
+    }));
+    CHECK(identifiers.size() == static_cast<size_t>(kRecords));
+    CHECK(owner_mismatches == 0);
+    CHECK(identifiers.count({"email", "p10049@example.com"}) == 1);
+
+    std::vector<ProfileRecordRow> rows;
+    RequireOk(store.ScanProfileRecords([&](const ProfileRecordRow& row) { rows.push_back(row); }));
+    REQUIRE(rows.size() == static_cast<size_t>(kRecords));
+    // By profile, then record: profile p holds records p-1 and p-1+kProfiles (when there).
+    size_t at = 0;
+    for (int p = 1; p <= kProfiles; ++p) {
+      for (int i = p - 1; i < kRecords; i += kProfiles) {
+        const ProfileRecordRow& row = rows[at++];
+        if (row.profile_id != p || row.record_id != r[i].id ||
+            row.external_id != specs[i].external_id || row.occurred_at != T(i)) {
+          FAIL("export row " << at - 1 << " is record " << row.record_id << " on profile "
+                             << row.profile_id);
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace journeyd::storage::contract

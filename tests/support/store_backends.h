@@ -1,7 +1,7 @@
 // The storage backends the Store contract tests (tests/store/) run against, each able to open a
 // fresh, empty, migrated Store per test. SQLite is always there; PostgreSQL joins the list when
-// JOURNEYD_TEST_PG_URL names a server the tests may create databases on. Not thread-safe: tests
-// open stores from their own thread.
+// a test server answers (tests/support/postgres.h: ctest's cluster or JOURNEYD_TEST_PG_URL), each
+// store on a database of its own. Not thread-safe: tests open stores from their own thread.
 #pragma once
 
 #include <functional>
@@ -39,12 +39,8 @@ struct StoreBackend {
   std::function<Result<TestStore>()> open;
 };
 
-// The backends to test, in a fixed order.
+// The backends to test, in a fixed order: sqlite, then postgresql when a test server answers
+// (tests/support/postgres.h; required under JOURNEYD_REQUIRE_POSTGRES=1).
 const std::vector<StoreBackend>& StoreBackends();
-
-// The environment variable naming a PostgreSQL server for the contract tests, e.g.
-// postgresql://journeyd@127.0.0.1:5432/postgres. Its user must be allowed to create databases:
-// every store opened gets a scratch database of its own, dropped when the store goes.
-inline constexpr const char* kPgUrlEnv = "JOURNEYD_TEST_PG_URL";
 
 }  // namespace journeyd::testing

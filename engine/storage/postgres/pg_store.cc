@@ -93,6 +93,51 @@ Status PgStore::RecordStop(int64_t run_id, TimePoint now) {
   return OkStatus();
 }
 
+Result<bool> PgStore::AcquireLease(std::string_view name, std::string_view holder,
+                                   std::chrono::milliseconds ttl) {
+  auto conn = pool_->Acquire();
+  if (!conn.ok()) return conn.error();
+  // The server's clock judges expiry, so instances whose clocks disagree still agree on who
+  // holds what. The row lock the upsert takes orders two instances racing for one name: the
+  // second sees the first's row and its WHERE fails.
+  auto upsert = (*conn)->Query(
+      "INSERT INTO leases(name, holder, acquired_at, expires_at)"
+      " SELECT $1, $2, t.now, t.now + $3"
+      " FROM (SELECT (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT AS now) t"
+      " ON CONFLICT(name) DO UPDATE SET holder = excluded.holder,"
+      " acquired_at = CASE WHEN leases.holder = excluded.holder THEN leases.acquired_at"
+      " ELSE excluded.acquired_at END, expires_at = excluded.expires_at"
+      " WHERE leases.holder = excluded.holder OR leases.expires_at <= excluded.acquired_at"
+      " RETURNING holder",
+      PgParams().Add(name).Add(holder).Add(static_cast<int64_t>(ttl.count())));
+  if (!upsert.ok()) return upsert.error();
+  return upsert->rows() == 1;
+}
+
+Status PgStore::ReleaseLease(std::string_view name, std::string_view holder) {
+  auto conn = pool_->Acquire();
+  if (!conn.ok()) return conn.error();
+  auto remove = (*conn)->Query("DELETE FROM leases WHERE name = $1 AND holder = $2",
+                               PgParams().Add(name).Add(holder));
+  if (!remove.ok()) return remove.error();
+  return OkStatus();
+}
+
+Result<std::vector<LeaseRow>> PgStore::ListLeases() {
+  auto conn = pool_->Acquire();
+  if (!conn.ok()) return conn.error();
+  auto rows = (*conn)->Query(
+      "SELECT name, holder, acquired_at, expires_at FROM leases ORDER BY name COLLATE \"C\"");
+  if (!rows.ok()) return rows.error();
+  std::vector<LeaseRow> out;
+  for (int i = 0; i < rows->rows(); ++i) {
+    out.push_back({rows->Text(i, 0), rows->Text(i, 1),
+                   TimePoint(std::chrono::milliseconds(rows->Int64(i, 2))),
+                   TimePoint(std::chrono::milliseconds(rows->Int64(i, 3)))});
+  }
+  return out;
+}
+
 Result<std::vector<AppendResult>> PgStore::CommitIntake(const IntakeBatch& batch) {
   std::lock_guard lock(intake_mu_);
   auto conn = pool_->Acquire();
@@ -658,7 +703,7 @@ Result<std::vector<SyncRunCount>> PgStore::CountSyncRuns() {
   if (!conn.ok()) return conn.error();
   auto rows = (*conn)->Query(
       "SELECT source, trigger, status, COUNT(*) FROM sync_runs GROUP BY source, trigger, status"
-      " ORDER BY source COLLATE \"C\", trigger COLLATE \"C\", status COLLATE \"C\" DESC");
+      " ORDER BY source COLLATE \"C\", trigger COLLATE \"C\", status COLLATE \"C\"");
   if (!rows.ok()) return rows.error();
   std::vector<SyncRunCount> out;
   for (int i = 0; i < rows->rows(); ++i) {

@@ -63,27 +63,19 @@ TEST_CASE("postgres: an unreachable server fails the open as unavailable",
   CHECK_THAT(store.error().message, !Catch::Contains("pw"));
 }
 
-TEST_CASE("postgres: OpenStore needs JOURNEYD_EXPERIMENTAL_POSTGRES until the backend is whole",
-          "[postgres][storage]") {
+TEST_CASE("postgres: OpenStore opens a PgStore for a postgresql URL", "[postgres][storage]") {
   JOURNEYD_NEED_POSTGRES();
   testing::TestDatabase db;
   config::Config config;
   config.storage.url = db.url();
   config.storage.location = {config::StorageBackend::kPostgres, db.url()};
-  ::unsetenv("JOURNEYD_EXPERIMENTAL_POSTGRES");
-  auto refused = OpenStore(config);
-  REQUIRE_FALSE(refused.ok());
-  CHECK(refused.error().code == ErrorCode::kInvalidArgument);
-  CHECK_THAT(refused.error().message, Catch::Contains("JOURNEYD_EXPERIMENTAL_POSTGRES=1"));
-  ::setenv("JOURNEYD_EXPERIMENTAL_POSTGRES", "1", 1);
   auto store = OpenStore(config);
-  ::unsetenv("JOURNEYD_EXPERIMENTAL_POSTGRES");
   REQUIRE(store.ok());
   CHECK((*store)->Ping().ok());
-  // A group not written yet says so.
-  auto missing = (*store)->MaxProfileId();
-  REQUIRE_FALSE(missing.ok());
-  CHECK(missing.error().message == "postgresql: MaxProfileId not implemented yet");
+  CHECK((*store)->schema_version() == 14);
+  auto max_profile = (*store)->MaxProfileId();
+  REQUIRE(max_profile.ok());
+  CHECK(*max_profile == 0);
 }
 
 TEST_CASE("postgres: a run without a recorded stop is reported at the next start",

@@ -124,6 +124,53 @@ Status SqliteStore::RecordStop(int64_t run_id, TimePoint now) {
   return update->Run();
 }
 
+Result<bool> SqliteStore::AcquireLease(std::string_view name, std::string_view holder,
+                                       std::chrono::milliseconds ttl) {
+  std::lock_guard lock(mu_);
+  const int64_t now = ToMillis(std::chrono::system_clock::now());
+  // One statement decides: a free name is inserted; a held one is updated only for its own
+  // holder (renewal) or once expired (takeover), and only then does a row come back.
+  auto upsert = db_->Prepare(
+      "INSERT INTO leases(name, holder, acquired_at, expires_at) VALUES (?1, ?2, ?3, ?4)"
+      " ON CONFLICT(name) DO UPDATE SET holder = excluded.holder,"
+      " acquired_at = CASE WHEN leases.holder = excluded.holder THEN leases.acquired_at"
+      " ELSE excluded.acquired_at END, expires_at = excluded.expires_at"
+      " WHERE leases.holder = excluded.holder OR leases.expires_at <= ?3"
+      " RETURNING holder");
+  if (!upsert.ok()) return upsert.error();
+  upsert->Bind(1, name).Bind(2, holder).Bind(3, now).Bind(4, now + ttl.count());
+  auto row = upsert->Step();
+  if (!row.ok()) return row.error();
+  const bool held = *row;
+  upsert->Reset();
+  return held;
+}
+
+Status SqliteStore::ReleaseLease(std::string_view name, std::string_view holder) {
+  std::lock_guard lock(mu_);
+  auto remove = db_->Prepare("DELETE FROM leases WHERE name = ?1 AND holder = ?2");
+  if (!remove.ok()) return remove.error();
+  remove->Bind(1, name).Bind(2, holder);
+  return remove->Run();
+}
+
+Result<std::vector<LeaseRow>> SqliteStore::ListLeases() {
+  std::lock_guard lock(mu_);
+  auto rows = db_->Prepare(
+      "SELECT name, holder, acquired_at, expires_at FROM leases ORDER BY name");
+  if (!rows.ok()) return rows.error();
+  std::vector<LeaseRow> out;
+  while (true) {
+    auto row = rows->Step();
+    if (!row.ok()) return row.error();
+    if (!*row) break;
+    out.push_back({rows->ColumnText(0), rows->ColumnText(1),
+                   TimePoint(std::chrono::milliseconds(rows->ColumnInt(2))),
+                   TimePoint(std::chrono::milliseconds(rows->ColumnInt(3)))});
+  }
+  return out;
+}
+
 Status SqliteStore::PrepareIntakeStatements() {
   auto insert_event = intake_db_->Prepare(
       "INSERT INTO inbox(source, event_type, external_id, received_at, content_type, headers,"

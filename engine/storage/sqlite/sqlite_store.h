@@ -23,6 +23,10 @@ class SqliteStore final : public Store {
   Status Ping() override;
   Result<RunRecord> RecordStart(std::string_view version, TimePoint now) override;
   Status RecordStop(int64_t run_id, TimePoint now) override;
+  Result<bool> AcquireLease(std::string_view name, std::string_view holder,
+                            std::chrono::milliseconds ttl) override;
+  Status ReleaseLease(std::string_view name, std::string_view holder) override;
+  Result<std::vector<LeaseRow>> ListLeases() override;
   Result<std::vector<AppendResult>> CommitIntake(const IntakeBatch& batch) override;
   Result<int64_t> CountPendingInbox() override;
   Result<std::vector<SourceStats>> ListSourceStats() override;
