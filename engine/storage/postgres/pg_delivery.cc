@@ -7,7 +7,9 @@
 
 #include "engine/storage/postgres/pg_store.h"
 
+#include "engine/storage/postgres/pg_array.h"
 #include "engine/storage/postgres/pg_locks.h"
+#include "engine/storage/postgres/pg_rows.h"
 #include "engine/storage/postgres/pg_transaction.h"
 
 // Delivery: the outbox, cursors, dead letters and requests on PostgreSQL (see
@@ -20,100 +22,6 @@
 namespace journeyd::storage {
 
 namespace {
-
-
-int64_t Millis(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-// "{1,2,3}": an int8[] in PostgreSQL's array text syntax.
-std::string IntArray(const std::vector<int64_t>& values) {
-  std::string out = "{";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out += ',';
-    out += std::to_string(values[i]);
-  }
-  out += '}';
-  return out;
-}
-
-// {"a","b\"c"}: a text[] in PostgreSQL's array text syntax; every element is quoted, so
-// commas, braces, spaces and the word NULL are plain text.
-std::string TextArray(const std::vector<std::string>& values) {
-  std::string out = "{";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out += ',';
-    out += '"';
-    for (char c : values[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  out += '}';
-  return out;
-}
-
-// The column lists and row readers of the journey tables as delivery reads them; the same
-// columns and conversions as sqlite_journey.cc's.
-constexpr std::string_view kTouchpointColumns =
-    "t.id, t.record_id, COALESCE(pr.profile_id, 0), t.source, t.type, t.channel, t.occurred_at,"
-    " t.value, t.currency, t.reference, t.campaign, t.attributes";
-
-TouchpointRow ReadTouchpoint(const PgResult& rows, int i) {
-  TouchpointRow t;
-  t.id = rows.Int64(i, 0);
-  t.record_id = rows.Int64(i, 1);
-  t.profile_id = rows.Int64(i, 2);
-  t.source = rows.Text(i, 3);
-  t.type = rows.Text(i, 4);
-  t.channel = rows.Text(i, 5);
-  t.occurred_at = rows.Time(i, 6);
-  t.value = rows.Text(i, 7);
-  t.currency = rows.Text(i, 8);
-  t.reference = rows.Text(i, 9);
-  t.campaign_json = rows.Text(i, 10);
-  t.attributes_json = rows.Text(i, 11);
-  return t;
-}
-
-constexpr std::string_view kActionColumns =
-    "id, key, profile_id, action, target, kind, payload, at, created_at, status";
-
-JourneyActionRow ReadAction(const PgResult& rows, int i) {
-  JourneyActionRow a;
-  a.id = rows.Int64(i, 0);
-  a.key = rows.Text(i, 1);
-  a.profile_id = rows.Int64(i, 2);
-  a.action = rows.Text(i, 3);
-  a.target = rows.Text(i, 4);
-  a.kind = rows.Text(i, 5);
-  a.payload = rows.Text(i, 6);
-  a.at = rows.Time(i, 7);
-  a.created_at = rows.Time(i, 8);
-  a.status = rows.Text(i, 9);
-  return a;
-}
-
-// journey_state s's columns; ReadState reads them from column `c` of a row on.
-constexpr std::string_view kStateColumns =
-    "s.profile_id, s.stage, s.side, s.first_source, s.last_activity, s.next_check_at,"
-    " s.engagement, s.health, s.state, s.updated_at";
-
-JourneyStateRow ReadState(const PgResult& rows, int i, int c) {
-  JourneyStateRow s;
-  s.profile_id = rows.Int64(i, c);
-  s.stage = rows.Text(i, c + 1);
-  s.side = rows.Text(i, c + 2);
-  s.first_source = rows.Text(i, c + 3);
-  s.last_activity = rows.OptionalTime(i, c + 4);
-  s.next_check_at = rows.OptionalTime(i, c + 5);
-  s.engagement = rows.Double(i, c + 6);
-  if (!rows.IsNull(i, c + 7)) s.health = rows.Double(i, c + 7);
-  s.state_json = rows.Text(i, c + 8);
-  s.updated_at = rows.Time(i, c + 9);
-  return s;
-}
 
 constexpr std::string_view kDeadLetterColumns =
     "SELECT id, target, kind, profile_id, COALESCE(item_id, 0), item_key, message, request,"
@@ -160,7 +68,7 @@ Result<std::map<int64_t, int64_t>> ResolveProfiles(PgConnection& db,
       " SELECT DISTINCT ON (c.start) c.start, c.id,"
       " p.id IS NOT NULL AND p.erased_at IS NULL, p.merged_into IS NOT NULL"
       " FROM chain c LEFT JOIN profiles p ON p.id = c.id ORDER BY c.start, c.hops DESC",
-      PgParams().Add(IntArray(ids)));
+      PgParams().Add(PgArrayOf(ids)));
   if (!rows.ok()) return rows.error();
   for (int i = 0; i < rows->rows(); ++i) {
     const int64_t start = rows->Int64(i, 0);
@@ -199,7 +107,7 @@ Status ReadProfileRecordSets(PgConnection& db, const std::set<int64_t>& profiles
     p.records.push_back({rows.Int64(i, 2), rows.Int64(i, 3), rows.Text(i, 4), rows.Text(i, 5),
                          rows.Text(i, 6)});
   };
-  auto rows = db.Query(kRecordsSql, PgParams().Add(IntArray(ids)).Add(IntArray(after)));
+  auto rows = db.Query(kRecordsSql, PgParams().Add(PgArrayOf(ids)).Add(PgArrayOf(after)));
   if (!rows.ok()) return rows.error();
   std::map<int64_t, RecordWatermark> older;  // per profile: its ids up to what the caller holds
   for (int i = 0; i < rows->rows(); ++i) {
@@ -222,8 +130,8 @@ Status ReadProfileRecordSets(PgConnection& db, const std::set<int64_t>& profiles
     }
   }
   if (again.empty()) return OkStatus();
-  auto full = db.Query(kRecordsSql, PgParams().Add(IntArray(again))
-                                        .Add(IntArray(std::vector<int64_t>(again.size(), 0))));
+  auto full = db.Query(kRecordsSql, PgParams().Add(PgArrayOf(again))
+                                        .Add(PgArrayOf(std::vector<int64_t>(again.size(), 0))));
   if (!full.ok()) return full.error();
   for (int i = 0; i < full->rows(); ++i) add_record(*full, i, in.profiles[full->Int64(i, 0)]);
   return OkStatus();
@@ -279,7 +187,7 @@ Result<DeliveryInputs> PgStore::ReadDeliveryInputs(
     auto found = db.Query("SELECT " + std::string(kTouchpointColumns) +
                               " FROM touchpoints t LEFT JOIN profile_records pr"
                               " ON pr.record_id = t.record_id WHERE t.id = ANY($1::bigint[])",
-                          PgParams().Add(IntArray(touchpoint_ids)));
+                          PgParams().Add(PgArrayOf(touchpoint_ids)));
     if (!found.ok()) return found.error();
     for (int i = 0; i < found->rows(); ++i) {
       TouchpointRow t = ReadTouchpoint(*found, i);
@@ -290,7 +198,7 @@ Result<DeliveryInputs> PgStore::ReadDeliveryInputs(
   if (!action_ids.empty()) {
     auto found = db.Query("SELECT " + std::string(kActionColumns) +
                               " FROM journey_actions WHERE id = ANY($1::bigint[])",
-                          PgParams().Add(IntArray(action_ids)));
+                          PgParams().Add(PgArrayOf(action_ids)));
     if (!found.ok()) return found.error();
     for (int i = 0; i < found->rows(); ++i) {
       JourneyActionRow a = ReadAction(*found, i);
@@ -309,7 +217,7 @@ Result<DeliveryInputs> PgStore::ReadDeliveryInputs(
   if (!keys.empty()) {
     auto found = db.Query(
         "SELECT key FROM delivered_keys WHERE target = $1 AND key = ANY($2::text[])",
-        PgParams().Add(target).Add(TextArray(keys)));
+        PgParams().Add(target).Add(PgArrayOf(keys)));
     if (!found.ok()) return found.error();
     for (int i = 0; i < found->rows(); ++i) delivered.insert(found->Text(i, 0));
   }
@@ -370,7 +278,7 @@ Result<DeliveryInputs> PgStore::ReadDeliveryInputs(
             " FROM unnest($1::bigint[]) AS w(id)"
             " LEFT JOIN journey_state s ON s.profile_id = w.id"
             " LEFT JOIN delivery_profiles d ON d.target = $2 AND d.profile_id = w.id",
-        PgParams().Add(IntArray(std::vector<int64_t>(profiles.begin(), profiles.end())))
+        PgParams().Add(PgArrayOf(std::vector<int64_t>(profiles.begin(), profiles.end())))
             .Add(target));
     if (!found.ok()) return found.error();
     for (int i = 0; i < found->rows(); ++i) {
@@ -403,7 +311,7 @@ Status PgStore::MarkInFlight(std::string_view target, const std::vector<std::str
       "INSERT INTO delivery_in_flight(target, key, sent_at)"
       " SELECT DISTINCT $1::text, k, $3::bigint FROM unnest($2::text[]) AS k"
       " ON CONFLICT (target, key) DO UPDATE SET sent_at = EXCLUDED.sent_at",
-      PgParams().Add(target).Add(TextArray(keys)).AddMillis(at));
+      PgParams().Add(target).Add(PgArrayOf(keys)).AddMillis(at));
   if (!marked.ok()) return marked.error();
   return OkStatus();
 }
@@ -423,7 +331,7 @@ Status PgStore::CommitDelivery(const DeliveryCommit& c) {
   auto conn = pool_->Acquire();
   if (!conn.ok()) return conn.error();
   PgConnection& db = **conn;
-  const int64_t now = Millis(c.at);
+  const int64_t now = UnixMillis(c.at);
   return InPgTransaction(db, [&]() -> Status {
     if (!c.profiles.empty()) {
       // One upsert for all; a profile named twice is folded first as SqliteStore's row-by-row
@@ -452,8 +360,8 @@ Status PgStore::CommitDelivery(const DeliveryCommit& c) {
           " crm_id = CASE WHEN EXCLUDED.crm_id = '' THEN delivery_profiles.crm_id"
           " ELSE EXCLUDED.crm_id END,"
           " acked = EXCLUDED.acked, acked_at = EXCLUDED.acked_at",
-          PgParams().Add(c.target).Add(IntArray(ids)).Add(TextArray(crm_ids))
-              .Add(TextArray(acked)).Add(now));
+          PgParams().Add(c.target).Add(PgArrayOf(ids)).Add(PgArrayOf(crm_ids))
+              .Add(PgArrayOf(acked)).Add(now));
       if (!upserted.ok()) return upserted.error();
     }
     if (!c.delivered_keys.empty()) {
@@ -465,7 +373,7 @@ Status PgStore::CommitDelivery(const DeliveryCommit& c) {
           "INSERT INTO delivered_keys(target, key, at)"
           " SELECT $1::text, k, $3::bigint FROM unnest($2::text[]) AS k"
           " ON CONFLICT (target, key) DO NOTHING",
-          PgParams().Add(c.target).Add(TextArray(keys)).Add(now));
+          PgParams().Add(c.target).Add(PgArrayOf(keys)).Add(now));
       if (!inserted.ok()) return inserted.error();
     }
     if (!c.dead.empty()) {
@@ -490,9 +398,9 @@ Status PgStore::CommitDelivery(const DeliveryCommit& c) {
           " $7::text[], $8::bigint[]) WITH ORDINALITY"
           " AS u(kind, profile_id, item_id, item_key, message, request, attempts, n)"
           " ORDER BY u.n",
-          PgParams().Add(c.target).Add(TextArray(kinds)).Add(IntArray(profiles))
-              .Add(IntArray(items)).Add(TextArray(keys)).Add(TextArray(messages))
-              .Add(TextArray(requests)).Add(IntArray(attempts)).Add(now));
+          PgParams().Add(c.target).Add(PgArrayOf(kinds)).Add(PgArrayOf(profiles))
+              .Add(PgArrayOf(items)).Add(PgArrayOf(keys)).Add(PgArrayOf(messages))
+              .Add(PgArrayOf(requests)).Add(PgArrayOf(attempts)).Add(now));
       if (!inserted.ok()) return inserted.error();
     }
     // Delivered and dead-lettered items are settled: no longer in flight.
@@ -501,7 +409,7 @@ Status PgStore::CommitDelivery(const DeliveryCommit& c) {
     if (!settled.empty()) {
       auto cleared = db.Query(
           "DELETE FROM delivery_in_flight WHERE target = $1 AND key = ANY($2::text[])",
-          PgParams().Add(c.target).Add(TextArray(settled)));
+          PgParams().Add(c.target).Add(PgArrayOf(settled)));
       if (!cleared.ok()) return cleared.error();
     }
     if (!c.actions.empty()) {
@@ -517,7 +425,7 @@ Status PgStore::CommitDelivery(const DeliveryCommit& c) {
       auto updated = db.Query(
           "UPDATE journey_actions a SET status = u.status"
           " FROM unnest($1::bigint[], $2::text[]) AS u(id, status) WHERE a.id = u.id",
-          PgParams().Add(IntArray(ids)).Add(TextArray(values)));
+          PgParams().Add(PgArrayOf(ids)).Add(PgArrayOf(values)));
       if (!updated.ok()) return updated.error();
     }
     if (!c.requests.empty()) {
@@ -531,7 +439,7 @@ Status PgStore::CommitDelivery(const DeliveryCommit& c) {
         items.push_back(r.items);
         statuses.push_back(r.status);
         messages.push_back(r.message);
-        ats.push_back(Millis(r.at));
+        ats.push_back(UnixMillis(r.at));
       }
       auto inserted = db.Query(
           "INSERT INTO delivery_requests(target, method, url, body, what, items, status,"
@@ -540,9 +448,9 @@ Status PgStore::CommitDelivery(const DeliveryCommit& c) {
           " FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[],"
           " $7::bigint[], $8::text[], $9::bigint[]) WITH ORDINALITY"
           " AS u(method, url, body, what, items, status, message, at, n) ORDER BY u.n",
-          PgParams().Add(c.target).Add(TextArray(methods)).Add(TextArray(urls))
-              .Add(TextArray(bodies)).Add(TextArray(whats)).Add(IntArray(items))
-              .Add(IntArray(statuses)).Add(TextArray(messages)).Add(IntArray(ats)));
+          PgParams().Add(c.target).Add(PgArrayOf(methods)).Add(PgArrayOf(urls))
+              .Add(PgArrayOf(bodies)).Add(PgArrayOf(whats)).Add(PgArrayOf(items))
+              .Add(PgArrayOf(statuses)).Add(PgArrayOf(messages)).Add(PgArrayOf(ats)));
       if (!inserted.ok()) return inserted.error();
       auto pruned = db.Query(
           // Ids are shared by every target's requests, so "the newest keep" is counted among
@@ -609,7 +517,7 @@ Result<int64_t> PgStore::PruneOutbox(const std::vector<std::string>& targets) {
           ? db.Query("SELECT COALESCE(MAX(id), 0) FROM outbox")
           : db.Query("SELECT MIN(COALESCE(c.last_id, 0)) FROM unnest($1::text[]) AS t(target)"
                      " LEFT JOIN delivery_cursors c ON c.target = t.target",
-                     PgParams().Add(TextArray(targets)));
+                     PgParams().Add(PgArrayOf(targets)));
   if (!lowest.ok()) return lowest.error();
   auto pruned = db.Query("DELETE FROM outbox WHERE id <= $1", PgParams().Add(lowest->Int64(0, 0)));
   if (!pruned.ok()) return pruned.error();
@@ -633,7 +541,7 @@ Result<std::vector<TargetDeliveryStats>> PgStore::ListDeliveryStats(
       " CROSS JOIN LATERAL (SELECT COUNT(*) AS pending, MIN(created_at) AS oldest FROM outbox"
       " WHERE id > COALESCE(c.last_id, 0) AND (target IS NULL OR target = t.target)) o"
       " ORDER BY t.n",
-      PgParams().Add(TextArray(targets)));
+      PgParams().Add(PgArrayOf(targets)));
   if (!rows.ok()) return rows.error();
   out.reserve(rows->rows());
   for (int i = 0; i < rows->rows(); ++i) {

@@ -17,9 +17,6 @@ namespace journeyd::storage {
 
 namespace {
 
-int64_t Millis(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
 
 // The rules come aggregated into one text joined by U+001F (unit separator), as SqliteStore's
 // group_concat gives them: one query for the entries and their rules.
@@ -95,8 +92,8 @@ Result<std::vector<QuarantineRow>> PgStore::ListQuarantine(const QuarantineFilte
           .Add(filter.status ? QuarantineStatusName(*filter.status) : std::string_view())
           .Add(filter.source)
           .Add(filter.rule)
-          .Add(filter.since ? Millis(*filter.since) : int64_t{0})
-          .Add(filter.until ? Millis(*filter.until) : int64_t{0})
+          .Add(filter.since ? UnixMillis(*filter.since) : int64_t{0})
+          .Add(filter.until ? UnixMillis(*filter.until) : int64_t{0})
           .Add(filter.before_id)
           .Add(filter.limit));
   if (!rows.ok()) return rows.error();

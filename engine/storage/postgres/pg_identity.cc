@@ -13,6 +13,7 @@
 #include "engine/record/canonical_record.h"
 #include "engine/storage/postgres/pg_store.h"
 
+#include "engine/storage/postgres/pg_array.h"
 #include "engine/storage/postgres/pg_locks.h"
 #include "engine/storage/postgres/pg_transaction.h"
 
@@ -34,47 +35,6 @@ constexpr std::string_view kIdentityStage = "identity";
 
 // Rows per page of the start-up and export scans: bounded memory, few round trips.
 constexpr int kScanPage = 10000;
-
-int64_t Millis(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-// Array literals for a text parameter cast to an array type in the SQL.
-std::string Int64Array(const std::vector<int64_t>& values) {
-  std::string out = "{";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out += ',';
-    out += std::to_string(values[i]);
-  }
-  return out + "}";
-}
-
-// Every element quoted (backslash before '"' and '\'), so that no value can read as NULL or
-// end the list early.
-std::string TextArray(const std::vector<std::string>& values) {
-  std::string out = "{";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out += ',';
-    out += '"';
-    for (char c : values[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  return out + "}";
-}
-
-std::string DoubleArray(const std::vector<double>& values) {
-  std::string out = "{";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out += ',';
-    char text[32];
-    std::snprintf(text, sizeof(text), "%.17g", values[i]);  // round-trips every double
-    out += text;
-  }
-  return out + "}";
-}
 
 
 // Runs `read` in one REPEATABLE READ, READ ONLY transaction: the pages of a scan, or the parts
@@ -188,7 +148,7 @@ class PgIdentityWriter {
       auto inserted = db_.Query(
           "INSERT INTO profiles(id, created_at, updated_at)"
           " SELECT id, $2, $2 FROM unnest($1::bigint[]) AS u(id) ON CONFLICT (id) DO NOTHING",
-          PgParams().Add(Int64Array(new_profiles_)).Add(now_));
+          PgParams().Add(PgArrayOf(new_profiles_)).Add(now_));
       if (!inserted.ok()) return inserted.error();
       new_profiles_.clear();
     }
@@ -204,7 +164,7 @@ class PgIdentityWriter {
           "INSERT INTO identifiers(type, value, profile_id)"
           " SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])"
           " ON CONFLICT (type, value) DO UPDATE SET profile_id = EXCLUDED.profile_id",
-          PgParams().Add(TextArray(types)).Add(TextArray(values)).Add(Int64Array(profiles)));
+          PgParams().Add(PgArrayOf(types)).Add(PgArrayOf(values)).Add(PgArrayOf(profiles)));
       if (!owned.ok()) return owned.error();
       owners_.clear();
     }
@@ -218,7 +178,7 @@ class PgIdentityWriter {
           "INSERT INTO profile_records(record_id, profile_id)"
           " SELECT * FROM unnest($1::bigint[], $2::bigint[])"
           " ON CONFLICT (record_id) DO UPDATE SET profile_id = EXCLUDED.profile_id",
-          PgParams().Add(Int64Array(records)).Add(Int64Array(profiles)));
+          PgParams().Add(PgArrayOf(records)).Add(PgArrayOf(profiles)));
       if (!placed.ok()) return placed.error();
       places_.clear();
     }
@@ -238,8 +198,8 @@ class PgIdentityWriter {
           "INSERT INTO reviews(profile_a, profile_b, record_id, probability, details, created_at)"
           " SELECT a, b, r, p, d, $6 FROM unnest($1::bigint[], $2::bigint[], $3::bigint[],"
           " $4::float8[], $5::text[]) WITH ORDINALITY AS u(a, b, r, p, d, n) ORDER BY n",
-          PgParams().Add(Int64Array(a)).Add(Int64Array(b)).Add(Int64Array(records))
-              .Add(DoubleArray(probabilities)).Add(TextArray(details)).Add(now_));
+          PgParams().Add(PgArrayOf(a)).Add(PgArrayOf(b)).Add(PgArrayOf(records))
+              .Add(PgArrayOf(probabilities)).Add(PgArrayOf(details)).Add(now_));
       if (!raised.ok()) return raised.error();
       reviews_.clear();
     }
@@ -256,8 +216,8 @@ class PgIdentityWriter {
           "INSERT INTO data_quality_issues(kind, source, message, inbox_id, created_at)"
           " SELECT k, s, m, NULLIF(i, 0), $5 FROM unnest($1::text[], $2::text[], $3::text[],"
           " $4::bigint[]) WITH ORDINALITY AS u(k, s, m, i, n) ORDER BY n",
-          PgParams().Add(TextArray(kinds)).Add(TextArray(sources)).Add(TextArray(messages))
-              .Add(Int64Array(inbox_ids)).Add(now_));
+          PgParams().Add(PgArrayOf(kinds)).Add(PgArrayOf(sources)).Add(PgArrayOf(messages))
+              .Add(PgArrayOf(inbox_ids)).Add(now_));
       if (!raised.ok()) return raised.error();
       issues_.clear();
     }
@@ -265,7 +225,7 @@ class PgIdentityWriter {
       auto marked = db_.Query(
           "INSERT INTO journey_dirty(profile_id) SELECT * FROM unnest($1::bigint[])"
           " ON CONFLICT DO NOTHING",
-          PgParams().Add(Int64Array(dirty_)));
+          PgParams().Add(PgArrayOf(dirty_)));
       if (!marked.ok()) return marked.error();
       dirty_.clear();
     }
@@ -277,7 +237,7 @@ class PgIdentityWriter {
     if (Status s = Flush(); !s.ok()) return s;
     if (!touched_.empty()) {
       auto touched = db_.Query("UPDATE profiles SET updated_at = $2 WHERE id = ANY($1::bigint[])",
-                               PgParams().Add(Int64Array(touched_)).Add(now_));
+                               PgParams().Add(PgArrayOf(touched_)).Add(now_));
       if (!touched.ok()) return touched.error();
       touched_.clear();
     }
@@ -287,7 +247,7 @@ class PgIdentityWriter {
           "INSERT INTO outbox(kind, profile_id, created_at)"
           " SELECT 'profile', id, $2 FROM unnest($1::bigint[]) WITH ORDINALITY AS u(id, n)"
           " ORDER BY n",
-          PgParams().Add(Int64Array(announce_)).Add(now_));
+          PgParams().Add(PgArrayOf(announce_)).Add(now_));
       if (!announced.ok()) return announced.error();
       announce_.clear();
     }
@@ -379,7 +339,7 @@ Status WriteErasure(PgConnection& db, const IdentityActionOutcome::Erasure& eras
   if (!salt.ok()) return salt.error();
   // The records (their place in a profile, their touchpoints cascade) go with their inbox
   // rows. Each record found counts once, as SqliteStore counts them.
-  const std::string records = Int64Array(erasure.records);
+  const std::string records = PgArrayOf(erasure.records);
   auto found = db.Query("SELECT COUNT(*) FROM records WHERE id = ANY($1::bigint[])",
                         PgParams().Add(records));
   if (!found.ok()) return found.error();
@@ -423,7 +383,7 @@ Status WriteErasure(PgConnection& db, const IdentityActionOutcome::Erasure& eras
       " SELECT (SELECT COUNT(*) FROM i), (SELECT COUNT(*) FROM m), (SELECT COUNT(*) FROM r),"
       " (SELECT COUNT(*) FROM js)"
       " + (SELECT COUNT(*) FROM jt) + (SELECT COUNT(*) FROM ja) + (SELECT COUNT(*) FROM jd)",
-      PgParams().Add(Int64Array(erasure.profiles)).Add(now));
+      PgParams().Add(PgArrayOf(erasure.profiles)).Add(now));
   if (!removed_rows.ok()) return removed_rows.error();
   const int64_t identifiers = removed_rows->Int64(0, 0), merges = removed_rows->Int64(0, 1),
                 reviews = removed_rows->Int64(0, 2), journey = removed_rows->Int64(0, 3);
@@ -454,11 +414,11 @@ Status WriteErasure(PgConnection& db, const IdentityActionOutcome::Erasure& eras
   int64_t quarantined = 0;
   if (!doomed.empty()) {
     auto gone = db.Query("DELETE FROM quarantine WHERE id = ANY($1::bigint[])",
-                         PgParams().Add(Int64Array(doomed)));
+                         PgParams().Add(PgArrayOf(doomed)));
     if (!gone.ok()) return gone.error();
     quarantined = gone->affected_rows();
     auto payloads = db.Query("DELETE FROM inbox WHERE id = ANY($1::bigint[])",
-                             PgParams().Add(Int64Array(doomed_inbox)));
+                             PgParams().Add(PgArrayOf(doomed_inbox)));
     if (!payloads.ok()) return payloads.error();
     inbox += payloads->affected_rows();
   }
@@ -486,7 +446,7 @@ Status WriteErasure(PgConnection& db, const IdentityActionOutcome::Erasure& eras
   auto suppressed = db.Query(
       "INSERT INTO suppressions(hash, erasure_id, created_at)"
       " SELECT h, $2, $3 FROM unnest($1::text[]) AS u(h) ON CONFLICT (hash) DO NOTHING",
-      PgParams().Add(TextArray(hash_list)).Add(audit->Int64(0, 0)).Add(now));
+      PgParams().Add(PgArrayOf(hash_list)).Add(audit->Int64(0, 0)).Add(now));
   if (!suppressed.ok()) return suppressed.error();
   return OkStatus();
 }
@@ -508,7 +468,7 @@ Status PgStore::CommitIdentity(const IdentityBatch& batch) {
   PgConnection& db = **conn;
   return InPgTransaction(db, [&]() -> Status {
     if (Status s = TakeAdvisoryLock(db, kIdentityWriteLock); !s.ok()) return s;
-    PgIdentityWriter writer(db, Millis(batch.at));
+    PgIdentityWriter writer(db, UnixMillis(batch.at));
     std::set<int64_t> created, touched;
     for (const IdentityBatch::Step& step : batch.steps) {
       if (step.created_profile != 0) {
@@ -543,7 +503,7 @@ Status PgStore::CommitIdentityAction(const IdentityActionOutcome& o) {
   auto conn = pool_->Acquire();
   if (!conn.ok()) return conn.error();
   PgConnection& db = **conn;
-  const int64_t now = Millis(o.at);
+  const int64_t now = UnixMillis(o.at);
   return InPgTransaction(db, [&]() -> Status {
     if (Status s = TakeAdvisoryLock(db, kIdentityWriteLock); !s.ok()) return s;
     if (o.done) {
@@ -976,7 +936,7 @@ Result<ProfileDetail> PgStore::ReadProfile(int64_t profile_id) {
         " COALESCE(identifier_value, ''), COALESCE(record_id, 0), COALESCE(probability, 0),"
         " COALESCE(details, ''), created_at FROM merges"
         " WHERE into_profile = ANY($1::bigint[]) ORDER BY id",
-        PgParams().Add(Int64Array(ids)));
+        PgParams().Add(PgArrayOf(ids)));
     if (!merges.ok()) return merges.error();
     for (int i = 0; i < merges->rows(); ++i) {
       detail.merges.push_back({merges->Int64(i, 0), merges->Int64(i, 1), merges->Int64(i, 2),

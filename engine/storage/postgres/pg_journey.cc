@@ -1,6 +1,8 @@
 #include "engine/storage/postgres/pg_store.h"
 
+#include "engine/storage/postgres/pg_array.h"
 #include "engine/storage/postgres/pg_locks.h"
+#include "engine/storage/postgres/pg_rows.h"
 
 #include <charconv>
 #include <limits>
@@ -30,124 +32,12 @@ constexpr int64_t kNoUpperBound = std::numeric_limits<int64_t>::max();
 // (keyset pagination) rather than holding one huge result in memory.
 constexpr int64_t kScanPage = 10000;
 
-int64_t Millis(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-// A PostgreSQL array literal ('{...}'), built element by element, for one `$n::T[]` parameter.
-// The values still travel as a parameter, never inside the SQL text; elements are quoted and
-// escaped as array_in reads them.
-class PgArray {
- public:
-  PgArray& Add(int64_t value) {
-    Next();
-    text_ += std::to_string(value);
-    return *this;
-  }
-  PgArray& Add(std::string_view value) {
-    Next();
-    text_ += '"';
-    for (char c : value) {
-      if (c == '"' || c == '\\') text_ += '\\';
-      text_ += c;
-    }
-    text_ += '"';
-    return *this;
-  }
-  PgArray& AddDouble(double value) {
-    Next();
-    // The shortest text that reads back as the same double ("nan" and "inf" are read too).
-    char buffer[32];
-    auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), value);
-    text_.append(buffer, ec == std::errc() ? end : buffer);
-    return *this;
-  }
-  PgArray& AddNull() {
-    Next();
-    text_ += "NULL";
-    return *this;
-  }
-  PgArray& AddMillis(TimePoint t) { return Add(Millis(t)); }
-  PgArray& AddMillis(const std::optional<TimePoint>& t) {
-    return t ? AddMillis(*t) : AddNull();
-  }
-
-  int64_t size() const { return size_; }
-  bool empty() const { return size_ == 0; }
-  std::string Literal() const { return "{" + text_ + "}"; }
-
- private:
-  void Next() {
-    if (size_++ > 0) text_ += ',';
-  }
-
-  std::string text_;
-  int64_t size_ = 0;
-};
 
 // Binds each array as one text parameter, in order ($1, $2...).
 PgParams ArrayParams(std::initializer_list<const PgArray*> arrays) {
   PgParams params;
   for (const PgArray* a : arrays) params.Add(a->Literal());
   return params;
-}
-
-constexpr std::string_view kTouchpointColumns =
-    "t.id, t.record_id, COALESCE(pr.profile_id, 0), t.source, t.type, t.channel, t.occurred_at,"
-    " t.value, t.currency, t.reference, t.campaign, t.attributes";
-
-TouchpointRow ReadTouchpoint(const PgResult& rows, int i) {
-  TouchpointRow t;
-  t.id = rows.Int64(i, 0);
-  t.record_id = rows.Int64(i, 1);
-  t.profile_id = rows.Int64(i, 2);
-  t.source = rows.Text(i, 3);
-  t.type = rows.Text(i, 4);
-  t.channel = rows.Text(i, 5);
-  t.occurred_at = rows.Time(i, 6);
-  t.value = rows.Text(i, 7);
-  t.currency = rows.Text(i, 8);
-  t.reference = rows.Text(i, 9);
-  t.campaign_json = rows.Text(i, 10);
-  t.attributes_json = rows.Text(i, 11);
-  return t;
-}
-
-constexpr std::string_view kActionColumns =
-    "id, key, profile_id, action, target, kind, payload, at, created_at, status";
-
-JourneyActionRow ReadAction(const PgResult& rows, int i) {
-  JourneyActionRow a;
-  a.id = rows.Int64(i, 0);
-  a.key = rows.Text(i, 1);
-  a.profile_id = rows.Int64(i, 2);
-  a.action = rows.Text(i, 3);
-  a.target = rows.Text(i, 4);
-  a.kind = rows.Text(i, 5);
-  a.payload = rows.Text(i, 6);
-  a.at = rows.Time(i, 7);
-  a.created_at = rows.Time(i, 8);
-  a.status = rows.Text(i, 9);
-  return a;
-}
-
-constexpr std::string_view kStateColumns =
-    "profile_id, stage, side, first_source, last_activity, next_check_at, engagement, health,"
-    " state, updated_at";
-
-JourneyStateRow ReadState(const PgResult& rows, int i) {
-  JourneyStateRow s;
-  s.profile_id = rows.Int64(i, 0);
-  s.stage = rows.Text(i, 1);
-  s.side = rows.Text(i, 2);
-  s.first_source = rows.Text(i, 3);
-  s.last_activity = rows.OptionalTime(i, 4);
-  s.next_check_at = rows.OptionalTime(i, 5);
-  s.engagement = rows.Double(i, 6);
-  if (!rows.IsNull(i, 7)) s.health = rows.Double(i, 7);
-  s.state_json = rows.Text(i, 8);
-  s.updated_at = rows.Time(i, 9);
-  return s;
 }
 
 constexpr std::string_view kTransitionColumns =
@@ -210,7 +100,7 @@ Status Done(const Result<PgResult>& result) {
 class JourneyWriter {
  public:
   JourneyWriter(PgConnection& conn, const JourneyBatch& batch)
-      : conn_(conn), batch_(batch), now_(Millis(batch.at)) {}
+      : conn_(conn), batch_(batch), now_(UnixMillis(batch.at)) {}
 
   Status Write() {
     for (Status (JourneyWriter::*step)() :
@@ -558,11 +448,11 @@ Result<std::optional<JourneyStateRow>> PgStore::ReadJourneyState(int64_t profile
   auto conn = pool_->Acquire();
   if (!conn.ok()) return conn.error();
   auto row = (*conn)->Query(
-      "SELECT " + std::string(kStateColumns) + " FROM journey_state WHERE profile_id = $1",
+      "SELECT " + std::string(kStateColumns) + " FROM journey_state s WHERE s.profile_id = $1",
       PgParams().Add(profile_id));
   if (!row.ok()) return row.error();
   if (row->rows() == 0) return std::optional<JourneyStateRow>();
-  return std::optional<JourneyStateRow>(ReadState(*row, 0));
+  return std::optional<JourneyStateRow>(ReadState(*row, 0, 0));
 }
 
 Result<std::vector<TouchpointRow>> PgStore::ReadProfileTouchpoints(int64_t profile_id) {
@@ -687,14 +577,14 @@ Status PgStore::ScanJourneyStates(const std::function<void(const JourneyStateRow
   auto conn = pool_->Acquire();
   if (!conn.ok()) return conn.error();
   const std::string sql = "SELECT " + std::string(kStateColumns) +
-                          " FROM journey_state WHERE profile_id > $1 ORDER BY profile_id"
+                          " FROM journey_state s WHERE s.profile_id > $1 ORDER BY s.profile_id"
                           " LIMIT $2";
   int64_t after = kNoLowerBound;
   return ScanInPages(**conn, [&]() -> Result<int64_t> {
     auto rows = (*conn)->Query(sql, PgParams().Add(after).Add(kScanPage));
     if (!rows.ok()) return rows.error();
     for (int i = 0; i < rows->rows(); ++i) {
-      JourneyStateRow state = ReadState(*rows, i);
+      JourneyStateRow state = ReadState(*rows, i, 0);
       after = state.profile_id;
       visit(state);
     }
@@ -713,8 +603,8 @@ Status PgStore::ScanJourneyTransitions(
                           " FROM journey_transitions WHERE at >= $1 AND at < $2"
                           " AND (profile_id, at, id) > ($3, $4, $5)"
                           " ORDER BY profile_id, at, id LIMIT $6";
-  const int64_t since = filter.since ? Millis(*filter.since) : kNoLowerBound;
-  const int64_t until = filter.until ? Millis(*filter.until) : kNoUpperBound;
+  const int64_t since = filter.since ? UnixMillis(*filter.since) : kNoLowerBound;
+  const int64_t until = filter.until ? UnixMillis(*filter.until) : kNoUpperBound;
   int64_t after_profile = kNoLowerBound, after_at = kNoLowerBound, after_id = kNoLowerBound;
   return ScanInPages(**conn, [&]() -> Result<int64_t> {
     auto rows = (*conn)->Query(sql, PgParams().Add(since).Add(until).Add(after_profile)
@@ -741,8 +631,8 @@ Status PgStore::ScanTouchpoints(const JourneyScanFilter& filter,
                           " t.record_id WHERE t.occurred_at >= $1 AND t.occurred_at < $2"
                           " AND (t.occurred_at, t.id) > ($3, $4)"
                           " ORDER BY t.occurred_at, t.id LIMIT $5";
-  const int64_t since = filter.since ? Millis(*filter.since) : kNoLowerBound;
-  const int64_t until = filter.until ? Millis(*filter.until) : kNoUpperBound;
+  const int64_t since = filter.since ? UnixMillis(*filter.since) : kNoLowerBound;
+  const int64_t until = filter.until ? UnixMillis(*filter.until) : kNoUpperBound;
   int64_t after_at = kNoLowerBound, after_id = kNoLowerBound;
   return ScanInPages(**conn, [&]() -> Result<int64_t> {
     auto rows = (*conn)->Query(

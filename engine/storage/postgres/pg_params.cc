@@ -25,9 +25,12 @@ PgParams& PgParams::AddNull(unsigned type_oid) {
   return *this;
 }
 
+int64_t UnixMillis(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
 PgParams& PgParams::AddMillis(std::chrono::system_clock::time_point t) {
-  return Add(static_cast<int64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count()));
+  return Add(UnixMillis(t));
 }
 
 PgParams& PgParams::AddMillis(const std::optional<std::chrono::system_clock::time_point>& t) {

@@ -21,6 +21,9 @@ inline constexpr unsigned kPgInt8Oid = 20;
 inline constexpr unsigned kPgTextOid = 25;
 inline constexpr unsigned kPgFloat8Oid = 701;
 
+// The store's time representation: unix milliseconds in BIGINT columns.
+int64_t UnixMillis(std::chrono::system_clock::time_point t);
+
 class PgParams {
  public:
   PgParams& Add(int64_t value) { return Push(std::to_string(value), kPgInt8Oid, false); }

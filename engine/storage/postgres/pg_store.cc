@@ -17,9 +17,6 @@ namespace journeyd::storage {
 
 namespace {
 
-int64_t Millis(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
 
 // INSERT of `rows` inbox rows (placeholders only), returning the key of each row stored.
 std::string InboxInsertSql(size_t rows) {
@@ -157,9 +154,9 @@ Result<std::vector<AppendResult>> PgStore::WriteIntake(PgConnection& conn,
   // The batch's minute for the activity rows: its newest event or refusal (as SqliteStore).
   int64_t newest_ms = -1;
   for (const InboxRecord& record : batch.records) {
-    newest_ms = std::max(newest_ms, Millis(record.event->received_at));
+    newest_ms = std::max(newest_ms, UnixMillis(record.event->received_at));
   }
-  for (const IntakeRejection& r : batch.rejections) newest_ms = std::max(newest_ms, Millis(r.at));
+  for (const IntakeRejection& r : batch.rejections) newest_ms = std::max(newest_ms, UnixMillis(r.at));
   std::vector<AppendResult> results;
   results.reserve(batch.records.size());
 
@@ -207,7 +204,7 @@ Result<std::vector<AppendResult>> PgStore::WriteIntake(PgConnection& conn,
       results.push_back(stored ? AppendResult::kStored : AppendResult::kDuplicate);
       Counts& c = counts[e.source];
       (stored ? c.accepted : c.duplicates) += 1;
-      c.last_event_at = std::max(c.last_event_at, Millis(e.received_at));
+      c.last_event_at = std::max(c.last_event_at, UnixMillis(e.received_at));
     }
     next += chunk;
   }
@@ -383,7 +380,7 @@ Status PgStore::CommitMapped(const MappedBatch& batch) {
   auto conn = pool_->Acquire();
   if (!conn.ok()) return conn.error();
   PgConnection& db = **conn;
-  const int64_t now = Millis(batch.at);
+  const int64_t now = UnixMillis(batch.at);
   return InPgTransaction(db, [&]() -> Status {
     for (const auto& r : batch.records) {
       auto inserted = db.Query(
@@ -495,7 +492,7 @@ Result<std::vector<SourceActivity>> PgStore::ReadSourceActivity(TimePoint since)
   auto rows = (*conn)->Query(
       "SELECT source, minute, received, accepted, duplicates, rejected, signature_failures"
       " FROM source_activity WHERE minute >= $1 ORDER BY source COLLATE \"C\", minute",
-      PgParams().Add(Millis(since) / 60000));
+      PgParams().Add(UnixMillis(since) / 60000));
   if (!rows.ok()) return rows.error();
   std::vector<SourceActivity> out;
   for (int i = 0; i < rows->rows(); ++i) {
