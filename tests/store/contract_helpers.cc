@@ -138,4 +138,20 @@ IdentityBatch::Step JoinStep(const StoredRecord& record, int64_t profile,
   return step;
 }
 
+std::vector<StoredRecord> SeedBobAndJon(Store& store, const std::string& prefix) {
+  auto r = SeedRecords(
+      store, {Spec(prefix + "1", T(-400), {{"email", "bob@example.com"}},
+                   {OrderPlaced("820982911946154508", "199.65", T(-400))}),
+              Spec(prefix + "2", T(-500), {{"email", "bob@example.com"}}),
+              Spec(prefix + "3", T(-450), {{"email", "jon@example.com"}})});
+  IdentityBatch identity;
+  identity.at = T(100);
+  identity.steps.push_back(NewProfileStep(r[0], 1, {{"email", "bob@example.com"}}));
+  identity.steps.push_back(JoinStep(r[1], 1));
+  identity.steps.push_back(NewProfileStep(r[2], 2, {{"email", "jon@example.com"}}));
+  identity.cursor = r[2].id;
+  RequireOk(store.CommitIdentity(identity));
+  return r;
+}
+
 }  // namespace journeyd::storage::contract

@@ -88,4 +88,8 @@ IdentityBatch::Step NewProfileStep(const StoredRecord& record, int64_t profile,
 IdentityBatch::Step JoinStep(const StoredRecord& record, int64_t profile,
                              std::vector<std::pair<std::string, std::string>> identifiers = {});
 
+// The starting point of the journey and delivery contracts, resolved: bob's order (r0) and a
+// second record of his (r1) on profile 1, jon (r2) on profile 2. Event ids start `prefix`.
+std::vector<StoredRecord> SeedBobAndJon(Store& store, const std::string& prefix);
+
 }  // namespace journeyd::storage::contract

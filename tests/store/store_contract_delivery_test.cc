@@ -22,19 +22,8 @@ struct Delivered {
 
 Delivered SeedDelivery(Store& store) {
   Delivered out;
-  out.records = SeedRecords(
-      store, {Spec("evt-d1", T(-400), {{"email", "bob@example.com"}},
-                   {OrderPlaced("820982911946154508", "199.65", T(-400))}),
-              Spec("evt-d2", T(-500), {{"email", "bob@example.com"}}),
-              Spec("evt-d3", T(-450), {{"email", "jon@example.com"}})});
+  out.records = SeedBobAndJon(store, "evt-d");
   const auto& r = out.records;
-  IdentityBatch identity;
-  identity.at = T(100);
-  identity.steps.push_back(NewProfileStep(r[0], 1, {{"email", "bob@example.com"}}));
-  identity.steps.push_back(JoinStep(r[1], 1));
-  identity.steps.push_back(NewProfileStep(r[2], 2, {{"email", "jon@example.com"}}));
-  identity.cursor = r[2].id;
-  RequireOk(store.CommitIdentity(identity));
 
   JourneyBatch journey;
   journey.at = T(500);

@@ -24,19 +24,7 @@ struct Journeyed {
 
 Journeyed SeedJourney(Store& store) {
   Journeyed out;
-  out.records = SeedRecords(
-      store, {Spec("evt-j1", T(-400), {{"email", "bob@example.com"}},
-                   {OrderPlaced("820982911946154508", "199.65", T(-400))}),
-              Spec("evt-j2", T(-500), {{"email", "bob@example.com"}}),
-              Spec("evt-j3", T(-450), {{"email", "jon@example.com"}})});
-  const auto& r = out.records;
-  IdentityBatch identity;
-  identity.at = T(100);
-  identity.steps.push_back(NewProfileStep(r[0], 1, {{"email", "bob@example.com"}}));
-  identity.steps.push_back(JoinStep(r[1], 1));
-  identity.steps.push_back(NewProfileStep(r[2], 2, {{"email", "jon@example.com"}}));
-  identity.cursor = r[2].id;
-  RequireOk(store.CommitIdentity(identity));
+  out.records = SeedBobAndJon(store, "evt-j");
   return out;
 }
 
