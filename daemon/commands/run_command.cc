@@ -147,7 +147,8 @@ int Run(const GlobalOptions& global, const RunOptions& options) {
   cluster::ClusterLeases leases(
       **store, initial->storage.location.backend == config::StorageBackend::kSqlite
                    ? std::string("local")
-                   : cluster::ClusterLeases::MakeHolderId());
+                   : cluster::ClusterLeases::MakeHolderId(),
+      initial->storage.lease_ttl);
   leases.Start();
   const auto gate_of = [&leases](std::string name) { return leases.GateFor(std::move(name)); };
 

@@ -119,7 +119,12 @@ const StructSpec<StorageSettings>& StorageSettings::Spec() {
                   return std::nullopt;
                 })
         .Optional("busy_timeout", &StorageSettings::busy_timeout,
-                  "How long a write waits for a lock before failing.", Positive());
+                  "How long a write waits for a lock before failing.", Positive())
+        .Optional("lease_ttl", &StorageSettings::lease_ttl,
+                  "Several instances on PostgreSQL: how long a stage stays with an instance that "
+                  "stopped renewing its lease, i.e. the failover time after a crash. Shorter "
+                  "fails over sooner but renews more often (every third of it).",
+                  Positive());
     return s;
   }();
   return *spec;

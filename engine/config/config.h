@@ -145,6 +145,9 @@ Result<StorageLocation> ParseStorageUrl(std::string_view url);
 struct StorageSettings {
   std::string url = "sqlite:journeyd.db";
   Duration busy_timeout{std::chrono::seconds(5)};
+  // How long a stage, target or polled source stays with an instance that stopped renewing its
+  // lease (PostgreSQL with several instances): the failover time after a crash.
+  Duration lease_ttl{std::chrono::seconds(15)};
   StorageLocation location;  // derived from url by the loader
   static const StructSpec<StorageSettings>& Spec();
 };

@@ -105,7 +105,21 @@ bool Scheduler::MayRunLocked(const std::string& source) {
   if (!gate_of_) return true;
   cluster::WorkGate& gate = gates_[source];
   if (!gate) gate = gate_of_("poll:" + source);
-  return gate() != cluster::LeaseState::kNotHeld;
+  const cluster::LeaseState state = gate();
+  // (A run of this instance's own, from before it lost the lease for a moment, is still alive.)
+  if (state == cluster::LeaseState::kAcquired && !running_.contains(source)) {
+    // Runs still marked running belonged to an instance that has lost the lease, so nothing is
+    // running them any more: without this they would show as running for ever.
+    auto ended = store_.InterruptSyncRuns(source, clock_.Now());
+    if (!ended.ok()) {
+      spdlog::warn("poll: source={} cannot end the previous holder's runs: {}", source,
+                   ended.error().message);
+    } else if (*ended > 0) {
+      spdlog::warn("poll: source={} {} run(s) of the previous lease holder marked interrupted",
+                   source, *ended);
+    }
+  }
+  return state != cluster::LeaseState::kNotHeld;
 }
 
 Result<storage::SyncRun> Scheduler::StartLocked(const config::SourceEntry& source,

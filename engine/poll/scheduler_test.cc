@@ -276,6 +276,46 @@ TEST_CASE("scheduler: Trigger starts a manual run, or says why not", "[poll]") {
   CHECK(after_stop.error().code == ErrorCode::kUnavailable);
 }
 
+TEST_CASE("scheduler: taking a source's lease over ends the runs its last holder left running",
+          "[poll]") {
+  Rig rig(DropSource("pos", "      schedule: \"@every 24h\"\n      catch_up: false\n"));
+  // A run another instance started and never finished (it died), and one of the CLI import.
+  storage::SyncRun orphan;
+  orphan.source = "pos";
+  orphan.trigger = "schedule";
+  orphan.started_at = rig.clock.Now() - 1min;
+  const int64_t orphan_id = *rig.store->StartSyncRun(orphan);
+  orphan.trigger = "import";
+  const int64_t import_id = *rig.store->StartSyncRun(orphan);
+
+  cluster::LeaseState lease = cluster::LeaseState::kNotHeld;
+  std::vector<std::string> asked;
+  std::shared_ptr<const config::Config> snapshot = rig.config;
+  Scheduler scheduler([snapshot] { return snapshot; }, *rig.store, rig.clock, {},
+                      [&](std::string name) -> cluster::WorkGate {
+                        asked.push_back(name);
+                        return [&lease] { return lease; };
+                      });
+
+  // While the other instance holds the lease, its run is its own business.
+  auto elsewhere = scheduler.Trigger("pos");
+  REQUIRE_FALSE(elsewhere.ok());
+  CHECK(elsewhere.error().code == ErrorCode::kConflict);
+  CHECK(asked == std::vector<std::string>{"poll:pos"});
+  CHECK(Find(rig.Runs("pos"), orphan_id)->status == "running");
+
+  lease = cluster::LeaseState::kAcquired;
+  auto run = scheduler.Trigger("pos");
+  REQUIRE(run.ok());
+  REQUIRE(scheduler.WaitUntilIdle("pos").has_value());
+  const auto runs = rig.Runs("pos");
+  CHECK(Find(runs, orphan_id)->status == "failed");
+  CHECK_THAT(Find(runs, orphan_id)->detail, Catch::Contains("interrupted"));
+  CHECK(Find(runs, import_id)->status == "running");
+  CHECK(Find(runs, run->id)->status == "succeeded");
+  scheduler.Stop();
+}
+
 // An API whose answers the test holds back until it says so.
 class HeldApi {
  public:

@@ -774,8 +774,6 @@ class Store {
   virtual Result<std::vector<IssueTrendRow>> ReadIssueTrend(TimePoint since) = 0;
   virtual Result<OpenWorkCounts> CountOpenWork() = 0;
 
-  // Sync runs. Start records `run` (status running) and returns its id; Finish writes its end,
-  // figures and status by id. Runs, newest first.
   // A stream's last committed state, or nullopt before its first page.
   virtual Result<std::optional<PollState>> ReadPollState(std::string_view source,
                                                          std::string_view stream) = 0;
@@ -785,8 +783,15 @@ class Store {
   virtual Result<std::optional<ImportedFile>> FindImportedFile(std::string_view source,
                                                                std::string_view sha256) = 0;
 
+  // Sync runs. Start records `run` (status running) and returns its id; Finish writes its end,
+  // figures and status by id. Runs, newest first.
   virtual Result<int64_t> StartSyncRun(const SyncRun& run) = 0;
   virtual Status FinishSyncRun(const SyncRun& run) = 0;
+  // Marks `source`'s scheduled and manual runs still "running" failed (interrupted) and returns
+  // how many: the instance that ran them is gone. Called by the instance that has just taken the
+  // source's poll lease, the only moment at which no live instance can be running them; import
+  // runs (the CLI, not lease-gated) are left alone.
+  virtual Result<int64_t> InterruptSyncRuns(std::string_view source, TimePoint now) = 0;
   virtual Result<std::vector<SyncRun>> ListSyncRuns(const SyncRunFilter& filter) = 0;
   // Each source's newest run, by source.
   virtual Result<std::vector<SyncRun>> ListLatestSyncRuns() = 0;

@@ -215,12 +215,42 @@ TEST_CASE("polling: sync runs start, finish and are listed", "[store][polling]")
       CHECK(counts[2].trigger == "schedule");
       CHECK(counts[4].trigger == "schedule");
     }
-    SECTION("a start of the daemon fails the runs the last one left running") {
+    SECTION("the new holder of a source's poll lease fails the runs the last one left running") {
+      RequireOk(store.FinishSyncRun(Finished(a, a_id, "succeeded", T(5), 450)));
+      const int64_t d_id = Must(store.StartSyncRun(Run("shopify", "schedule", T(30))));
+      CHECK(Must(store.InterruptSyncRuns("shopify", T(100))) == 2);  // c and d
+      CHECK(Must(store.InterruptSyncRuns("shopify", T(110))) == 0);  // already ended
+      for (const SyncRun& run : Must(store.ListSyncRuns({}))) {
+        INFO("run " << run.id);
+        if (run.id == a_id) {
+          CHECK(run.status == "succeeded");
+          continue;
+        }
+        if (run.id == b_id) {  // another source, and an import: not lease-gated
+          CHECK(run.status == "running");
+          continue;
+        }
+        CHECK((run.id == c_id || run.id == d_id));
+        CHECK(run.status == "failed");
+        CHECK(run.ended_at == std::optional<TimePoint>(T(100)));
+        CHECK_THAT(run.detail, Catch::Contains("interrupted"));
+      }
+    }
+    // One instance per SQLite file: whatever is running when it starts was cut short. On
+    // PostgreSQL another instance may be running them; the lease decides (above).
+    SECTION("a start of the daemon fails the runs left running on SQLite only") {
       RequireOk(store.FinishSyncRun(Finished(a, a_id, "succeeded", T(5), 450)));
       SyncRun with_detail = Run("crm_export", "import", T(60));
       with_detail.detail = "customers-2024-06.csv";
       const int64_t e_id = Must(store.StartSyncRun(with_detail));
       Must(store.RecordStart("0.9.1", T(100)));
+      if (contract_backend_.name != "sqlite") {
+        for (const SyncRun& run : Must(store.ListSyncRuns({}))) {
+          INFO("run " << run.id);
+          CHECK(run.status == (run.id == a_id ? "succeeded" : "running"));
+        }
+        return;
+      }
       for (const SyncRun& run : Must(store.ListSyncRuns({}))) {
         INFO("run " << run.id);
         if (run.id == a_id) {

@@ -65,13 +65,8 @@ Result<RunRecord> PgStore::RecordStart(std::string_view version, TimePoint now) 
         "SELECT stopped_at IS NULL FROM daemon_runs ORDER BY id DESC LIMIT 1");
     if (!last.ok()) return last.error();
     record.previous_run_unclean = last->rows() > 0 && last->Bool(0, 0);
-    // As in SqliteStore: a run still marked running was cut short by a crash or a kill.
-    auto interrupted = (*conn)->Query(
-        "UPDATE sync_runs SET status = 'failed', ended_at = $1,"
-        " detail = CASE WHEN detail = '' THEN '' ELSE detail || ': ' END ||"
-        " 'interrupted (journeyd stopped during the run)' WHERE status = 'running'",
-        PgParams().AddMillis(now));
-    if (!interrupted.ok()) return interrupted.error();
+    // Unlike SqliteStore, runs still marked running are left alone: another instance may be
+    // running them. Whoever takes a source's poll lease over ends its runs (InterruptSyncRuns).
     auto insert = (*conn)->Query(
         "INSERT INTO daemon_runs(version, started_at) VALUES ($1, $2) RETURNING id",
         PgParams().Add(version).AddMillis(now));
@@ -614,6 +609,19 @@ Result<int64_t> PgStore::StartSyncRun(const SyncRun& run) {
           .Add(run.cursor_before).Add(run.detail));
   if (!inserted.ok()) return inserted.error();
   return inserted->Int64(0, 0);
+}
+
+Result<int64_t> PgStore::InterruptSyncRuns(std::string_view source, TimePoint now) {
+  auto conn = pool_->Acquire();
+  if (!conn.ok()) return conn.error();
+  auto updated = (*conn)->Query(
+      "UPDATE sync_runs SET status = 'failed', ended_at = $2,"
+      " detail = CASE WHEN detail = '' THEN '' ELSE detail || ': ' END ||"
+      " 'interrupted (the instance running it stopped)'"
+      " WHERE source = $1 AND status = 'running' AND trigger <> 'import'",
+      PgParams().Add(source).AddMillis(now));
+  if (!updated.ok()) return updated.error();
+  return updated->affected_rows();
 }
 
 Status PgStore::FinishSyncRun(const SyncRun& run) {

@@ -126,6 +126,7 @@ class PgStore final : public Store {
                                                        std::string_view sha256) override;
   Result<int64_t> StartSyncRun(const SyncRun& run) override;
   Status FinishSyncRun(const SyncRun& run) override;
+  Result<int64_t> InterruptSyncRuns(std::string_view source, TimePoint now) override;
   Result<std::vector<SyncRun>> ListSyncRuns(const SyncRunFilter& filter) override;
   Result<std::vector<SyncRun>> ListLatestSyncRuns() override;
   Result<std::optional<SyncRun>> LastSuccessfulSyncRun(std::string_view source) override;

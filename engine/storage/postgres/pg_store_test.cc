@@ -387,14 +387,17 @@ TEST_CASE("postgres: sync runs are recorded, finished, listed newest first and c
     CHECK((*last)->records == 7);
     CHECK(!*store->LastSuccessfulSyncRun("shop"));
   }
-  // The daemon's next start finds the second run still running: a crash cut it short.
+  // Another instance starting leaves the second run alone (its instance may still be running
+  // it); the one that takes the source's poll lease over ends it.
   auto store = OpenPg(db.url());
-  REQUIRE(store->RecordStart("test", t0 + std::chrono::minutes(1)).ok());
+  REQUIRE(store->RecordStart("test", t0 + std::chrono::seconds(30)).ok());
+  CHECK(store->ListSyncRuns({})->front().status == "running");
+  REQUIRE(store->InterruptSyncRuns("shop", t0 + std::chrono::minutes(1)).ok());
   auto runs = store->ListSyncRuns({});
   REQUIRE(runs.ok());
   CHECK((*runs)[0].id == interrupted);
   CHECK((*runs)[0].status == "failed");
-  CHECK((*runs)[0].detail == "interrupted (journeyd stopped during the run)");
+  CHECK((*runs)[0].detail == "interrupted (the instance running it stopped)");
   CHECK(*(*runs)[0].ended_at == t0 + std::chrono::minutes(1));
   CHECK((*runs)[1].status == "succeeded");
   auto counts = store->CountSyncRuns();

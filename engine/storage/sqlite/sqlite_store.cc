@@ -714,6 +714,19 @@ Result<int64_t> SqliteStore::StartSyncRun(const SyncRun& run) {
   return db_->LastInsertRowId();
 }
 
+Result<int64_t> SqliteStore::InterruptSyncRuns(std::string_view source, TimePoint now) {
+  std::lock_guard lock(mu_);
+  auto update = db_->Prepare(
+      "UPDATE sync_runs SET status = 'failed', ended_at = ?2,"
+      " detail = CASE WHEN detail = '' THEN '' ELSE detail || ': ' END ||"
+      " 'interrupted (the instance running it stopped)'"
+      " WHERE source = ?1 AND status = 'running' AND trigger <> 'import'");
+  if (!update.ok()) return update.error();
+  update->Bind(1, source).Bind(2, ToMillis(now));
+  if (Status s = update->Run(); !s.ok()) return s.error();
+  return static_cast<int64_t>(db_->Changes());
+}
+
 Status SqliteStore::FinishSyncRun(const SyncRun& run) {
   std::lock_guard lock(mu_);
   auto update = db_->Prepare(
