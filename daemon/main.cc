@@ -155,6 +155,18 @@ int main(int argc, char** argv) {
   report->add_option("--source", report_options.source,
                      "Only profiles whose first touch came from this source");
 
+  journeyd::commands::MigrateOptions migrate_options;
+  CLI::App* migrate = app.add_subcommand(
+      "migrate", "Copy a stopped SQLite installation into an empty PostgreSQL database");
+  add_globals(migrate);
+  migrate->add_option("--from", migrate_options.from,
+                      "The SQLite database: sqlite:NAME (in the data dir) or sqlite:///path.db")
+      ->required();
+  migrate->add_option("--to", migrate_options.to,
+                      "The PostgreSQL database: postgresql://user@host/db (a password is better "
+                      "in PGPASSWORD or ~/.pgpass than on the command line)")
+      ->envname("JOURNEYD_DATABASE_URL");
+
   CLI::App* version = app.add_subcommand("version", "Print version and build information");
   CLI::App* describe = app.add_subcommand(
       "describe", "Print the config reference (Markdown) for every section and connector type");
@@ -193,6 +205,10 @@ int main(int argc, char** argv) {
     if (report->parsed()) return journeyd::commands::Report(global, report_options);
     if (dlq->parsed()) return journeyd::commands::Dlq(global, dlq_options);
     if (targets->parsed()) return journeyd::commands::Targets(global, targets_options);
+    if (migrate->parsed()) {
+      migrate_options.config_given = migrate->count("--config") > 0;
+      return journeyd::commands::Migrate(global, migrate_options);
+    }
     if (version->parsed()) return journeyd::commands::Version();
     if (describe->parsed()) return journeyd::commands::Describe();
   } catch (const std::exception& e) {

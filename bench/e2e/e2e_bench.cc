@@ -8,7 +8,13 @@
 //   lag: orders at a steady R/s for S seconds; per order, the time from its POST to its note at
 //     the fake, p50 and p99.
 // Prints a table and one "BENCH key=value ..." line. Usage:
-//   e2e_bench JOURNEYD MAPPINGS_DIR FIXTURE_ORDER WORK_DIR [N] [C] [R] [S]
+//   e2e_bench [--storage URL] [--instances K] JOURNEYD MAPPINGS_DIR FIXTURE_ORDER WORK_DIR
+//             [N] [C] [R] [S]
+// --storage: the daemon's storage.url (default: SQLite in its data dir). --instances: K daemons
+// on that one database (PostgreSQL), started one after the other, each in a data dir of its own;
+// the C connections (and the lag phase's senders) are spread over them, connection c posting to
+// instance c % K. The stages run where their leases are, which /metrics shows per instance
+// before the stop. S = 0 skips the lag phase.
 #include <curl/curl.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -28,6 +34,7 @@
 #include <mutex>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -132,14 +139,83 @@ class Poster {
   CURL* curl_;
 };
 
-std::string Config(const std::string& mappings, const std::string& crm) {
+std::string Config(const std::string& mappings, const std::string& crm,
+                   const std::string& storage) {
   return "server:\n  admin_token: bench-admin\n  read_token: bench-read\n  threads: 2\n"
-         "log:\n  level: warn\n"
+         "log:\n  level: warn\n" +
+         (storage.empty() ? std::string() : "storage:\n  url: \"" + storage + "\"\n") +
          "sources:\n  - name: shopify\n    type: shopify\n    secret: " +
          std::string(kSecret) + "\n    mapping: " + mappings + "/shopify.yaml\n" +
          "targets:\n  - name: hubspot\n    type: hubspot\n    base_url: " + crm +
          "\n    token: pat-na1-fake-token\n    key_property: journeyd_key\n"
          "    requests_per_10s: 100000\n    delivery:\n      linger: 200ms\n";
+}
+
+// GET url; the status (0 when no answer) and the body in *body when given.
+long Get(const std::string& url, std::string* body = nullptr) {
+  CURL* curl = curl_easy_init();
+  std::string text;
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION,
+                   +[](char* data, size_t size, size_t n, void* out) {
+                     static_cast<std::string*>(out)->append(data, size * n);
+                     return size * n;
+                   });
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &text);
+  long status = 0;
+  if (curl_easy_perform(curl) == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_cleanup(curl);
+  if (body) *body = std::move(text);
+  return status;
+}
+
+// The value of the first sample of `series` (a metric name with its labels, as printed) in a
+// Prometheus text page; -1 when absent.
+double Sample(const std::string& page, const std::string& series) {
+  std::istringstream lines(page);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 &&
+        line[series.size()] == ' ') {
+      return std::stod(line.substr(series.size() + 1));
+    }
+  }
+  return -1;
+}
+
+// One journeyd process.
+struct Instance {
+  pid_t pid = -1;
+  fs::path data, log;
+  std::string address;
+};
+
+// Starts journeyd in its data dir and waits until /readyz answers 200; false when it does not.
+bool Start(const std::string& journeyd, const fs::path& config, Instance& instance) {
+  fs::create_directories(instance.data);
+  instance.pid = fork();
+  if (instance.pid == 0) {
+    std::freopen(instance.log.c_str(), "w", stderr);
+    execl(journeyd.c_str(), journeyd.c_str(), "run", "--config", config.c_str(), "--data-dir",
+          instance.data.c_str(), "--listen", "127.0.0.1:0", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  for (int i = 0; i < 600; ++i) {
+    std::this_thread::sleep_for(milliseconds(100));
+    if (instance.address.empty()) {
+      std::ifstream addr(instance.data / "journeyd.addr");
+      std::getline(addr, instance.address);
+    }
+    if (!instance.address.empty() && Get("http://" + instance.address + "/readyz") == 200) {
+      return true;
+    }
+    if (waitpid(instance.pid, nullptr, WNOHANG) == instance.pid) {
+      instance.pid = -1;  // exited at startup
+      break;
+    }
+  }
+  return false;
 }
 
 double Percentile(std::vector<int64_t> v, double q) {
@@ -151,8 +227,29 @@ double Percentile(std::vector<int64_t> v, double q) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 5) {
-    std::cerr << "usage: e2e_bench JOURNEYD MAPPINGS_DIR FIXTURE_ORDER WORK_DIR [N] [C] [R] [S]\n";
+  std::string storage;
+  int instance_count = 1;
+  int arg = 1;
+  for (; arg + 1 < argc && std::string_view(argv[arg]).starts_with("--"); arg += 2) {
+    const std::string_view option = argv[arg];
+    if (option == "--storage") {
+      storage = argv[arg + 1];
+    } else if (option == "--instances") {
+      instance_count = std::stoi(argv[arg + 1]);
+    } else {
+      std::cerr << "e2e_bench: unknown option " << option << "\n";
+      return 2;
+    }
+  }
+  argv += arg - 1;
+  argc -= arg - 1;
+  if (argc < 5 || instance_count < 1) {
+    std::cerr << "usage: e2e_bench [--storage URL] [--instances K] JOURNEYD MAPPINGS_DIR "
+                 "FIXTURE_ORDER WORK_DIR [N] [C] [R] [S]\n";
+    return 2;
+  }
+  if (instance_count > 1 && !storage.starts_with("postgres")) {
+    std::cerr << "e2e_bench: --instances > 1 needs --storage postgresql://... (one database)\n";
     return 2;
   }
   const std::string journeyd = argv[1], mappings = argv[2];
@@ -174,28 +271,40 @@ int main(int argc, char** argv) {
 
   fs::create_directories(work);
   const fs::path config = work / "journeyd.yaml";
-  std::ofstream(config) << Config(mappings, fake.base_url());
-  const fs::path data = work / "data";
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const std::string log = (work / "journeyd.log").string();
-    std::freopen(log.c_str(), "w", stderr);
-    execl(journeyd.c_str(), journeyd.c_str(), "run", "--config", config.c_str(), "--data-dir",
-          data.c_str(), "--listen", "127.0.0.1:0", static_cast<char*>(nullptr));
-    _exit(127);
+  std::ofstream(config) << Config(mappings, fake.base_url(), storage);
+  // One after the other: the first takes every lease (the stages and the target) at its start.
+  // One instance keeps the layout it always had (data/, journeyd.log).
+  std::vector<Instance> instances(static_cast<size_t>(instance_count));
+  const auto stop_all = [&instances] {
+    int failed = 0;
+    for (Instance& i : instances) {
+      if (i.pid > 0) kill(i.pid, SIGTERM);
+    }
+    for (Instance& i : instances) {
+      int status = 0;
+      if (i.pid > 0 && waitpid(i.pid, &status, 0) == i.pid &&
+          !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+        ++failed;
+      }
+      i.pid = -1;
+    }
+    return failed == 0;
+  };
+  for (size_t k = 0; k < instances.size(); ++k) {
+    const std::string suffix = instance_count == 1 ? "" : "-" + std::to_string(k);
+    instances[k].data = work / ("data" + suffix);
+    instances[k].log = work / ("journeyd" + suffix + ".log");
+    if (!Start(journeyd, config, instances[k])) {
+      std::cerr << "e2e_bench: journeyd did not start (see " << instances[k].log << ")\n";
+      if (instances[k].pid > 0) kill(instances[k].pid, SIGKILL);
+      stop_all();
+      return 1;
+    }
   }
-  std::string address;
-  for (int i = 0; i < 300 && address.empty(); ++i) {
-    std::this_thread::sleep_for(milliseconds(100));
-    std::ifstream addr(data / "journeyd.addr");
-    std::getline(addr, address);
-  }
-  if (address.empty()) {
-    std::cerr << "e2e_bench: journeyd did not start (see " << (work / "journeyd.log") << ")\n";
-    kill(pid, SIGKILL);
-    return 1;
-  }
-  const std::string url = "http://" + address + "/webhooks/shopify";
+  const auto url_of = [&instances](int c) {
+    return "http://" + instances[static_cast<size_t>(c) % instances.size()].address +
+           "/webhooks/shopify";
+  };
 
   // --- throughput ---------------------------------------------------------------------------
   std::vector<std::string> bodies(static_cast<size_t>(n));
@@ -205,8 +314,8 @@ int main(int argc, char** argv) {
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<std::thread> threads;
   for (int c = 0; c < connections; ++c) {
-    threads.emplace_back([&] {
-      Poster poster(url);
+    threads.emplace_back([&, c] {
+      Poster poster(url_of(c));
       for (int64_t i = next++; i < n; i = next++) {
         if (poster.Post(bodies[static_cast<size_t>(i)], "t-" + std::to_string(i)) != 200) {
           ++refused;
@@ -247,8 +356,8 @@ int main(int argc, char** argv) {
     const auto start = std::chrono::steady_clock::now();
     std::vector<std::thread> senders;
     for (int c = 0; c < 4; ++c) {
-      senders.emplace_back([&] {
-        Poster poster(url);
+      senders.emplace_back([&, c] {
+        Poster poster(url_of(c));
         for (int64_t i = k++; i < m; i = k++) {
           std::this_thread::sleep_until(start + std::chrono::microseconds(i * 1000000 / rate));
           posted[static_cast<size_t>(i)] = Clock::now();
@@ -280,9 +389,27 @@ int main(int argc, char** argv) {
                        at - posted[static_cast<size_t>(it->second - base)])
                        .count());
   }
-  kill(pid, SIGTERM);
-  int status = 0;
-  waitpid(pid, &status, 0);
+  // Where the work ran: each instance's own counters of this run (the stages that did not run
+  // there count 0) and its delivery lag gauge (absent where the target's worker never delivered).
+  std::vector<std::string> where;
+  for (size_t k = 0; k < instances.size(); ++k) {
+    std::string page;
+    Get("http://" + instances[k].address + "/metrics", &page);
+    const double lag =
+        Sample(page, "journeyd_delivery_lag_seconds{target=\"hubspot\",quantile=\"0.5\"}");
+    char line[200];
+    std::snprintf(line, sizeof line,
+                  "instance %zu (pid %d): mapped %.0f, resolved %.0f, journey %.0f, "
+                  "delivered to hubspot: %s",
+                  k, static_cast<int>(instances[k].pid),
+                  Sample(page, "journeyd_mapping_records_total"),
+                  Sample(page, "journeyd_identity_records_total"),
+                  Sample(page, "journeyd_journey_touchpoints_total"),
+                  lag > 0 ? ("yes, lag p50 " + std::to_string(lag).substr(0, 5) + " s").c_str()
+                          : "no");
+    where.emplace_back(line);
+  }
+  const bool stopped_cleanly = stop_all();
 
   const double intake_rate = static_cast<double>(n) / secs_acked;
   const double e2e_rate = static_cast<double>(notes) / secs_done;
@@ -297,19 +424,30 @@ int main(int argc, char** argv) {
               upserts_per_1000, "<= 12");
   std::printf("%-52s %12.1f %10s\n", "all CRM requests (upserts + notes) per 1,000", all_per_1000,
               "");
-  std::printf("%-52s %12.0f %10s\n", ("lag p50 ms at " + std::to_string(rate) + "/s").c_str(),
-              Percentile(lags, 0.50), "");
-  std::printf("%-52s %12.0f %10s\n", ("lag p99 ms at " + std::to_string(rate) + "/s").c_str(),
-              Percentile(lags, 0.99), "<= 2000");
+  if (m > 0) {
+    std::printf("%-52s %12.0f %10s\n", ("lag p50 ms at " + std::to_string(rate) + "/s").c_str(),
+                Percentile(lags, 0.50), "");
+    std::printf("%-52s %12.0f %10s\n", ("lag p99 ms at " + std::to_string(rate) + "/s").c_str(),
+                Percentile(lags, 0.99), "<= 2000");
+  }
   std::printf("%-52s %12zu %10s\n", "orders refused at intake", static_cast<size_t>(refused.load()),
               "0");
-  std::printf("%-52s %12zu / %zu\n", "lag phase notes measured", lags.size(),
-              static_cast<size_t>(m));
+  if (m > 0) {
+    std::printf("%-52s %12zu / %zu\n", "lag phase notes measured", lags.size(),
+                static_cast<size_t>(m));
+  }
+  if (instances.size() > 1 || !storage.empty()) {
+    std::printf("%zu instance(s) on %s; this run's counters per instance:\n", instances.size(),
+                storage.empty() ? "SQLite" : "one PostgreSQL database");
+    for (const std::string& line : where) std::printf("  %s\n", line.c_str());
+  }
   std::printf("BENCH n=%lld intake_rps=%.0f e2e_tps=%.0f upserts_per_1000=%.1f "
-              "requests_per_1000=%.1f lag_p50_ms=%.0f lag_p99_ms=%.0f contacts=%zu notes=%zu\n",
+              "requests_per_1000=%.1f lag_p50_ms=%.0f lag_p99_ms=%.0f contacts=%zu notes=%zu "
+              "instances=%zu refused=%lld\n",
               static_cast<long long>(n), intake_rate, e2e_rate, upserts_per_1000, all_per_1000,
-              Percentile(lags, 0.50), Percentile(lags, 0.99), contacts, notes);
+              Percentile(lags, 0.50), Percentile(lags, 0.99), contacts, notes, instances.size(),
+              static_cast<long long>(refused.load()));
   const bool complete = notes == static_cast<size_t>(n - refused) && refused == 0 &&
                         lags.size() == static_cast<size_t>(m);
-  return complete && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+  return complete && stopped_cleanly ? 0 : 1;
 }

@@ -90,7 +90,14 @@ struct ReportOptions {
   std::string source;            // first-touch source; empty: all
 };
 
+struct MigrateOptions {
+  std::string from;           // sqlite:NAME (in the data dir) or sqlite:///abs/path.db
+  std::string to;             // postgresql://... (or JOURNEYD_DATABASE_URL)
+  bool config_given = false;  // --config named: its data_dir places sqlite:NAME and is locked
+};
+
 int Run(const GlobalOptions& global, const RunOptions& options);
+int Migrate(const GlobalOptions& global, const MigrateOptions& options);
 int Report(const GlobalOptions& global, const ReportOptions& options);
 int Erase(const GlobalOptions& global, const EraseOptions& options);
 int Quarantine(const GlobalOptions& global, const QuarantineOptions& options);

@@ -74,7 +74,7 @@ int Import(const GlobalOptions& global, const ImportOptions& options) {
       // Big batches: every commit rewrites the index pages its rows land on, and random keys
       // (external ids, identifiers) land on most of them, so a commit of 16k rows writes
       // little more than one of 2k. An import is not waiting on anybody's latency.
-      clock, {.batch = 16384, .gate = {}}, [&mapped_total](int64_t n) { mapped_total += n; });
+      clock, {.batch = 16384}, [&mapped_total](int64_t n) { mapped_total += n; });
   pipeline::IdentityStage identity(*store, config->identity, clock, {.batch = 16384, .gate = {}});
   if (Status s = identity.Load(); !s.ok()) {
     std::cerr << "journeyd import: cannot load the identity graph: " << s.error().message << "\n";

@@ -153,8 +153,8 @@ int Run(const GlobalOptions& global, const RunOptions& options) {
   const auto gate_of = [&leases](std::string name) { return leases.GateFor(std::move(name)); };
 
   // Mapping runs behind the inbox on its own thread, always under the config in force now.
+  // No lease: every instance maps, each taking inbox rows no other is mapping.
   pipeline::MappingStageOptions mapping_options;
-  mapping_options.gate = gate_of("mapping");
   pipeline::MappingStage mapping_stage(
       **store,
       [&config](std::string_view source) {

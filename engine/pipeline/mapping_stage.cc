@@ -96,18 +96,32 @@ void MappingStage::Loop() {
 }
 
 Result<int> MappingStage::RunOnce() {
-  // Mapping keeps no state between turns, so a newly held lease needs no reload.
-  if (options_.gate && options_.gate() == cluster::LeaseState::kNotHeld) return 0;
   std::lock_guard run(run_mu_);
   if (Status s = RefreshSuppressions(); !s.ok()) return s.error();
-  auto pending = store_.ReadPendingInbox(options_.batch);
-  if (!pending.ok()) return pending.error();
-  if (pending->empty()) return 0;
+  // Instances sharing a database all map, each its own rows (Store::MapPendingInbox).
+  Counters counts;
+  auto taken = store_.MapPendingInbox(
+      options_.batch, [&](const std::vector<storage::StoredInboxEvent>& pending,
+                          storage::MappedBatch& batch) {
+        counts = MapBatch(pending, batch);
+        return OkStatus();
+      });
+  if (!taken.ok()) return taken.error();
+  if (*taken == 0) return 0;
+  records_ += counts.records;
+  issues_ += counts.issues;
+  quarantined_ += counts.quarantined;
+  suppressed_ += counts.suppressed;
+  ignored_ += counts.ignored;
+  if (on_processed_) on_processed_(*taken);
+  return *taken;
+}
 
-  storage::MappedBatch batch;
+MappingStage::Counters MappingStage::MapBatch(const std::vector<storage::StoredInboxEvent>& pending,
+                                            storage::MappedBatch& batch) {
   batch.at = clock_.Now();
   int64_t ignored = 0;
-  for (const storage::StoredInboxEvent& stored : *pending) {
+  for (const storage::StoredInboxEvent& stored : pending) {
     const RawEvent& event = stored.event;
     batch.processed.push_back(stored.id);
     const SourceMapping found = lookup_(event.source);
@@ -174,14 +188,13 @@ Result<int> MappingStage::RunOnce() {
     batch.records.push_back({stored.id, event.source, event.event_type, record.occurred_at,
                              boost::json::serialize(ToJson(record)), event.external_id});
   }
-  if (Status s = store_.CommitMapped(batch); !s.ok()) return s.error();
-  records_ += static_cast<int64_t>(batch.records.size());
-  issues_ += static_cast<int64_t>(batch.issues.size());
-  quarantined_ += static_cast<int64_t>(batch.quarantined.size());
-  suppressed_ += static_cast<int64_t>(batch.suppressed.size());
-  ignored_ += ignored;
-  if (on_processed_) on_processed_(static_cast<int64_t>(batch.processed.size()));
-  return static_cast<int>(batch.processed.size());
+  Counters counts;
+  counts.records = static_cast<int64_t>(batch.records.size());
+  counts.issues = static_cast<int64_t>(batch.issues.size());
+  counts.ignored = ignored;
+  counts.quarantined = static_cast<int64_t>(batch.quarantined.size());
+  counts.suppressed = static_cast<int64_t>(batch.suppressed.size());
+  return counts;
 }
 
 }  // namespace journeyd::pipeline

@@ -17,7 +17,6 @@
 
 #include "engine/base/clock.h"
 #include "engine/base/result.h"
-#include "engine/cluster/cluster_leases.h"
 #include "engine/config/config.h"
 #include "engine/governance/record_rules.h"
 #include "engine/governance/suppression.h"
@@ -29,7 +28,6 @@ namespace journeyd::pipeline {
 struct MappingStageOptions {
   int batch = 256;                              // events per transaction
   std::chrono::milliseconds idle_poll{50};      // how often an idle stage looks for new rows
-  cluster::WorkGate gate;  // the "mapping" lease when instances share a database
 };
 
 // Where the stage finds the mapping of a source, under the configuration in force now (a
@@ -66,6 +64,10 @@ class MappingStage {
   void Loop();
   // Reloads the suppression list when an erasure added to it. REQUIRES: run_mu_ held.
   Status RefreshSuppressions();
+  // Maps `pending` into `batch` (records, issues, quarantine, suppressed, every id processed)
+  // and counts what it made. REQUIRES: run_mu_ held.
+  Counters MapBatch(const std::vector<storage::StoredInboxEvent>& pending,
+                    storage::MappedBatch& batch);
 
   storage::Store& store_;
   MappingLookup lookup_;

@@ -70,7 +70,7 @@ TEST_CASE("the mapping stage turns inbox events into records and issues, each on
         if (source == "bare") return SourceMapping{true, nullptr, nullptr};
         return SourceMapping{};
       },
-      clock, {.batch = 4, .gate = {}}, [&](int64_t n) { processed_total += n; });
+      clock, {.batch = 4}, [&](int64_t n) { processed_total += n; });
 
   // Batches are bounded: 4, then the remaining 2, then nothing.
   auto first = stage.RunOnce();
@@ -267,7 +267,7 @@ TEST_CASE("the stage thread maps events that arrive while it runs", "[pipeline]"
   SystemClock clock;
   MappingStage stage(
       **store, [&](std::string_view) { return SourceMapping{true, shop, nullptr}; }, clock,
-      {.batch = 16, .idle_poll = std::chrono::milliseconds(5), .gate = {}});
+      {.batch = 16, .idle_poll = std::chrono::milliseconds(5)});
   stage.Start();
   for (int i = 0; i < 40; ++i) {
     testing::CommitToInbox(**store, {Event("shop", "customers/create", std::to_string(i),

@@ -638,6 +638,15 @@ class Store {
   // Mapping. Unprocessed inbox rows in id order, bodies decompressed.
   virtual Result<std::vector<StoredInboxEvent>> ReadPendingInbox(int limit) = 0;
   virtual Status CommitMapped(const MappedBatch& batch) = 0;
+  // One turn of the mapping stage: takes up to `limit` unprocessed inbox rows, hands them to
+  // `map` (in id order), which fills `batch`, and commits the batch, or nothing when `map`
+  // fails. Returns how many rows were taken. Concurrent turns, of one process or of instances
+  // sharing a database, each take rows no other turn holds (PostgreSQL: row locks taken with
+  // SKIP LOCKED and held until the commit, so the rows of an instance that dies go back at
+  // once); two never commit the same row.
+  using InboxMapper =
+      std::function<Status(const std::vector<StoredInboxEvent>& pending, MappedBatch& batch)>;
+  virtual Result<int> MapPendingInbox(int limit, const InboxMapper& map) = 0;
   // Canonical records in id order after `after_id`.
   virtual Result<std::vector<StoredRecord>> ReadRecords(int64_t after_id, int limit) = 0;
 

@@ -79,7 +79,7 @@ TEST_CASE("postgres: the daemon on PostgreSQL runs the whole pipeline and hands 
   REQUIRE(leases.ok());
   std::set<std::string> names;
   for (const auto& lease : *leases) names.insert(lease.name);
-  CHECK(names.count("mapping") == 1);
+  CHECK(names.count("mapping") == 0);  // every instance maps, each its own inbox rows
   CHECK(names.count("identity") == 1);
   CHECK(names.count("journey") == 1);
   CHECK(names.count("delivery:preview") == 1);

@@ -146,6 +146,29 @@ std::vector<std::string> CallArguments(const std::string& code, const std::strin
   return out;
 }
 
+// The first argument of an argument list: up to its first comma outside parentheses and
+// string literals (Query's SQL comes before its parameters).
+std::string FirstArgument(const std::string& arguments) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < arguments.size(); ++i) {
+    const char c = arguments[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '(' || c == '{' || c == '<') {
+      ++depth;
+    } else if (c == ')' || c == '}' || c == '>') {
+      --depth;
+    } else if (c == ',' && depth == 0) {
+      return arguments.substr(0, i);
+    }
+  }
+  return arguments;
+}
+
 // Whether `argument` is SQL text made only of string literals and named constants: literals,
 // `kName` constants (also as std::string(kName)), `+`, and the few variables that hold such
 // text by construction (a loop over a table of literals, the migrations compiled in).
@@ -153,10 +176,14 @@ bool IsConstantSql(std::string argument) {
   // Drop the literals themselves first: their text may hold anything.
   argument = std::regex_replace(argument, std::regex(R"("(\\.|[^"\\])*")"), " ");
   argument = std::regex_replace(argument, std::regex(R"(//[^\n]*)"), " ");
-  // Allowed besides: column lists from rows:: (constexpr literals), and a ternary choosing
-  // between two literals.
+  // Allowed besides: column lists from rows:: (constexpr literals), a ternary choosing
+  // between two literals, and (journeyd migrate's generic copy) table and column names read
+  // from the two catalogs, always through QuoteIdentifier, in variables named quoted_*, with
+  // numbered placeholders; the intake's multi-row INSERT, literals and numbered placeholders
+  // for a given count of rows.
   static const std::regex kAllowed(
       R"(^(\s|\+|:|std::string\(\s*k\w+\s*\)|k\w+|sql|pragma|m\.sql|p->sql|std::string\(sql\))"
+      R"(|QuoteIdentifier\([\w.]+\)|quoted_\w+|placeholders|InboxInsertSql\(\w+\))"
       R"(|std::string\(rows::\w+Columns\(\)\)|rows::\w+Columns\(\))"
       R"(|[\w.]+(\(\))?(\s*==\s*[\w:]+)?\s*\?)*$)");
   return std::regex_match(argument, kAllowed);
@@ -168,6 +195,10 @@ TEST_CASE("SQL is only ever prepared from literals and constants, never from val
   CHECK(IsConstantSql(R"(std::string(kColumns) + "WHERE id = ?1")"));
   CHECK_FALSE(IsConstantSql(R"("SELECT * FROM t WHERE name = '" + name + "'")"));
   CHECK_FALSE(IsConstantSql(R"(std::format("SELECT {}", id))"));
+  CHECK(FirstArgument(R"x("SELECT f($1, ',')", PgParams().Add(id))x") ==
+        R"x("SELECT f($1, ',')")x");
+  CHECK_FALSE(IsConstantSql(FirstArgument(R"("SELECT * FROM " + table, PgParams())")));
+  CHECK_FALSE(IsConstantSql(R"("SELECT " + QuoteIdentifier(name) + value)"));
 
   int calls = 0;
   std::vector<std::string> offenders;
@@ -181,14 +212,16 @@ TEST_CASE("SQL is only ever prepared from literals and constants, never from val
     std::stringstream text;
     text << in.rdbuf();
     const std::string code = text.str();
-    for (const char* function : {"Prepare", "Exec", "Cached", "sqlite3_prepare_v2",
+    for (const char* function : {"Prepare", "Exec", "Cached", "Query", "sqlite3_prepare_v2",
                                  "sqlite3_exec"}) {
-      for (const std::string& argument : CallArguments(code, function)) {
+      for (const std::string& all_arguments : CallArguments(code, function)) {
+        const std::string argument = FirstArgument(all_arguments);
         // The definitions themselves (parameter lists) are not calls.
-        if (argument.find("std::string_view sql") != std::string::npos ||
-            argument.find("const char* sql") != std::string::npos ||
-            argument.find("db_, std::string(sql)") != std::string::npos ||
-            argument.find("raw_, ") != std::string::npos || argument.find("db_, ") == 0) {
+        if (all_arguments.find("std::string_view sql") != std::string::npos ||
+            all_arguments.find("const char* sql") != std::string::npos ||
+            all_arguments.find("db_, std::string(sql)") != std::string::npos ||
+            all_arguments.find("raw_, ") != std::string::npos ||
+            all_arguments.find("db_, ") == 0) {
           continue;
         }
         ++calls;

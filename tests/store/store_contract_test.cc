@@ -2,6 +2,10 @@
 // issues and the status page's counters. Every backend must behave exactly so; the other
 // store_contract_*_test.cc files cover the later stages. Only the Store interface is used.
 #include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
 
 #include "tests/store/contract_helpers.h"
 
@@ -296,6 +300,103 @@ TEST_CASE("intake: activity is kept per minute, and since selects whole minutes"
   }
 }
 
+// Several instances on one PostgreSQL database commit intake for one source at once; each
+// connection bumps its own shard of the counters (migration 0015). However the rows are split,
+// the totals and the per-minute figures must add up exactly, and a reader sees whole commits.
+TEST_CASE("intake: concurrent commits for one source add up exactly", "[store][intake]") {
+  FOR_EACH_STORE_BACKEND(store) {
+    constexpr int kThreads = 4, kCommits = 8;
+    std::atomic<int> failures{0};
+    std::atomic<bool> writing{true};
+    std::mutex seen_mu;
+    std::vector<std::string> seen;  // what the reader saw that it should not have
+    // Reads alongside (on PostgreSQL it holds a pool connection now and then, so that the
+    // writers' commits do not all run on one connection, one shard).
+    std::thread reader([&] {
+      int64_t last_received = 0;
+      while (writing.load()) {
+        auto stats = store.ListSourceStats();
+        auto activity = store.ReadSourceActivity(T(-3600));
+        if (!stats.ok() || !activity.ok()) {
+          ++failures;
+          continue;
+        }
+        const int64_t received = stats->empty() ? 0 : stats->front().received;
+        if (received < last_received || received % 3 != 0) {
+          std::lock_guard lock(seen_mu);
+          seen.push_back("received " + std::to_string(received) + " after " +
+                         std::to_string(last_received));
+        }
+        last_received = received;
+      }
+    });
+    std::vector<std::thread> writers;
+    for (int t = 0; t < kThreads; ++t) {
+      writers.emplace_back([&, t] {
+        for (int i = 0; i < kCommits; ++i) {
+          // Odd commits fall in the second minute; every commit has one new event, the one
+          // event every commit repeats, and one refusal.
+          const int64_t base = 60 * (i % 2);
+          const RawEvent own = Event("shopify", "orders/create",
+                                     "evt-" + std::to_string(t) + "-" + std::to_string(i), "{}",
+                                     T(base + 1 + 5 * t));
+          const RawEvent shared = Event("shopify", "orders/create", "evt-shared", "{}",
+                                        T(base + 2));
+          IntakeBatch batch;
+          batch.records = {Inbox(own), Inbox(shared)};
+          batch.received = {{"shopify", 3}};
+          const bool signature = (t + i) % 2 == 0;
+          batch.rejections = {{"shopify",
+                               signature ? IntakeRejectionKind::kSignatureFailure
+                                         : IntakeRejectionKind::kRejected,
+                               signature ? "signature_failure" : "malformed_payload",
+                               "refused", T(base + 3)}};
+          if (!store.CommitIntake(batch).ok()) ++failures;
+        }
+      });
+    }
+    for (auto& w : writers) w.join();
+    writing = false;
+    reader.join();
+    CHECK(failures == 0);
+    {
+      std::lock_guard lock(seen_mu);
+      INFO((seen.empty() ? std::string() : seen.front()));
+      CHECK(seen.empty());
+    }
+
+    constexpr int64_t kAll = kThreads * kCommits;
+    auto stats = Must(store.ListSourceStats());
+    REQUIRE(stats.size() == 1);
+    CHECK(stats[0].source == "shopify");
+    CHECK(stats[0].received == 3 * kAll);
+    CHECK(stats[0].accepted == kAll + 1);  // each own event, and the shared one once
+    CHECK(stats[0].duplicates == kAll - 1);
+    CHECK(stats[0].signature_failures == kAll / 2);
+    CHECK(stats[0].rejected == kAll / 2);
+    CHECK(stats[0].suppressed == 0);
+    REQUIRE(stats[0].last_event_at.has_value());
+    CHECK(*stats[0].last_event_at == T(60 + 1 + 5 * (kThreads - 1)));
+    CHECK(Must(store.CountPendingInbox()) == kAll + 1);
+
+    // One row per minute, whatever the shards: half of the commits in each.
+    auto activity = Must(store.ReadSourceActivity(T(-3600)));
+    REQUIRE(activity.size() == 2);
+    int64_t accepted = 0;
+    for (int m = 0; m < 2; ++m) {
+      INFO("minute " << m);
+      CHECK(activity[m].source == "shopify");
+      CHECK(activity[m].minute == T(60 * m));
+      CHECK(activity[m].received == 3 * kAll / 2);
+      CHECK(activity[m].accepted + activity[m].duplicates == kAll);
+      CHECK(activity[m].signature_failures == kAll / 4);
+      CHECK(activity[m].rejected == kAll / 4);
+      accepted += activity[m].accepted;
+    }
+    CHECK(accepted == kAll + 1);
+  }
+}
+
 TEST_CASE("mapping: records, issues and processed events commit together", "[store][mapping]") {
   FOR_EACH_STORE_BACKEND(store) {
     const std::string order = Fixture("webhooks/shopify/orders_create.json");
@@ -380,6 +481,120 @@ TEST_CASE("mapping: records, issues and processed events commit together", "[sto
       REQUIRE(records.size() == 3);
       CHECK(records[2].inbox_id == pending[3].id);
     }
+  }
+}
+
+// What the mapping stage does with a turn's rows, reduced to the store's part: one record per
+// event, every event processed.
+Status MapAll(const std::vector<StoredInboxEvent>& pending, MappedBatch& batch) {
+  batch.at = T(100);
+  for (const StoredInboxEvent& stored : pending) {
+    batch.processed.push_back(stored.id);
+    batch.records.push_back({stored.id, stored.event.source, stored.event.event_type, T(0),
+                             CanonicalJson(Spec(stored.event.external_id, T(0))),
+                             stored.event.external_id});
+  }
+  return OkStatus();
+}
+
+void SeedEvents(Store& store, int count, const std::string& prefix) {
+  std::vector<RawEvent> events;
+  for (int i = 0; i < count; ++i) {
+    events.push_back(Event("shopify", "orders/create", prefix + std::to_string(i),
+                           R"({"id":)" + std::to_string(i) + "}", T(i)));
+  }
+  IntakeBatch intake;
+  for (const RawEvent& e : events) intake.records.push_back(Inbox(e));
+  REQUIRE(Must(store.CommitIntake(intake)).size() == events.size());
+}
+
+TEST_CASE("mapping: a turn maps pending rows in id order and commits them, or nothing",
+          "[store][mapping]") {
+  FOR_EACH_STORE_BACKEND(store) {
+    SeedEvents(store, 3, "turn-");
+    std::vector<std::string> seen;
+    const auto recording = [&](const std::vector<StoredInboxEvent>& pending, MappedBatch& batch) {
+      for (const StoredInboxEvent& e : pending) seen.push_back(e.event.external_id);
+      return MapAll(pending, batch);
+    };
+    CHECK(Must(store.MapPendingInbox(2, recording)) == 2);
+    CHECK(seen == std::vector<std::string>{"turn-0", "turn-1"});
+    CHECK(Must(store.ReadRecords(0, 10)).size() == 2);
+    CHECK(Must(store.CountPendingInbox()) == 1);
+
+    // A mapper that fails leaves its rows pending and writes nothing.
+    auto failed = store.MapPendingInbox(
+        10, [](const std::vector<StoredInboxEvent>&, MappedBatch& batch) -> Status {
+          batch.processed.push_back(1);
+          return Error{ErrorCode::kInternal, "mapping broke"};
+        });
+    REQUIRE_FALSE(failed.ok());
+    CHECK(failed.error().message == "mapping broke");
+    CHECK(Must(store.CountPendingInbox()) == 1);
+    CHECK(Must(store.ReadRecords(0, 10)).size() == 2);
+
+    CHECK(Must(store.MapPendingInbox(10, recording)) == 1);
+    CHECK(seen.back() == "turn-2");
+    CHECK(Must(store.CountPendingInbox()) == 0);
+    // Nothing pending: the mapper is not called.
+    bool called = false;
+    CHECK(Must(store.MapPendingInbox(
+              10, [&](const std::vector<StoredInboxEvent>&, MappedBatch&) -> Status {
+                called = true;
+                return OkStatus();
+              })) == 0);
+    CHECK_FALSE(called);
+  }
+}
+
+// Instances sharing a database map at once. Each event must be taken by exactly one turn, and
+// a reader following records by id (the identity stage) must never pass a record that commits
+// later with a smaller id.
+TEST_CASE("mapping: concurrent turns take each event once, and a reader by id misses none",
+          "[store][mapping]") {
+  FOR_EACH_STORE_BACKEND(store) {
+    constexpr int kEvents = 600;
+    SeedEvents(store, kEvents, "race-");
+    std::mutex mu;
+    std::multiset<int64_t> taken;  // inbox ids, as handed to the mappers
+    std::atomic<int> mappers_left{4};
+    std::vector<std::thread> mappers;
+    for (int m = 0; m < 4; ++m) {
+      mappers.emplace_back([&] {
+        for (;;) {
+          auto n = store.MapPendingInbox(
+              16, [&](const std::vector<StoredInboxEvent>& pending, MappedBatch& batch) {
+                {
+                  std::lock_guard lock(mu);
+                  for (const StoredInboxEvent& e : pending) taken.insert(e.id);
+                }
+                // Mapping takes time: the turns overlap.
+                std::this_thread::sleep_for(std::chrono::microseconds(500));
+                return MapAll(pending, batch);
+              });
+          if (!n.ok() || *n == 0) break;
+        }
+        --mappers_left;
+      });
+    }
+    std::set<int64_t> read;  // inbox ids of the records the reader saw
+    int64_t cursor = 0;
+    const auto read_on = [&] {  // how many it read
+      const auto records = Must(store.ReadRecords(cursor, 64));
+      for (const StoredRecord& r : records) {
+        CHECK(read.insert(r.inbox_id).second);
+        cursor = r.id;
+      }
+      return records.size();
+    };
+    while (mappers_left > 0) read_on();
+    for (std::thread& t : mappers) t.join();
+    while (read_on() > 0) {
+    }
+    CHECK(Must(store.CountPendingInbox()) == 0);
+    CHECK(taken.size() == static_cast<size_t>(kEvents));
+    CHECK(std::set<int64_t>(taken.begin(), taken.end()).size() == static_cast<size_t>(kEvents));
+    CHECK(read.size() == static_cast<size_t>(kEvents));
   }
 }
 

@@ -215,8 +215,12 @@ Result<DeliveryInputs> PgStore::ReadDeliveryInputs(
   }
   std::set<std::string> delivered;
   if (!keys.empty()) {
+    // A join on the keys rather than `key = ANY($2)`: the generic plan of a prepared ANY scans
+    // every key of the target and grows with the table (7 ms to 1 s over a benchmark run); the
+    // join looks each key up in the primary key.
     auto found = db.Query(
-        "SELECT key FROM delivered_keys WHERE target = $1 AND key = ANY($2::text[])",
+        "SELECT d.key FROM unnest($2::text[]) AS k(key)"
+        " JOIN delivered_keys d ON d.target = $1 AND d.key = k.key",
         PgParams().Add(target).Add(PgArrayOf(keys)));
     if (!found.ok()) return found.error();
     for (int i = 0; i < found->rows(); ++i) delivered.insert(found->Text(i, 0));

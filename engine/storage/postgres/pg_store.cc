@@ -7,6 +7,8 @@
 #include <boost/json.hpp>
 
 #include "engine/base/compression.h"
+#include "engine/storage/postgres/pg_array.h"
+#include "engine/storage/postgres/pg_locks.h"
 #include "engine/storage/postgres/pg_migrate.h"
 #include "engine/storage/postgres/pg_transaction.h"
 
@@ -371,62 +373,124 @@ Result<std::vector<StoredInboxEvent>> PgStore::ReadPendingInbox(int limit) {
   return ReadInboxRows(*rows);
 }
 
+namespace {
+
+// How long the server waits on a mapping transaction that has gone quiet before it ends the
+// session: the locks of an instance that froze or lost its network go back to the others after
+// this (a killed process's go back at once). A batch maps in milliseconds.
+constexpr std::string_view kMappingIdleTimeout =
+    "SET LOCAL idle_in_transaction_session_timeout = '60s'";
+
+// Writes `batch` inside the caller's transaction, the rows marked processed first. A row
+// processed already counts as a conflict when the caller holds the rows locked (it took them
+// pending, so someone broke the locking), and is marked again otherwise (CommitMapped's
+// contract: a batch committed twice keeps one record per event).
+Status WriteMapped(PgConnection& db, const MappedBatch& batch, bool rows_locked) {
+  const int64_t now = UnixMillis(batch.at);
+  auto marked = db.Query(
+      "UPDATE inbox SET processed_at = $2 WHERE id = ANY($1::bigint[])"
+      " AND (processed_at IS NULL OR NOT $3)",
+      PgParams().Add(PgArrayOf(batch.processed)).Add(now).Add(rows_locked));
+  if (!marked.ok()) return marked.error();
+  if (rows_locked && marked->affected_rows() != static_cast<int64_t>(batch.processed.size())) {
+    return Error{ErrorCode::kConflict, "inbox events already mapped by another writer"};
+  }
+  if (!batch.issues.empty()) {
+    PgArray kinds, sources, messages, inbox_ids;
+    for (const auto& i : batch.issues) {
+      kinds.Add(i.kind);
+      sources.Add(i.source);
+      messages.Add(i.message);
+      inbox_ids.Add(i.inbox_id);
+    }
+    auto inserted = db.Query(
+        "INSERT INTO data_quality_issues(kind, source, message, inbox_id, created_at)"
+        " SELECT k, s, m, i, $5 FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])"
+        " AS u(k, s, m, i)",
+        PgParams().Add(kinds.Literal()).Add(sources.Literal()).Add(messages.Literal())
+            .Add(inbox_ids.Literal()).Add(now));
+    if (!inserted.ok()) return inserted.error();
+  }
+  for (const auto& q : batch.quarantined) {
+    auto inserted = db.Query(
+        "INSERT INTO quarantine(inbox_id, source, event_type, external_id, reasons, record,"
+        " created_at) VALUES ($1, $2, $3, $4, $5, NULLIF($6, ''), $7) RETURNING id",
+        PgParams().Add(q.inbox_id).Add(q.source).Add(q.event_type).Add(q.external_id)
+            .Add(q.reasons_json).Add(q.record_json).Add(now));
+    if (!inserted.ok()) return inserted.error();
+    const int64_t id = inserted->Int64(0, 0);
+    for (const std::string& rule : q.rules) {
+      auto ruled = db.Query(
+          "INSERT INTO quarantine_rules(quarantine_id, rule) VALUES ($1, $2)"
+          " ON CONFLICT DO NOTHING",
+          PgParams().Add(id).Add(rule));
+      if (!ruled.ok()) return ruled.error();
+    }
+  }
+  for (const auto& suppressed : batch.suppressed) {
+    // An erased person's event keeps nothing of them: the payload and headers are blanked.
+    auto blanked = db.Query(
+        "UPDATE inbox SET body = ''::bytea, body_size = 0, body_encoding = 'identity',"
+        " headers = '[]' WHERE id = $1",
+        PgParams().Add(suppressed.inbox_id));
+    if (!blanked.ok()) return blanked.error();
+    auto counted = db.Query(
+        "INSERT INTO source_stats(source, suppressed) VALUES ($1, 1)"
+        " ON CONFLICT (source) DO UPDATE SET suppressed = source_stats.suppressed + 1",
+        PgParams().Add(suppressed.source));
+    if (!counted.ok()) return counted.error();
+  }
+  if (batch.records.empty()) return OkStatus();
+  // Last, under the records lock: the identity stage reads records by id, so ids must become
+  // visible in order although several instances map at once (see pg_locks.h).
+  if (Status s = TakeAdvisoryLock(db, kRecordsWriteLock); !s.ok()) return s;
+  PgArray inbox_ids, sources, types, times, records, external_ids;
+  for (const auto& r : batch.records) {
+    inbox_ids.Add(r.inbox_id);
+    sources.Add(r.source);
+    types.Add(r.event_type);
+    times.AddMillis(r.occurred_at);
+    records.Add(r.json);
+    external_ids.Add(r.external_id);
+  }
+  auto inserted = db.Query(
+      "INSERT INTO records(inbox_id, source, event_type, occurred_at, record, external_id)"
+      " SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[],"
+      " $6::text[]) ON CONFLICT (inbox_id) DO NOTHING",
+      PgParams().Add(inbox_ids.Literal()).Add(sources.Literal()).Add(types.Literal())
+          .Add(times.Literal()).Add(records.Literal()).Add(external_ids.Literal()));
+  if (!inserted.ok()) return inserted.error();
+  return OkStatus();
+}
+
+}  // namespace
+
 Status PgStore::CommitMapped(const MappedBatch& batch) {
   auto conn = pool_->Acquire();
   if (!conn.ok()) return conn.error();
+  return InPgTransaction(**conn, [&]() -> Status { return WriteMapped(**conn, batch, false); });
+}
+
+Result<int> PgStore::MapPendingInbox(int limit, const InboxMapper& map) {
+  auto conn = pool_->Acquire();
+  if (!conn.ok()) return conn.error();
   PgConnection& db = **conn;
-  const int64_t now = UnixMillis(batch.at);
-  return InPgTransaction(db, [&]() -> Status {
-    for (const auto& r : batch.records) {
-      auto inserted = db.Query(
-          "INSERT INTO records(inbox_id, source, event_type, occurred_at, record, external_id)"
-          " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (inbox_id) DO NOTHING",
-          PgParams().Add(r.inbox_id).Add(r.source).Add(r.event_type).AddMillis(r.occurred_at)
-              .Add(r.json).Add(r.external_id));
-      if (!inserted.ok()) return inserted.error();
-    }
-    for (const auto& i : batch.issues) {
-      auto inserted = db.Query(
-          "INSERT INTO data_quality_issues(kind, source, message, inbox_id, created_at)"
-          " VALUES ($1, $2, $3, $4, $5)",
-          PgParams().Add(i.kind).Add(i.source).Add(i.message).Add(i.inbox_id).Add(now));
-      if (!inserted.ok()) return inserted.error();
-    }
-    for (const auto& q : batch.quarantined) {
-      auto inserted = db.Query(
-          "INSERT INTO quarantine(inbox_id, source, event_type, external_id, reasons, record,"
-          " created_at) VALUES ($1, $2, $3, $4, $5, NULLIF($6, ''), $7) RETURNING id",
-          PgParams().Add(q.inbox_id).Add(q.source).Add(q.event_type).Add(q.external_id)
-              .Add(q.reasons_json).Add(q.record_json).Add(now));
-      if (!inserted.ok()) return inserted.error();
-      const int64_t id = inserted->Int64(0, 0);
-      for (const std::string& rule : q.rules) {
-        auto ruled = db.Query(
-            "INSERT INTO quarantine_rules(quarantine_id, rule) VALUES ($1, $2)"
-            " ON CONFLICT DO NOTHING",
-            PgParams().Add(id).Add(rule));
-        if (!ruled.ok()) return ruled.error();
-      }
-    }
-    for (const auto& suppressed : batch.suppressed) {
-      // An erased person's event keeps nothing of them: the payload and headers are blanked.
-      auto blanked = db.Query(
-          "UPDATE inbox SET body = ''::bytea, body_size = 0, body_encoding = 'identity',"
-          " headers = '[]' WHERE id = $1",
-          PgParams().Add(suppressed.inbox_id));
-      if (!blanked.ok()) return blanked.error();
-      auto counted = db.Query(
-          "INSERT INTO source_stats(source, suppressed) VALUES ($1, 1)"
-          " ON CONFLICT (source) DO UPDATE SET suppressed = source_stats.suppressed + 1",
-          PgParams().Add(suppressed.source));
-      if (!counted.ok()) return counted.error();
-    }
-    for (int64_t id : batch.processed) {
-      auto marked = db.Query("UPDATE inbox SET processed_at = $2 WHERE id = $1",
-                             PgParams().Add(id).Add(now));
-      if (!marked.ok()) return marked.error();
-    }
-    return OkStatus();
+  return InPgTransaction(db, [&]() -> Result<int> {
+    if (Status s = db.Exec(kMappingIdleTimeout); !s.ok()) return s.error();
+    // SKIP LOCKED: each instance takes rows no other is mapping, and the locks are the claim,
+    // held until this transaction ends and gone with it if the instance dies.
+    auto rows = db.Query(std::string(kInboxColumns) +
+                             "WHERE processed_at IS NULL ORDER BY id LIMIT $1"
+                             " FOR UPDATE SKIP LOCKED",
+                         PgParams().Add(limit));
+    if (!rows.ok()) return rows.error();
+    auto pending = ReadInboxRows(*rows);
+    if (!pending.ok()) return pending.error();
+    if (pending->empty()) return 0;
+    MappedBatch batch;
+    if (Status s = map(*pending, batch); !s.ok()) return s.error();
+    if (Status s = WriteMapped(db, batch, true); !s.ok()) return s.error();
+    return static_cast<int>(pending->size());
   });
 }
 

@@ -41,6 +41,7 @@ class PgStore final : public Store {
   Result<std::vector<StoredInboxEvent>> ReadInbox(int64_t after_id, int limit) override;
   Result<std::vector<StoredInboxEvent>> ReadPendingInbox(int limit) override;
   Status CommitMapped(const MappedBatch& batch) override;
+  Result<int> MapPendingInbox(int limit, const InboxMapper& map) override;
   Result<std::vector<StoredRecord>> ReadRecords(int64_t after_id, int limit) override;
   Result<int64_t> ReadStageCursor(std::string_view stage) override;
   Status CommitIdentity(const IdentityBatch& batch) override;

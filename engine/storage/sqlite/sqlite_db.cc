@@ -131,6 +131,8 @@ bool SqliteStatement::ColumnIsNull(int index) const {
   return sqlite3_column_type(stmt_, index) == SQLITE_NULL;
 }
 
+int SqliteStatement::ColumnType(int index) const { return sqlite3_column_type(stmt_, index); }
+
 Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::filesystem::path& path,
                                                  std::chrono::milliseconds busy_timeout) {
   sqlite3* raw = nullptr;
@@ -155,6 +157,22 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::filesystem::path& pa
                              "PRAGMA secure_delete=ON"}) {
     if (Status s = db->Exec(pragma); !s.ok()) return s.error();
   }
+  return db;
+}
+
+Result<std::unique_ptr<SqliteDb>> SqliteDb::OpenReadOnly(const std::filesystem::path& path,
+                                                         std::chrono::milliseconds busy_timeout) {
+  sqlite3* raw = nullptr;
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string message = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
+    sqlite3_close(raw);
+    return Unavailable("cannot open " + path.string() + ": " + message);
+  }
+  std::unique_ptr<SqliteDb> db(new SqliteDb(raw));
+  sqlite3_busy_timeout(raw, static_cast<int>(busy_timeout.count()));
+  sqlite3_extended_result_codes(raw, 1);
   return db;
 }
 

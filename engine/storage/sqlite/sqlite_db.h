@@ -47,6 +47,9 @@ class SqliteStatement {
   std::string ColumnBlob(int index) const;
   bool ColumnIsNull(int index) const;
   double ColumnDouble(int index) const;
+  // SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT, SQLITE_BLOB or SQLITE_NULL: the storage class of
+  // the value at hand, which SQLite's dynamic typing lets differ from the column's declared type.
+  int ColumnType(int index) const;
 
  private:
   sqlite3* db_ = nullptr;
@@ -58,6 +61,10 @@ class SqliteDb {
   // Opens (creating if needed) with WAL, foreign keys on and the given busy timeout.
   static Result<std::unique_ptr<SqliteDb>> Open(const std::filesystem::path& path,
                                                 std::chrono::milliseconds busy_timeout);
+  // Opens an existing database for reading only: no pragma that writes, no file created (a
+  // WAL database still needs its -shm file, or a directory where it can be made).
+  static Result<std::unique_ptr<SqliteDb>> OpenReadOnly(const std::filesystem::path& path,
+                                                        std::chrono::milliseconds busy_timeout);
   ~SqliteDb();
   SqliteDb(const SqliteDb&) = delete;
   SqliteDb& operator=(const SqliteDb&) = delete;

@@ -433,6 +433,19 @@ Result<std::vector<StoredInboxEvent>> SqliteStore::ReadPendingInbox(int limit) {
   return ReadInboxRows(*rows);
 }
 
+Result<int> SqliteStore::MapPendingInbox(int limit, const InboxMapper& map) {
+  // The data dir lock leaves this process the only writer: turns exclude each other here, and
+  // mu_ stays free while `map` runs for the intake and readers.
+  std::lock_guard turn(map_mu_);
+  auto pending = ReadPendingInbox(limit);
+  if (!pending.ok()) return pending.error();
+  if (pending->empty()) return 0;
+  MappedBatch batch;
+  if (Status s = map(*pending, batch); !s.ok()) return s.error();
+  if (Status s = CommitMapped(batch); !s.ok()) return s.error();
+  return static_cast<int>(pending->size());
+}
+
 Status SqliteStore::CommitMapped(const MappedBatch& batch) {
   std::lock_guard lock(mu_);
   auto insert_record = db_->Prepare(

@@ -33,6 +33,7 @@ class SqliteStore final : public Store {
   Result<std::vector<StoredInboxEvent>> ReadInbox(int64_t after_id, int limit) override;
   Result<std::vector<StoredInboxEvent>> ReadPendingInbox(int limit) override;
   Status CommitMapped(const MappedBatch& batch) override;
+  Result<int> MapPendingInbox(int limit, const InboxMapper& map) override;
   Result<std::vector<StoredRecord>> ReadRecords(int64_t after_id, int limit) override;
   Result<int64_t> ReadStageCursor(std::string_view stage) override;
   Status CommitIdentity(const IdentityBatch& batch) override;
@@ -156,6 +157,8 @@ class SqliteStore final : public Store {
     SqliteStatement insert_imported_file;
   };
 
+  // One mapping turn at a time, read to commit (one process has the file; see MapPendingInbox).
+  std::mutex map_mu_;
   std::mutex mu_;
   std::unique_ptr<SqliteDb> db_;  // GUARDED_BY(mu_)
   // The intake commits on a connection of its own, so that an acknowledgement never waits for
