@@ -22,6 +22,7 @@ InboxWriter::InboxWriter(storage::Store& store, InboxWriterOptions options)
         observability::ExponentialBuckets(1, 2, 11));
   }
   if (auto pending = store_.CountPendingInbox(); pending.ok()) backlog_ = *pending;
+  recounted_ = std::chrono::steady_clock::now();
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -117,10 +118,16 @@ void InboxWriter::Loop() {
   std::vector<Pending> batch;
   std::vector<PendingRejection> rejections;
   while (true) {
+    RecountIfDue();
     {
       std::unique_lock lock(mu_);
-      wake_.wait(lock, [&] { return stopping_ || !queue_.empty() || !rejections_.empty(); });
-      if (queue_.empty() && rejections_.empty()) return;  // stopping, and nothing left
+      // Woken at least once a second, so that a recount comes due while idle too.
+      wake_.wait_for(lock, std::chrono::seconds(1),
+                     [&] { return stopping_ || !queue_.empty() || !rejections_.empty(); });
+      if (queue_.empty() && rejections_.empty()) {
+        if (stopping_) return;  // and nothing left
+        continue;
+      }
       size_t events = 0;
       while (!queue_.empty() && (batch.empty() || events < options_.max_batch)) {
         events += queue_.front().events.size();
@@ -134,6 +141,31 @@ void InboxWriter::Loop() {
     batch.clear();
     rejections.clear();
   }
+}
+
+// The backlog kept in memory counts this process's commits in and its mapping stage's events
+// out. Instances sharing a database ingest and map each other's events, so there it drifts:
+// one that ingests more than it maps would refuse webhooks for ever, one that maps more would
+// never refuse. The store's count puts it right, often near the mark, where a refusal depends
+// on it, and now and then below. (Counting is a scan of the pending rows' index, too dear to
+// run per request.)
+void InboxWriter::RecountIfDue() {
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(mu_);
+    const bool near_mark =
+        2 * (backlog_ + static_cast<int64_t>(queued_events_)) >= options_.backlog_high_water;
+    const auto interval =
+        near_mark ? std::min<std::chrono::milliseconds>(options_.recount_every / 10,
+                                                        std::chrono::seconds(1))
+                  : options_.recount_every;
+    if (now - recounted_ < interval) return;
+  }
+  recounted_ = now;
+  auto pending = store_.CountPendingInbox();
+  if (!pending.ok()) return;  // the next turn tries again; the estimate stands meanwhile
+  std::lock_guard lock(mu_);
+  backlog_ = *pending;
 }
 
 void InboxWriter::CommitBatch(std::vector<Pending>& batch,

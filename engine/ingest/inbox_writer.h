@@ -30,6 +30,9 @@ struct InboxWriterOptions {
   size_t max_batch = 1024;                // events per transaction
   int64_t backlog_high_water = 1'000'000;  // unprocessed events before refusing new ones
   size_t compress_above = 512;             // bodies larger than this (bytes) are zstd'ed
+  // How often the backlog kept in memory is checked against the store's count; a tenth of it
+  // (at most a second) at half the high-water mark and above. See RecountIfDue.
+  std::chrono::milliseconds recount_every{10'000};
   // Where journeyd_ingest_commit_seconds and journeyd_ingest_batch_events go; null: nowhere.
   // Must outlive the writer.
   observability::Registry* metrics = nullptr;
@@ -98,6 +101,8 @@ class InboxWriter {
     std::function<void()> done;
   };
   void CommitBatch(std::vector<Pending>& batch, std::vector<PendingRejection>& rejections);
+  // Writer thread: replaces the backlog kept in memory with the store's count when due.
+  void RecountIfDue();
 
   storage::Store& store_;
   const InboxWriterOptions options_;
@@ -110,6 +115,7 @@ class InboxWriter {
   size_t queued_events_ = 0;                            // GUARDED_BY(mu_)
   std::vector<PendingRejection> rejections_;          // GUARDED_BY(mu_)
   int64_t backlog_ = 0;                                 // GUARDED_BY(mu_)
+  std::chrono::steady_clock::time_point recounted_;     // writer thread only
   bool stopping_ = false;                               // GUARDED_BY(mu_)
   std::optional<CommitFailure> failing_;                // GUARDED_BY(mu_)
   // Writer thread only: when a failing streak was last logged (it logs its first failure,

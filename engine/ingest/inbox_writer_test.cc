@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <future>
+#include <thread>
 
 #include "engine/storage/sqlite/sqlite_db.h"
 #include "engine/storage/sqlite/sqlite_store.h"
@@ -112,6 +113,57 @@ TEST_CASE("a failing inbox commit is answered unavailable, reported, and forgott
   REQUIRE(stored.ok());
   CHECK(stored->stored == 1);
   CHECK_FALSE(inbox.Failing().has_value());
+}
+
+// Instances sharing a database each keep a backlog of their own commits in and their own
+// mapping out, while the others ingest and map the same inbox: the store's count must win.
+TEST_CASE("the backlog follows the store when other writers ingest or map the same inbox",
+          "[ingest]") {
+  testing::TempDir dir;
+  auto store = storage::SqliteStore::Open(dir.path() / "j.db", std::chrono::seconds(1));
+  REQUIRE(store.ok());
+  InboxWriterOptions options;
+  options.backlog_high_water = 4;
+  options.recount_every = std::chrono::milliseconds(100);
+  InboxWriter here(**store, options);
+  InboxWriter elsewhere(**store, {});  // another instance's intake
+  const auto submit = [&here](std::string id) {
+    std::promise<Result<SubmitOutcome>> answered;
+    auto future = answered.get_future();
+    here.Submit("shop", {Event(std::move(id))},
+                [&answered](Result<SubmitOutcome> r) { answered.set_value(std::move(r)); });
+    return future.get();
+  };
+  // True once `condition` holds, polling for up to five seconds.
+  const auto eventually = [](const std::function<bool()>& condition) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (condition()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return condition();
+  };
+
+  for (const char* id : {"1", "2", "3", "4"}) REQUIRE(submit(id).ok());
+  auto full = submit("5");
+  REQUIRE_FALSE(full.ok());
+  CHECK(full.error().code == ErrorCode::kUnavailable);
+  CHECK(here.OverHighWater());
+
+  // Another instance maps all four; this one never hears of it from its own mapping stage.
+  auto pending = (*store)->ReadPendingInbox(10);
+  REQUIRE(pending.ok());
+  REQUIRE(pending->size() == 4);
+  storage::MappedBatch mapped;
+  for (const auto& e : *pending) mapped.processed.push_back(e.id);
+  REQUIRE((*store)->CommitMapped(mapped).ok());
+  CHECK(eventually([&] { return !here.OverHighWater(); }));
+  CHECK(submit("5").ok());
+
+  // Another instance's intake fills the inbox: this one refuses too, once it has counted.
+  CHECK(SubmitAndWait(elsewhere, {Event("6"), Event("7"), Event("8")}).stored == 3);
+  CHECK(eventually([&] { return here.OverHighWater(); }));
+  CHECK_FALSE(submit("9").ok());
 }
 
 }  // namespace

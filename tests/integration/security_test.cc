@@ -183,7 +183,7 @@ bool IsConstantSql(std::string argument) {
   // for a given count of rows.
   static const std::regex kAllowed(
       R"(^(\s|\+|:|std::string\(\s*k\w+\s*\)|k\w+|sql|pragma|m\.sql|p->sql|std::string\(sql\))"
-      R"(|QuoteIdentifier\([\w.]+\)|quoted_\w+|placeholders|InboxInsertSql\(\w+\))"
+      R"(|QuoteIdentifier\([\w.]+\)|quoted_\w+|placeholders|InboxInsertSql\(\w+(,\s*!?[\w.]+(\(\))?)?\))"
       R"(|std::string\(rows::\w+Columns\(\)\)|rows::\w+Columns\(\))"
       R"(|[\w.]+(\(\))?(\s*==\s*[\w:]+)?\s*\?)*$)");
   return std::regex_match(argument, kAllowed);

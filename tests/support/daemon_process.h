@@ -39,6 +39,9 @@ class DaemonProcess {
   std::optional<int> Wait(std::chrono::milliseconds timeout);
   bool running();
 
+  // The process id while it runs (and after, until the next Start); -1 before the first Start.
+  // Several instances on one database name their leases after it (host:pid:start-ms).
+  pid_t pid() const { return pid_; }
   std::string host() const { return "127.0.0.1"; }
   uint16_t port() const { return port_; }
   std::string log() const;  // what the daemon wrote to stderr so far

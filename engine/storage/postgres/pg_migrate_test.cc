@@ -2,8 +2,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <map>
 #include <set>
+#include <span>
 #include <thread>
 
 #include "engine/storage/sqlite/sqlite_db.h"
@@ -96,6 +98,61 @@ TEST_CASE("postgres: a failing migration leaves the version where it was",
   auto b = (*conn)->Query("SELECT to_regclass('b') IS NULL");
   REQUIRE(b.ok());
   CHECK(b->Bool(0, 0));  // step 2's first statement rolled back with it
+}
+
+// Migration 0015 stripes the intake counters: the rows of a database that had one per source
+// (and minute) become shard 0, and the keys take the shard in.
+TEST_CASE("postgres: the intake counters of an older schema become shard 0",
+          "[postgres][storage]") {
+  JOURNEYD_NEED_POSTGRES();
+  testing::TestDatabase db;
+  auto conn = PgConnection::Open(db.url());
+  REQUIRE(conn.ok());
+  const auto all = PostgresMigrations();
+  const auto before = std::span(all.begin(), std::ranges::find_if(all, [](const Migration& m) {
+                                               return m.version == 15;
+                                             }));
+  REQUIRE(before.size() == 14);
+  REQUIRE(ApplyPgMigrations(**conn, before).ok());
+  REQUIRE((*conn)->Exec(
+      "INSERT INTO source_stats(source, received, accepted, last_event_at, suppressed)"
+      " VALUES ('shopify', 7, 5, 1700000000123, 2), ('stripe', 1, 0, NULL, 0);"
+      "INSERT INTO source_activity(source, minute, received, accepted)"
+      " VALUES ('shopify', 28333333, 7, 5)").ok());
+  REQUIRE(MigratePostgres(**conn).ok());
+
+  auto stats = (*conn)->Query(
+      "SELECT source, shard, received, accepted, last_event_at, suppressed FROM source_stats"
+      " ORDER BY source");
+  REQUIRE(stats.ok());
+  REQUIRE(stats->rows() == 2);
+  CHECK(stats->Text(0, 0) == "shopify");
+  CHECK(stats->Int64(0, 1) == 0);
+  CHECK(stats->Int64(0, 2) == 7);
+  CHECK(stats->Int64(0, 3) == 5);
+  CHECK(stats->Int64(0, 4) == 1700000000123);
+  CHECK(stats->Int64(0, 5) == 2);
+  CHECK(stats->Text(1, 0) == "stripe");
+  CHECK(stats->IsNull(1, 4));
+  auto activity = (*conn)->Query("SELECT source, minute, shard, received FROM source_activity");
+  REQUIRE(activity.ok());
+  REQUIRE(activity->rows() == 1);
+  CHECK(activity->Int64(0, 2) == 0);
+  CHECK(activity->Int64(0, 3) == 7);
+
+  auto keys = (*conn)->Query(
+      "SELECT t.relname, string_agg(a.attname, ',' ORDER BY k.ord)"
+      " FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid"
+      " CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)"
+      " JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum"
+      " WHERE i.indisprimary AND t.relname IN ('source_stats', 'source_activity')"
+      " GROUP BY t.relname ORDER BY t.relname");
+  REQUIRE(keys.ok());
+  REQUIRE(keys->rows() == 2);
+  CHECK(keys->Text(0, 1) == "source,minute,shard");
+  CHECK(keys->Text(1, 1) == "source,shard");
+  // Another shard of the same source is a row of its own.
+  CHECK((*conn)->Exec("INSERT INTO source_stats(source, shard) VALUES ('shopify', 3)").ok());
 }
 
 // The two schemas must stay one: same tables, same columns, same indexes (by name), so that a

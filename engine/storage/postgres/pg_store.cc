@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <tuple>
 #include <utility>
 
 #include <boost/json.hpp>
@@ -21,15 +22,16 @@ namespace {
 
 
 // INSERT of `rows` inbox rows (placeholders only), returning the key of each row stored.
-std::string InboxInsertSql(size_t rows) {
-  std::string sql =
-      "INSERT INTO inbox(source, event_type, external_id, received_at, content_type, headers,"
-      " body_encoding, body, body_size) VALUES ";
-  constexpr size_t kColumns = 9;
+// With `ids`, each row's id is its first parameter; without, the column's default.
+std::string InboxInsertSql(size_t rows, bool ids) {
+  std::string sql = std::string("INSERT INTO inbox(") + (ids ? "id, " : "") +
+                    "source, event_type, external_id, received_at, content_type, headers,"
+                    " body_encoding, body, body_size) VALUES ";
+  const size_t columns = ids ? 10 : 9;
   for (size_t row = 0; row < rows; ++row) {
     sql += row == 0 ? "(" : ", (";
-    for (size_t column = 1; column <= kColumns; ++column) {
-      sql += "$" + std::to_string(row * kColumns + column) + (column < kColumns ? ", " : ")");
+    for (size_t column = 1; column <= columns; ++column) {
+      sql += "$" + std::to_string(row * columns + column) + (column < columns ? ", " : ")");
     }
   }
   sql += " ON CONFLICT (source, external_id) DO NOTHING RETURNING source, external_id";
@@ -63,10 +65,14 @@ Result<RunRecord> PgStore::RecordStart(std::string_view version, TimePoint now) 
   if (!conn.ok()) return conn.error();
   return InPgTransaction(**conn, [&]() -> Result<RunRecord> {
     RunRecord record;
+    // The newest run not stopped is another instance's still running as often as a crashed
+    // one's: it only counts as unclean when no instance holds a live lease any more.
     auto last = (*conn)->Query(
-        "SELECT stopped_at IS NULL FROM daemon_runs ORDER BY id DESC LIMIT 1");
+        "SELECT (SELECT stopped_at IS NULL FROM daemon_runs ORDER BY id DESC LIMIT 1)"
+        " AND NOT EXISTS (SELECT 1 FROM leases"
+        " WHERE expires_at > (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT)");
     if (!last.ok()) return last.error();
-    record.previous_run_unclean = last->rows() > 0 && last->Bool(0, 0);
+    record.previous_run_unclean = !last->IsNull(0, 0) && last->Bool(0, 0);
     // Unlike SqliteStore, runs still marked running are left alone: another instance may be
     // running them. Whoever takes a source's poll lease over ends its runs (InterruptSyncRuns).
     auto insert = (*conn)->Query(
@@ -154,21 +160,51 @@ Result<std::vector<AppendResult>> PgStore::WriteIntake(PgConnection& conn,
     newest_ms = std::max(newest_ms, UnixMillis(record.event->received_at));
   }
   for (const IntakeRejection& r : batch.rejections) newest_ms = std::max(newest_ms, UnixMillis(r.at));
-  std::vector<AppendResult> results;
-  results.reserve(batch.records.size());
+  std::vector<AppendResult> results(batch.records.size(), AppendResult::kDuplicate);
+
+  // The events go in ordered by (source, external id), with ids in the order they arrived.
+  // A new key's index entry stays locked until its transaction ends, and an insert that meets
+  // one waits for that transaction: two instances committing the same two new events (a vendor
+  // that delivers again to another instance before the first answer came, or sends duplicates)
+  // in opposite orders would each wait for the other, and PostgreSQL would fail one commit as a
+  // deadlock after a second, answering its whole group 503. In one order the second just waits
+  // for the first. Stable: of two records with one key, the one that came first is stored.
+  std::vector<size_t> order(batch.records.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    const RawEvent& x = *batch.records[a].event;
+    const RawEvent& y = *batch.records[b].event;
+    return std::tie(x.source, x.external_id) < std::tie(y.source, y.external_id);
+  });
+  // Readers see the inbox in id order as the events came (a request's events in its order), so
+  // a batch that the sort moved takes its ids from the sequence first, one per event in arrival
+  // order; one already in order (most: a single event) leaves them to the column's default.
+  std::vector<int64_t> ids;
+  bool moved = false;
+  for (size_t i = 0; i < order.size(); ++i) moved = moved || order[i] != i;
+  if (moved) {
+    auto drawn = conn.Query(
+        "SELECT nextval(pg_get_serial_sequence('inbox', 'id')) FROM generate_series(1, $1)",
+        PgParams().Add(static_cast<int64_t>(order.size())));
+    if (!drawn.ok()) return drawn.error();
+    for (int row = 0; row < drawn->rows(); ++row) ids.push_back(drawn->Int64(row, 0));
+    if (ids.size() != order.size()) return Internal("inbox ids: too few drawn");
+    std::sort(ids.begin(), ids.end());
+  }
 
   // Multi-row INSERTs rather than one per record: with 64 records of 2 KB over a unix socket a
   // commit took about 4.5 ms instead of 9 (pg_store_test.cc, "intake insert strategies
   // measured"). Chunks of 64, 32, ..., 1 rows keep the statement shapes each connection
-  // prepares to seven.
+  // prepares to seven (fourteen with the ids of a moved batch).
   constexpr size_t kMaxChunk = 64;
   for (size_t next = 0; next < batch.records.size();) {
     size_t chunk = kMaxChunk;
     while (chunk > batch.records.size() - next) chunk /= 2;
     PgParams params;
     for (size_t i = next; i < next + chunk; ++i) {
-      const InboxRecord& record = batch.records[i];
+      const InboxRecord& record = batch.records[order[i]];
       const RawEvent& e = *record.event;
+      if (!ids.empty()) params.Add(ids[order[i]]);
       params.Add(e.source)
           .Add(e.event_type)
           .AddTextOrNull(e.external_id)
@@ -179,7 +215,7 @@ Result<std::vector<AppendResult>> PgStore::WriteIntake(PgConnection& conn,
           .AddBytes(record.stored_body)
           .Add(static_cast<int64_t>(e.body.size()));
     }
-    auto inserted = conn.Query(InboxInsertSql(chunk), params);
+    auto inserted = conn.Query(InboxInsertSql(chunk, !ids.empty()), params);
     if (!inserted.ok()) return inserted.error();
     // The rows that went in, by key: a record whose key is not among them met an older row, or
     // an earlier record of this batch with the same key (DO NOTHING skips those too, so the
@@ -191,14 +227,14 @@ Result<std::vector<AppendResult>> PgStore::WriteIntake(PgConnection& conn,
       }
     }
     for (size_t i = next; i < next + chunk; ++i) {
-      const RawEvent& e = *batch.records[i].event;
+      const RawEvent& e = *batch.records[order[i]].event;
       bool stored = e.external_id.empty();
       if (!stored) {
         auto it = stored_keys.find({e.source, e.external_id});
         stored = it != stored_keys.end() && it->second > 0;
         if (stored) --it->second;
       }
-      results.push_back(stored ? AppendResult::kStored : AppendResult::kDuplicate);
+      results[order[i]] = stored ? AppendResult::kStored : AppendResult::kDuplicate;
       Counts& c = counts[e.source];
       (stored ? c.accepted : c.duplicates) += 1;
       c.last_event_at = std::max(c.last_event_at, UnixMillis(e.received_at));
@@ -231,7 +267,10 @@ Result<std::vector<AppendResult>> PgStore::WriteIntake(PgConnection& conn,
         PgParams().Add(r.issue_kind).Add(r.source).Add(r.message).AddMillis(r.at));
     if (!issue.ok()) return issue.error();
   }
-  // By source, in order: every commit locks the source_stats rows in the same order.
+  // Each connection bumps its own shard of the counters (migration 0015), so that commits on
+  // other connections, here or on other instances, do not wait for its row locks until it is on
+  // disk. By source, in order, on a shard fixed for the connection: every commit locks the
+  // source_stats rows in the same order.
   for (const auto& [source, c] : counts) {
     PgParams stats;
     stats.Add(source).Add(c.received).Add(c.accepted).Add(c.duplicates).Add(c.rejected)
@@ -243,8 +282,9 @@ Result<std::vector<AppendResult>> PgStore::WriteIntake(PgConnection& conn,
     }
     auto bumped = conn.Query(
         "INSERT INTO source_stats(source, received, accepted, duplicates, rejected,"
-        " signature_failures, last_event_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-        " ON CONFLICT (source) DO UPDATE SET"
+        " signature_failures, last_event_at, shard)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, pg_backend_pid() % 16)"
+        " ON CONFLICT (source, shard) DO UPDATE SET"
         " received = source_stats.received + EXCLUDED.received,"
         " accepted = source_stats.accepted + EXCLUDED.accepted,"
         " duplicates = source_stats.duplicates + EXCLUDED.duplicates,"
@@ -257,8 +297,8 @@ Result<std::vector<AppendResult>> PgStore::WriteIntake(PgConnection& conn,
     if (newest_ms < 0) continue;
     auto activity = conn.Query(
         "INSERT INTO source_activity(source, minute, received, accepted, duplicates, rejected,"
-        " signature_failures) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-        " ON CONFLICT (source, minute) DO UPDATE SET"
+        " signature_failures, shard) VALUES ($1, $2, $3, $4, $5, $6, $7, pg_backend_pid() % 16)"
+        " ON CONFLICT (source, minute, shard) DO UPDATE SET"
         " received = source_activity.received + EXCLUDED.received,"
         " accepted = source_activity.accepted + EXCLUDED.accepted,"
         " duplicates = source_activity.duplicates + EXCLUDED.duplicates,"
@@ -292,8 +332,9 @@ Result<std::vector<SourceStats>> PgStore::ListSourceStats() {
   auto conn = pool_->Acquire();
   if (!conn.ok()) return conn.error();
   auto rows = (*conn)->Query(
-      "SELECT source, received, accepted, duplicates, rejected, signature_failures,"
-      " last_event_at, suppressed FROM source_stats ORDER BY source COLLATE \"C\"");
+      "SELECT source, SUM(received), SUM(accepted), SUM(duplicates), SUM(rejected),"
+      " SUM(signature_failures), MAX(last_event_at), SUM(suppressed) FROM source_stats"
+      " GROUP BY source ORDER BY source COLLATE \"C\"");
   if (!rows.ok()) return rows.error();
   std::vector<SourceStats> out;
   for (int i = 0; i < rows->rows(); ++i) {
@@ -427,6 +468,7 @@ Status WriteMapped(PgConnection& db, const MappedBatch& batch, bool rows_locked)
       if (!ruled.ok()) return ruled.error();
     }
   }
+  std::map<std::string_view, int64_t> suppressed_by_source;
   for (const auto& suppressed : batch.suppressed) {
     // An erased person's event keeps nothing of them: the payload and headers are blanked.
     auto blanked = db.Query(
@@ -434,10 +476,17 @@ Status WriteMapped(PgConnection& db, const MappedBatch& batch, bool rows_locked)
         " headers = '[]' WHERE id = $1",
         PgParams().Add(suppressed.inbox_id));
     if (!blanked.ok()) return blanked.error();
+    ++suppressed_by_source[suppressed.source];
+  }
+  // Once per source, in order, on the connection's shard: these rows are locked in the order
+  // intake commits lock them (see WriteIntake), so neither waits on the other in a cycle.
+  for (const auto& [source, n] : suppressed_by_source) {
     auto counted = db.Query(
-        "INSERT INTO source_stats(source, suppressed) VALUES ($1, 1)"
-        " ON CONFLICT (source) DO UPDATE SET suppressed = source_stats.suppressed + 1",
-        PgParams().Add(suppressed.source));
+        "INSERT INTO source_stats(source, suppressed, shard)"
+        " VALUES ($1, $2, pg_backend_pid() % 16)"
+        " ON CONFLICT (source, shard) DO UPDATE SET"
+        " suppressed = source_stats.suppressed + EXCLUDED.suppressed",
+        PgParams().Add(source).Add(n));
     if (!counted.ok()) return counted.error();
   }
   if (batch.records.empty()) return OkStatus();
@@ -549,8 +598,9 @@ Result<std::vector<SourceActivity>> PgStore::ReadSourceActivity(TimePoint since)
   auto conn = pool_->Acquire();
   if (!conn.ok()) return conn.error();
   auto rows = (*conn)->Query(
-      "SELECT source, minute, received, accepted, duplicates, rejected, signature_failures"
-      " FROM source_activity WHERE minute >= $1 ORDER BY source COLLATE \"C\", minute",
+      "SELECT source, minute, SUM(received), SUM(accepted), SUM(duplicates), SUM(rejected),"
+      " SUM(signature_failures) FROM source_activity WHERE minute >= $1 GROUP BY source, minute"
+      " ORDER BY source COLLATE \"C\", minute",
       PgParams().Add(UnixMillis(since) / 60000));
   if (!rows.ok()) return rows.error();
   std::vector<SourceActivity> out;

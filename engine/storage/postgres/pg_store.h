@@ -142,8 +142,8 @@ class PgStore final : public Store {
   int schema_version_ = 0;
   // Intake commits are serialized within one process, as SqliteStore's are: the group committer
   // is one writer anyway, and taking the source_stats rows in one order keeps commits from
-  // deadlocking each other. Other instances' commits may still interleave; PostgreSQL's row
-  // locks order those.
+  // deadlocking each other. Other instances' commits run alongside: they mostly bump other
+  // shards of the counters (WriteIntake), and PostgreSQL's row locks order those that meet.
   std::mutex intake_mu_;
   int64_t activity_pruned_minute_ = 0;  // GUARDED_BY(intake_mu_): last source_activity prune
 };

@@ -72,7 +72,7 @@ TEST_CASE("postgres: OpenStore opens a PgStore for a postgresql URL", "[postgres
   auto store = OpenStore(config);
   REQUIRE(store.ok());
   CHECK((*store)->Ping().ok());
-  CHECK((*store)->schema_version() == 14);
+  CHECK((*store)->schema_version() == PostgresMigrations().back().version);
   auto max_profile = (*store)->MaxProfileId();
   REQUIRE(max_profile.ok());
   CHECK(*max_profile == 0);
@@ -94,6 +94,11 @@ TEST_CASE("postgres: a run without a recorded stop is reported at the next start
   auto third = store->RecordStart("test", system_clock::now());
   REQUIRE(third.ok());
   CHECK(third->previous_run_unclean);
+  // While another instance holds a live lease, the run not stopped may well be its own.
+  REQUIRE(*store->AcquireLease("identity", "instance-a", std::chrono::seconds(15)));
+  auto fourth = store->RecordStart("test", system_clock::now());
+  REQUIRE(fourth.ok());
+  CHECK_FALSE(fourth->previous_run_unclean);
 }
 
 TEST_CASE("postgres: intake commits round-trip through the inbox, once per external id",
@@ -440,6 +445,95 @@ TEST_CASE("postgres: concurrent intake commits from many threads all land",
   CHECK((*stats)[0].duplicates == 39);
 }
 
+// Two instances on one database: each connection counts on its own shard (pg_backend_pid() %
+// 16), and every reader adds the shards up, whichever connection wrote them.
+TEST_CASE("postgres: the intake counters are striped per connection and read back summed",
+          "[postgres][storage]") {
+  JOURNEYD_NEED_POSTGRES();
+  testing::TestDatabase db;
+  auto a = OpenPg(db.url());
+  auto b = OpenPg(db.url());
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      PgStore& store = t % 2 == 0 ? *a : *b;
+      for (int i = 0; i < 10; ++i) {
+        const RawEvent e = Event(std::to_string(t) + "-" + std::to_string(i), "{}");
+        IntakeBatch batch;
+        batch.records = {{&e, e.body, false, "[]"}};
+        batch.received = {{"shop", 1}};
+        if (!store.CommitIntake(batch).ok()) ++failures;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  REQUIRE(failures == 0);
+  auto conn = PgConnection::Open(db.url());
+  REQUIRE(conn.ok());
+  auto shards = (*conn)->Query(
+      "SELECT COUNT(*), MIN(shard), MAX(shard), SUM(accepted) FROM source_stats");
+  REQUIRE(shards.ok());
+  CHECK(shards->Int64(0, 0) >= 1);
+  CHECK(shards->Int64(0, 1) >= 0);
+  CHECK(shards->Int64(0, 2) < 16);
+  CHECK(shards->Int64(0, 3) == 40);
+
+  // What other connections left on shards of their own (16 and 17: no connection writes those,
+  // so the rows stay apart from this test's).
+  const int64_t minute = 1700000000123 / 60000;
+  REQUIRE((*conn)->Query(
+      "INSERT INTO source_stats(source, received, accepted, duplicates, rejected,"
+      " signature_failures, last_event_at, suppressed, shard)"
+      " VALUES ('shop', 5, 4, 1, 2, 3, 1700000099000, 6, 16),"
+      " ('shop', 1, 0, 1, 0, 0, NULL, 1, 17), ('other', 1, 1, 0, 0, 0, 1, 0, 16)").ok());
+  REQUIRE((*conn)->Query(
+      "INSERT INTO source_activity(source, minute, received, accepted, duplicates, rejected,"
+      " signature_failures, shard) VALUES ('shop', $1, 5, 4, 1, 2, 3, 16),"
+      " ('shop', $1 + 1, 1, 1, 0, 0, 0, 16), ('shop', $1 - 8 * 24 * 60 - 1, 7, 7, 0, 0, 0, 17)",
+      PgParams().Add(minute)).ok());
+  auto stats = a->ListSourceStats();
+  REQUIRE(stats.ok());
+  REQUIRE(stats->size() == 2);
+  CHECK((*stats)[0].source == "other");
+  CHECK((*stats)[1].source == "shop");
+  CHECK((*stats)[1].received == 46);
+  CHECK((*stats)[1].accepted == 44);
+  CHECK((*stats)[1].duplicates == 2);
+  CHECK((*stats)[1].rejected == 2);
+  CHECK((*stats)[1].signature_failures == 3);
+  CHECK((*stats)[1].suppressed == 7);
+  REQUIRE((*stats)[1].last_event_at.has_value());
+  CHECK(*(*stats)[1].last_event_at ==
+        system_clock::time_point(std::chrono::milliseconds(1700000099000)));
+  auto activity = b->ReadSourceActivity(
+      system_clock::time_point(std::chrono::minutes(minute - 10 * 24 * 60)));
+  REQUIRE(activity.ok());
+  REQUIRE(activity->size() == 3);  // one row per minute, however many shards
+  CHECK((*activity)[0].received == 7);
+  CHECK((*activity)[1].minute == system_clock::time_point(std::chrono::minutes(minute)));
+  CHECK((*activity)[1].received == 45);
+  CHECK((*activity)[1].accepted == 44);
+  CHECK((*activity)[1].rejected == 2);
+  CHECK((*activity)[2].received == 1);
+
+  // A store's first commit prunes the activity older than eight days, on every shard.
+  auto c = OpenPg(db.url());
+  const RawEvent late = Event("late", "{}");
+  IntakeBatch batch;
+  batch.records = {{&late, late.body, false, "[]"}};
+  batch.received = {{"shop", 1}};
+  REQUIRE(c->CommitIntake(batch).ok());
+  auto pruned = c->ReadSourceActivity(
+      system_clock::time_point(std::chrono::minutes(minute - 10 * 24 * 60)));
+  REQUIRE(pruned.ok());
+  REQUIRE(pruned->size() == 2);
+  CHECK((*pruned)[0].received == 46);
+  auto after = c->ListSourceStats();
+  REQUIRE(after.ok());
+  CHECK((*after)[1].accepted == 45);
+}
+
 // Not run by default ("[.]"): the measurement behind CommitIntake's multi-row inserts.
 // ./journeyd_unit_tests "postgres: intake insert strategies measured"
 TEST_CASE("postgres: intake insert strategies measured", "[.][postgres][bench]") {
@@ -485,8 +579,9 @@ TEST_CASE("postgres: intake insert strategies measured", "[.][postgres][bench]")
       REQUIRE(inserted->affected_rows() == 1);
     }
     REQUIRE((*conn)->Query(
-        "INSERT INTO source_stats(source, received, accepted) VALUES ($1, $2, $3)"
-        " ON CONFLICT (source) DO UPDATE SET received = source_stats.received + $2,"
+        "INSERT INTO source_stats(source, received, accepted, shard)"
+        " VALUES ($1, $2, $3, pg_backend_pid() % 16)"
+        " ON CONFLICT (source, shard) DO UPDATE SET received = source_stats.received + $2,"
         " accepted = source_stats.accepted + $3",
         PgParams().Add("shop").Add(int64_t{kRows}).Add(int64_t{kRows})).ok());
     REQUIRE(tx->Commit().ok());

@@ -41,6 +41,8 @@ Status SqliteStore::Migrate() {
   if (!current.ok()) return current.error();
   if (auto row = current->Step(); !row.ok()) return row.error();
   int version = static_cast<int>(current->ColumnInt(0));
+  // A statement left mid-read would make a migration's DROP TABLE fail ("table is locked").
+  current->Reset();
 
   const auto migrations = SqliteMigrations();
   const int newest = migrations.empty() ? 0 : migrations.back().version;
@@ -177,10 +179,11 @@ Status SqliteStore::PrepareIntakeStatements() {
       " body_encoding, body, body_size) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
       " ON CONFLICT(source, external_id) DO NOTHING");
   if (!insert_event.ok()) return insert_event.error();
+  // One writer per file: shard 0 only (the shards are for PostgreSQL, migration 0015).
   auto bump_stats = intake_db_->Prepare(
       "INSERT INTO source_stats(source, received, accepted, duplicates, rejected,"
-      " signature_failures, last_event_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-      " ON CONFLICT(source) DO UPDATE SET received = received + excluded.received,"
+      " signature_failures, last_event_at, shard) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0)"
+      " ON CONFLICT(source, shard) DO UPDATE SET received = received + excluded.received,"
       " accepted = accepted + excluded.accepted, duplicates = duplicates + excluded.duplicates,"
       " rejected = rejected + excluded.rejected,"
       " signature_failures = signature_failures + excluded.signature_failures,"
@@ -192,8 +195,8 @@ Status SqliteStore::PrepareIntakeStatements() {
   if (!insert_issue.ok()) return insert_issue.error();
   auto bump_activity = intake_db_->Prepare(
       "INSERT INTO source_activity(source, minute, received, accepted, duplicates, rejected,"
-      " signature_failures) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-      " ON CONFLICT(source, minute) DO UPDATE SET received = received + excluded.received,"
+      " signature_failures, shard) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0)"
+      " ON CONFLICT(source, minute, shard) DO UPDATE SET received = received + excluded.received,"
       " accepted = accepted + excluded.accepted, duplicates = duplicates + excluded.duplicates,"
       " rejected = rejected + excluded.rejected,"
       " signature_failures = signature_failures + excluded.signature_failures");
@@ -347,8 +350,10 @@ Result<int64_t> SqliteStore::CountPendingInbox() {
 Result<std::vector<SourceStats>> SqliteStore::ListSourceStats() {
   std::lock_guard lock(mu_);
   auto rows = db_->Prepare(
-      "SELECT source, received, accepted, duplicates, rejected, signature_failures,"
-      " last_event_at, suppressed FROM source_stats ORDER BY source");
+      // Over the shards, as PgStore reads them, although a file only ever has shard 0.
+      "SELECT source, SUM(received), SUM(accepted), SUM(duplicates), SUM(rejected),"
+      " SUM(signature_failures), MAX(last_event_at), SUM(suppressed) FROM source_stats"
+      " GROUP BY source ORDER BY source");
   if (!rows.ok()) return rows.error();
   std::vector<SourceStats> out;
   while (true) {
@@ -471,8 +476,8 @@ Status SqliteStore::CommitMapped(const MappedBatch& batch) {
       " WHERE id = ?1");
   if (!blank.ok()) return blank.error();
   auto count_suppressed = db_->Prepare(
-      "INSERT INTO source_stats(source, suppressed) VALUES (?1, 1)"
-      " ON CONFLICT(source) DO UPDATE SET suppressed = suppressed + 1");
+      "INSERT INTO source_stats(source, suppressed, shard) VALUES (?1, 1, 0)"
+      " ON CONFLICT(source, shard) DO UPDATE SET suppressed = suppressed + 1");
   if (!count_suppressed.ok()) return count_suppressed.error();
   const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                           batch.at.time_since_epoch()).count();
@@ -592,8 +597,9 @@ Result<std::vector<IssueCount>> SqliteStore::CountIssues(const IssueFilter& filt
 Result<std::vector<SourceActivity>> SqliteStore::ReadSourceActivity(TimePoint since) {
   std::lock_guard lock(mu_);
   auto rows = db_->Prepare(
-      "SELECT source, minute, received, accepted, duplicates, rejected, signature_failures"
-      " FROM source_activity WHERE minute >= ?1 ORDER BY source, minute");
+      "SELECT source, minute, SUM(received), SUM(accepted), SUM(duplicates), SUM(rejected),"
+      " SUM(signature_failures) FROM source_activity WHERE minute >= ?1 GROUP BY source, minute"
+      " ORDER BY source, minute");
   if (!rows.ok()) return rows.error();
   rows->Bind(1, ToMillis(since) / 60000);
   std::vector<SourceActivity> out;

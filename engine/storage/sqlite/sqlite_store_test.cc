@@ -104,6 +104,74 @@ RawEvent Event(std::string external_id, std::string body) {
   return e;
 }
 
+// Migration 0015 rebuilds the counter tables with a shard in their keys (for PostgreSQL's
+// writers); the rows of an older file become shard 0 and read back as they were.
+TEST_CASE("the intake counters of an older schema survive as shard 0", "[storage]") {
+  testing::TempDir dir;
+  const auto path = dir.path() / "j.db";
+  {
+    auto db = SqliteDb::Open(path, std::chrono::seconds(1));
+    REQUIRE(db.ok());
+    REQUIRE((*db)->Exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY,"
+                        " name TEXT NOT NULL, applied_at INTEGER NOT NULL)").ok());
+    for (const Migration& m : SqliteMigrations()) {
+      if (m.version >= 15) break;
+      REQUIRE((*db)->Exec(m.sql).ok());
+      REQUIRE((*db)->Exec("INSERT INTO schema_migrations VALUES (" + std::to_string(m.version) +
+                          ", 'before', 0)").ok());
+    }
+    REQUIRE((*db)->Exec(
+        "INSERT INTO source_stats(source, received, accepted, duplicates, last_event_at,"
+        " suppressed) VALUES ('shop', 7, 5, 2, 1700000000123, 3), ('stripe', 1, 0, 0, NULL, 0);"
+        "INSERT INTO source_activity(source, minute, received, accepted, duplicates)"
+        " VALUES ('shop', 28333333, 7, 5, 2)").ok());
+  }
+  auto store = SqliteStore::Open(path, std::chrono::seconds(1));
+  REQUIRE(store.ok());
+  CHECK((*store)->schema_version() == SqliteMigrations().back().version);
+  auto stats = (*store)->ListSourceStats();
+  REQUIRE(stats.ok());
+  REQUIRE(stats->size() == 2);
+  CHECK((*stats)[0].source == "shop");
+  CHECK((*stats)[0].received == 7);
+  CHECK((*stats)[0].accepted == 5);
+  CHECK((*stats)[0].duplicates == 2);
+  CHECK((*stats)[0].suppressed == 3);
+  CHECK((*stats)[0].last_event_at ==
+        system_clock::time_point(std::chrono::milliseconds(1700000000123)));
+  CHECK((*stats)[1].source == "stripe");
+  CHECK_FALSE((*stats)[1].last_event_at.has_value());
+
+  // The next commit adds to the same rows (shard 0), in the minute already counted.
+  const RawEvent e = Event("evt-1", "{}");
+  IntakeBatch batch;
+  batch.records = {{&e, e.body, false, "[]"}};
+  batch.received = {{"shop", 1}};
+  REQUIRE((*store)->CommitIntake(batch).ok());
+  auto after = (*store)->ListSourceStats();
+  REQUIRE(after.ok());
+  CHECK((*after)[0].received == 8);
+  CHECK((*after)[0].accepted == 6);
+  auto activity = (*store)->ReadSourceActivity(system_clock::time_point(std::chrono::hours(0)));
+  REQUIRE(activity.ok());
+  REQUIRE(activity->size() == 1);
+  CHECK((*activity)[0].received == 8);
+
+  auto db = SqliteDb::Open(path, std::chrono::seconds(1));
+  REQUIRE(db.ok());
+  auto rows = (*db)->Prepare(
+      "SELECT (SELECT COUNT(*) FROM source_stats WHERE shard = 0),"
+      " (SELECT COUNT(*) FROM source_activity WHERE shard = 0),"
+      " (SELECT COUNT(*) FROM sqlite_master WHERE name = 'source_activity_minute'),"
+      " (SELECT COUNT(*) FROM sqlite_master WHERE name LIKE '%striped%')");
+  REQUIRE(rows.ok());
+  REQUIRE(*rows->Step());
+  CHECK(rows->ColumnInt(0) == 2);
+  CHECK(rows->ColumnInt(1) == 1);
+  CHECK(rows->ColumnInt(2) == 1);
+  CHECK(rows->ColumnInt(3) == 0);
+}
+
 TEST_CASE("intake commits round-trip through the inbox, once per external id", "[storage]") {
   testing::TempDir dir;
   auto store = SqliteStore::Open(dir.path() / "j.db", std::chrono::seconds(1));
