@@ -243,16 +243,7 @@ class Scenario {
   // The vendor's signed headers.
   static Headers Sign(const Webhook& w) {
     if (w.vendor == "shopify") return ShopifyHeaders(w.body, w.id, w.topic);
-    return {{"Content-Type", "application/json"},
-            {"X-WC-Webhook-Source", "https://shop.example.com/"},
-            {"X-WC-Webhook-Topic", "order.created"},
-            {"X-WC-Webhook-Resource", "order"},
-            {"X-WC-Webhook-Event", "created"},
-            {"X-WC-Webhook-ID", "7"},
-            {"X-WC-Webhook-Delivery-ID", w.id},
-            {"X-WC-Webhook-Signature",
-             HmacSha256Base64(DefaultTestEnvironment().at("JOURNEYD_WOOCOMMERCE_SECRET"),
-                              w.body)}};
+    return WooCommerceHeaders(w.body, w.id);
   }
 
   static std::string Lower(std::string s) {

@@ -139,17 +139,7 @@ class Webhooks {
   static Headers Sign(const Webhook& w) {
     const auto env = DefaultTestEnvironment();
     if (w.vendor == "shopify") return ShopifyHeaders(w.body, w.id);
-    if (w.vendor == "woocommerce") {
-      return {{"Content-Type", "application/json"},
-              {"X-WC-Webhook-Source", "https://shop.example.com/"},
-              {"X-WC-Webhook-Topic", "order.created"},
-              {"X-WC-Webhook-Resource", "order"},
-              {"X-WC-Webhook-Event", "created"},
-              {"X-WC-Webhook-ID", "7"},
-              {"X-WC-Webhook-Delivery-ID", w.id},
-              {"X-WC-Webhook-Signature",
-               HmacSha256Base64(env.at("JOURNEYD_WOOCOMMERCE_SECRET"), w.body)}};
-    }
+    if (w.vendor == "woocommerce") return WooCommerceHeaders(w.body, w.id);
     const std::string t = std::to_string(
         std::chrono::duration_cast<std::chrono::seconds>(
             std::chrono::system_clock::now().time_since_epoch())

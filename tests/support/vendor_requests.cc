@@ -15,4 +15,16 @@ Headers ShopifyHeaders(const std::string& body, const std::string& webhook_id,
            HmacSha256Base64(DefaultTestEnvironment().at("JOURNEYD_SHOPIFY_SECRET"), body)}};
 }
 
+Headers WooCommerceHeaders(const std::string& body, const std::string& delivery_id) {
+  return {{"Content-Type", "application/json"},
+          {"X-WC-Webhook-Source", "https://shop.example.com/"},
+          {"X-WC-Webhook-Topic", "order.created"},
+          {"X-WC-Webhook-Resource", "order"},
+          {"X-WC-Webhook-Event", "created"},
+          {"X-WC-Webhook-ID", "7"},
+          {"X-WC-Webhook-Delivery-ID", delivery_id},
+          {"X-WC-Webhook-Signature",
+           HmacSha256Base64(DefaultTestEnvironment().at("JOURNEYD_WOOCOMMERCE_SECRET"), body)}};
+}
+
 }  // namespace journeyd::testing

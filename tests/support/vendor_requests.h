@@ -14,4 +14,8 @@ Headers ShopifyHeaders(const std::string& body, const std::string& webhook_id,
                        const std::string& topic = "orders/create",
                        const std::string& content_type = "application/json");
 
+// A WooCommerce order.created delivery's headers: its delivery id, and X-WC-Webhook-Signature
+// over `body` with JOURNEYD_WOOCOMMERCE_SECRET.
+Headers WooCommerceHeaders(const std::string& body, const std::string& delivery_id);
+
 }  // namespace journeyd::testing

@@ -133,21 +133,30 @@ bool SqliteStatement::ColumnIsNull(int index) const {
 
 int SqliteStatement::ColumnType(int index) const { return sqlite3_column_type(stmt_, index); }
 
-Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::filesystem::path& path,
-                                                 std::chrono::milliseconds busy_timeout) {
+namespace {
+
+// sqlite3_open_v2 with `flags`, the busy timeout and extended result codes set.
+Result<sqlite3*> OpenHandle(const std::filesystem::path& path, int flags,
+                            std::chrono::milliseconds busy_timeout) {
   sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                     SQLITE_OPEN_NOMUTEX,
-                                 nullptr);
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
     sqlite3_close(raw);
     return Unavailable("cannot open " + path.string() + ": " + message);
   }
-  std::unique_ptr<SqliteDb> db(new SqliteDb(raw));
   sqlite3_busy_timeout(raw, static_cast<int>(busy_timeout.count()));
   sqlite3_extended_result_codes(raw, 1);
+  return raw;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::filesystem::path& path,
+                                                 std::chrono::milliseconds busy_timeout) {
+  auto raw = OpenHandle(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, busy_timeout);
+  if (!raw.ok()) return raw.error();
+  std::unique_ptr<SqliteDb> db(new SqliteDb(*raw));
   // WAL lets readers proceed during the inbox's group commits; synchronous=FULL makes a commit
   // survive power loss, which is what "durable before acknowledged" promises.
   for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
@@ -162,18 +171,9 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::filesystem::path& pa
 
 Result<std::unique_ptr<SqliteDb>> SqliteDb::OpenReadOnly(const std::filesystem::path& path,
                                                          std::chrono::milliseconds busy_timeout) {
-  sqlite3* raw = nullptr;
-  const int rc =
-      sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
-  if (rc != SQLITE_OK) {
-    std::string message = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
-    sqlite3_close(raw);
-    return Unavailable("cannot open " + path.string() + ": " + message);
-  }
-  std::unique_ptr<SqliteDb> db(new SqliteDb(raw));
-  sqlite3_busy_timeout(raw, static_cast<int>(busy_timeout.count()));
-  sqlite3_extended_result_codes(raw, 1);
-  return db;
+  auto raw = OpenHandle(path, SQLITE_OPEN_READONLY, busy_timeout);
+  if (!raw.ok()) return raw.error();
+  return std::unique_ptr<SqliteDb>(new SqliteDb(*raw));
 }
 
 SqliteDb::~SqliteDb() { sqlite3_close_v2(db_); }
