@@ -8,6 +8,7 @@
 #include "engine/governance/suppression.h"
 #include "engine/storage/postgres/pg_store.h"
 #include "engine/storage/postgres/pg_transaction.h"
+#include "engine/storage/unit_separated.h"
 
 // Quarantine, suppression and erasure on PostgreSQL (see sqlite_governance.cc, whose results
 // these match row for row). The erasure itself is written with the identity action that asks
@@ -17,7 +18,6 @@ namespace journeyd::storage {
 
 namespace {
 
-
 // The rules come aggregated into one text joined by U+001F (unit separator), as SqliteStore's
 // group_concat gives them: one query for the entries and their rules.
 constexpr std::string_view kQuarantineColumns =
@@ -26,17 +26,6 @@ constexpr std::string_view kQuarantineColumns =
     " (SELECT string_agg(r.rule, chr(31)) FROM quarantine_rules r"
     " WHERE r.quarantine_id = q.id) FROM quarantine q";
 
-std::vector<std::string> SplitUnit(const std::string& text) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\x1f', start);
-    if (end == std::string::npos) end = text.size();
-    out.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
 
 // Rows selected with kQuarantineColumns.
 std::vector<QuarantineRow> ReadQuarantineRows(const PgResult& rows) {
@@ -55,7 +44,7 @@ std::vector<QuarantineRow> ReadQuarantineRows(const PgResult& rows) {
     q.created_at = rows.Time(i, 8);
     q.decided_at = rows.OptionalTime(i, 9);
     q.decided_by = rows.Text(i, 10);
-    if (!rows.IsNull(i, 11)) q.rules = SplitUnit(rows.Text(i, 11));
+    if (!rows.IsNull(i, 11)) q.rules = SplitUnitSeparated(rows.Text(i, 11));
     // Bytewise, as SqliteStore sorts them.
     std::sort(q.rules.begin(), q.rules.end());
     out.push_back(std::move(q));

@@ -13,6 +13,7 @@
 #include "engine/record/canonical_record.h"
 #include "engine/storage/postgres/pg_store.h"
 
+#include "engine/storage/identity_action_rows.h"
 #include "engine/storage/postgres/pg_array.h"
 #include "engine/storage/postgres/pg_locks.h"
 #include "engine/storage/postgres/pg_transaction.h"
@@ -561,86 +562,6 @@ Status PgStore::CommitIdentityAction(const IdentityActionOutcome& o) {
 
 namespace {
 
-std::string_view ActionKindName(IdentityActionKind kind) {
-  switch (kind) {
-    case IdentityActionKind::kAcceptReview: return "accept_review";
-    case IdentityActionKind::kRejectReview: return "reject_review";
-    case IdentityActionKind::kSplit: return "split";
-    case IdentityActionKind::kErase: return "erase";
-  }
-  return "?";
-}
-
-std::optional<IdentityActionKind> ParseActionKind(std::string_view name) {
-  if (name == "accept_review") return IdentityActionKind::kAcceptReview;
-  if (name == "reject_review") return IdentityActionKind::kRejectReview;
-  if (name == "split") return IdentityActionKind::kSplit;
-  if (name == "erase") return IdentityActionKind::kErase;
-  return std::nullopt;
-}
-
-// A split's records as a JSON array, as SqliteStore stores them.
-std::string RecordsJson(const std::vector<int64_t>& records) {
-  std::string out = "[";
-  for (size_t i = 0; i < records.size(); ++i) {
-    if (i > 0) out += ',';
-    out += std::to_string(records[i]);
-  }
-  return out + "]";
-}
-
-std::vector<int64_t> ParseRecordsJson(const std::string& text) {
-  std::vector<int64_t> out;
-  boost::system::error_code ec;
-  const boost::json::value v = boost::json::parse(text, ec);
-  if (ec || !v.is_array()) return out;
-  for (const auto& item : v.as_array()) {
-    if (item.is_int64()) out.push_back(item.as_int64());
-  }
-  return out;
-}
-
-// An erase action's request: {"identifiers": [[type, value]...], "requested_by": "...",
-// "targets": [...]}; "" for the other kinds (stored as NULL).
-std::string PayloadJson(const IdentityAction& action) {
-  if (action.kind != IdentityActionKind::kErase) return "";
-  boost::json::array identifiers, targets;
-  for (const auto& [type, value] : action.identifiers) identifiers.push_back({type, value});
-  for (const std::string& target : action.targets) targets.push_back(boost::json::string(target));
-  return boost::json::serialize(boost::json::object{{"identifiers", std::move(identifiers)},
-                                                    {"requested_by", action.requested_by},
-                                                    {"targets", std::move(targets)}});
-}
-
-void ReadPayload(const std::string& text, IdentityAction& action) {
-  if (text.empty()) return;
-  boost::system::error_code ec;
-  const boost::json::value v = boost::json::parse(text, ec);
-  if (ec || !v.is_object()) return;
-  if (const auto* by = v.as_object().if_contains("requested_by"); by && by->is_string()) {
-    action.requested_by = std::string(by->get_string());
-  }
-  if (const auto* targets = v.as_object().if_contains("targets"); targets && targets->is_array()) {
-    for (const auto& t : targets->get_array()) {
-      if (t.is_string()) action.targets.emplace_back(t.get_string());
-    }
-  }
-  if (const auto* ids = v.as_object().if_contains("identifiers"); ids && ids->is_array()) {
-    for (const auto& pair : ids->get_array()) {
-      if (!pair.is_array() || pair.get_array().size() != 2) continue;
-      const auto& a = pair.get_array();
-      if (!a[0].is_string() || !a[1].is_string()) continue;
-      action.identifiers.emplace_back(std::string(a[0].get_string()),
-                                      std::string(a[1].get_string()));
-    }
-  }
-}
-
-// id, kind, review_id, profile_id, records, status, result, payload
-constexpr std::string_view kActionColumns =
-    "SELECT id, kind, COALESCE(review_id, 0), COALESCE(profile_id, 0), COALESCE(records, '[]'),"
-    " status, COALESCE(result, ''), COALESCE(payload, '') FROM identity_actions";
-
 Result<IdentityAction> ActionFromRow(const PgResult& rows, int i) {
   IdentityAction a;
   a.id = rows.Int64(i, 0);
@@ -674,7 +595,8 @@ Result<std::vector<IdentityAction>> PgStore::ReadPendingIdentityActions() {
   auto conn = pool_->Acquire();
   if (!conn.ok()) return conn.error();
   auto rows =
-      (*conn)->Query(std::string(kActionColumns) + " WHERE status = 'pending' ORDER BY id");
+      (*conn)->Query(std::string(kIdentityActionColumns) +
+                     " WHERE status = 'pending' ORDER BY id");
   if (!rows.ok()) return rows.error();
   std::vector<IdentityAction> out;
   for (int i = 0; i < rows->rows(); ++i) {
@@ -688,7 +610,8 @@ Result<std::vector<IdentityAction>> PgStore::ReadPendingIdentityActions() {
 Result<IdentityAction> PgStore::ReadIdentityAction(int64_t id) {
   auto conn = pool_->Acquire();
   if (!conn.ok()) return conn.error();
-  auto rows = (*conn)->Query(std::string(kActionColumns) + " WHERE id = $1", PgParams().Add(id));
+  auto rows = (*conn)->Query(std::string(kIdentityActionColumns) + " WHERE id = $1",
+                             PgParams().Add(id));
   if (!rows.ok()) return rows.error();
   if (rows->rows() == 0) {
     return NotFound("identity action " + std::to_string(id) + " does not exist");

@@ -7,6 +7,7 @@
 #include "engine/base/compression.h"
 #include "engine/governance/suppression.h"
 #include "engine/storage/sqlite/sqlite_store.h"
+#include "engine/storage/unit_separated.h"
 
 namespace journeyd::storage {
 
@@ -36,17 +37,6 @@ constexpr std::string_view kQuarantineColumns =
     " (SELECT group_concat(rule, char(31)) FROM quarantine_rules r WHERE r.quarantine_id = q.id)"
     " FROM quarantine q";
 
-std::vector<std::string> SplitUnit(const std::string& text) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\x1f', start);
-    if (end == std::string::npos) end = text.size();
-    out.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
 
 QuarantineRow QuarantineFromRow(const SqliteStatement& row) {
   QuarantineRow q;
@@ -61,7 +51,7 @@ QuarantineRow QuarantineFromRow(const SqliteStatement& row) {
   q.created_at = FromMillis(row.ColumnInt(8));
   if (!row.ColumnIsNull(9)) q.decided_at = FromMillis(row.ColumnInt(9));
   q.decided_by = row.ColumnText(10);
-  if (!row.ColumnIsNull(11)) q.rules = SplitUnit(row.ColumnText(11));
+  if (!row.ColumnIsNull(11)) q.rules = SplitUnitSeparated(row.ColumnText(11));
   std::sort(q.rules.begin(), q.rules.end());
   return q;
 }
