@@ -11,6 +11,7 @@
 #include "engine/base/compression.h"
 #include "engine/governance/suppression.h"
 #include "engine/record/canonical_record.h"
+#include "engine/storage/postgres/pg_rows.h"
 #include "engine/storage/postgres/pg_store.h"
 
 #include "engine/storage/identity_action_rows.h"
@@ -884,12 +885,7 @@ Result<std::vector<StoredRecord>> PgStore::ReadProfileRecords(int64_t profile_id
       " JOIN records r ON r.id = p.record_id WHERE p.profile_id = $1 ORDER BY r.id",
       PgParams().Add(profile_id));
   if (!rows.ok()) return rows.error();
-  std::vector<StoredRecord> out;
-  for (int i = 0; i < rows->rows(); ++i) {
-    out.push_back({rows->Int64(i, 0), rows->Int64(i, 1), rows->Text(i, 2), rows->Text(i, 3),
-                   rows->Text(i, 4)});
-  }
-  return out;
+  return ReadStoredRecords(*rows);
 }
 
 }  // namespace journeyd::storage

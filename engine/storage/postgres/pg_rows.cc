@@ -2,6 +2,16 @@
 
 namespace journeyd::storage {
 
+std::vector<StoredRecord> ReadStoredRecords(const PgResult& rows) {
+  std::vector<StoredRecord> out;
+  out.reserve(static_cast<size_t>(rows.rows()));
+  for (int i = 0; i < rows.rows(); ++i) {
+    out.push_back({rows.Int64(i, 0), rows.Int64(i, 1), rows.Text(i, 2), rows.Text(i, 3),
+                   rows.Text(i, 4)});
+  }
+  return out;
+}
+
 TouchpointRow ReadTouchpoint(const PgResult& rows, int i) {
   TouchpointRow t;
   t.id = rows.Int64(i, 0);

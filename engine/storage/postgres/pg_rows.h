@@ -1,15 +1,19 @@
-// The column lists and row readers of the journey tables that more than one group of PgStore
-// reads (journey, delivery): the same columns and conversions as sqlite_rows.h's, so both
+// The column lists and row readers of the tables that more than one group of PgStore reads
+// (records; journey and delivery): the same columns and conversions as sqlite_rows.h's, so both
 // backends give the same rows. Each list names its table's alias: touchpoints t (joined to
 // profile_records pr for the live profile), journey_state s; journey_actions unaliased.
 #pragma once
 
 #include <string_view>
+#include <vector>
 
 #include "engine/storage/postgres/pg_result.h"
 #include "engine/storage/store.h"
 
 namespace journeyd::storage {
+
+// Records selected as (id, inbox_id, source, event_type, record), in the result's order.
+std::vector<StoredRecord> ReadStoredRecords(const PgResult& rows);
 
 inline constexpr std::string_view kTouchpointColumns =
     "t.id, t.record_id, COALESCE(pr.profile_id, 0), t.source, t.type, t.channel, t.occurred_at,"

@@ -11,6 +11,7 @@
 #include "engine/storage/postgres/pg_array.h"
 #include "engine/storage/postgres/pg_locks.h"
 #include "engine/storage/postgres/pg_migrate.h"
+#include "engine/storage/postgres/pg_rows.h"
 #include "engine/storage/postgres/pg_transaction.h"
 
 // Text is sorted COLLATE "C" wherever the order shows: bytewise, as SQLite sorts, whatever
@@ -551,12 +552,7 @@ Result<std::vector<StoredRecord>> PgStore::ReadRecords(int64_t after_id, int lim
       " ORDER BY id LIMIT $2",
       PgParams().Add(after_id).Add(limit));
   if (!rows.ok()) return rows.error();
-  std::vector<StoredRecord> out;
-  for (int i = 0; i < rows->rows(); ++i) {
-    out.push_back({rows->Int64(i, 0), rows->Int64(i, 1), rows->Text(i, 2), rows->Text(i, 3),
-                   rows->Text(i, 4)});
-  }
-  return out;
+  return ReadStoredRecords(*rows);
 }
 
 Result<std::vector<DataQualityIssue>> PgStore::ListIssues(const IssueFilter& filter) {
