@@ -261,5 +261,41 @@ TEST_CASE("common: validating JSON without a document agrees with the parser",
   CHECK_FALSE(ValidateJson(std::string(65, '[') + std::string(65, ']')).ok());
 }
 
+// ValidateJson trusts simdjson's yes and asks Boost.JSON (ParseJson's parser) about its no: on
+// the corners where the two libraries could part, the answer must be Boost's.
+TEST_CASE("common: validating JSON agrees with the parser where the two libraries differ",
+          "[connectors][common]") {
+  const auto nested = [](int depth, std::string_view open, std::string_view inner,
+                         std::string_view close) {
+    std::string text;
+    for (int i = 0; i < depth; ++i) text += open;
+    text += inner;
+    for (int i = 0; i < depth; ++i) text += close;
+    return text;
+  };
+  const std::vector<std::string> corpus = {
+      R"({"n": 123456789012345678901234567890})",  // past 64 bits: simdjson refuses, Boost not
+      R"([18446744073709551615, -9223372036854775808, 18446744073709551616])",
+      R"([1e400, -1e-400, 1.5e308])",
+      R"(["\ud83d\ude00"])", R"(["\ud800"])", R"(["\udc00x"])", R"(["\u0000"])",
+      "\"tab\there\"", "\"\xc3\x28\"", "\"\xed\xa0\x80\"", "\"caf\xc3\xa9\"",
+      "\xef\xbb\xbf{}",  // a byte-order mark
+      "{} ", " \t\r\n{}", "{}x", "[1,]", "{\"a\":1,}", "01", "-", "1.", ".5", "1e", "NaN",
+      "// c\n{}", "\f{}", "tru", "true", "null", "\"\"", "[]", "{\"\":{}}",
+      nested(64, "{\"a\":", "1", "}"), nested(65, "{\"a\":", "1", "}"),
+      nested(63, "[", "{}", "]"), nested(64, "[", "{}", "]"), nested(64, "[", "", "]") + " ",
+      std::string(70 * 1024, ' ') + "[1]",  // past the fast path's size: Boost alone
+  };
+  for (const std::string& text : corpus) {
+    INFO(text.substr(0, 80));
+    CHECK(ValidateJson(text).ok() == ParseJson(text).ok());
+  }
+  // The verdicts the corpus relies on, so that it exercises both paths.
+  CHECK(ValidateJson(R"({"n": 123456789012345678901234567890})").ok());
+  CHECK(ValidateJson(R"(["\ud83d\ude00"])").ok());
+  CHECK_FALSE(ValidateJson("\"\xc3\x28\"").ok());
+  CHECK_FALSE(ValidateJson("{}x").ok());
+}
+
 }  // namespace
 }  // namespace journeyd::connectors::common

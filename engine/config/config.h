@@ -156,7 +156,7 @@ struct IngestSettings {
   // Unprocessed inbox events past which intake answers 503 + Retry-After (vendors retry).
   int64_t backlog_high_water = 1'000'000;
   int max_batch = 1024;         // events per group commit
-  ByteSize compress_above{512};  // raw bodies larger than this are stored zstd-compressed
+  ByteSize compress_above{2048};  // raw bodies larger than this are stored zstd-compressed
   static const StructSpec<IngestSettings>& Spec();
 };
 

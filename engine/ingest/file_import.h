@@ -28,7 +28,7 @@ struct FileImportOptions {
   std::string source;      // the configured source name
   std::string file_label;  // how issues name the file ("sales.csv")
   size_t rows_per_batch = 4096;
-  size_t compress_above = 512;  // ingest.compress_above
+  size_t compress_above = 2048;  // ingest.compress_above
   // Written with the file's last batch, so "imported" and its rows commit together.
   std::optional<storage::ImportedFile> mark;
   // Called after each batch is committed with the rows it stored (to wake or throttle).

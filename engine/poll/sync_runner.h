@@ -25,7 +25,7 @@ struct SyncRunnerOptions {
   // its next page instead of piling more into the inbox; webhooks are refused meanwhile too.
   std::function<bool()> backpressure;
   delivery::TransportOptions transport;
-  size_t compress_above = 512;  // ingest.compress_above, as for webhooks
+  size_t compress_above = 2048;  // ingest.compress_above, as for webhooks
 };
 
 class SyncRunner {

@@ -278,6 +278,23 @@ for f in "$repo"/config/*.yaml "$repo"/config/examples/*.yaml "$repo"/tests/conf
   seed fuzz_config "${rel//\//_}" <"$f"
 done
 
+# --- fuzz_json: every JSON fixture as is, and the corners where simdjson and Boost.JSON could
+# part: integers past 64 bits, huge exponents, surrogate escapes, nesting at the limit, control
+# characters, bad UTF-8, trailing data.
+find "$hooks" "$fixtures/polling" -name '*.json' 2>/dev/null | sort | while read -r f; do
+  rel="${f#"$fixtures"/}"
+  seed fuzz_json "${rel//\//_}" <"$f"
+done
+printf '{"n": 123456789012345678901234567890}' | seed fuzz_json big-integer
+printf '[1e400, -1e-400, 0.0000000000000000000001e-320]' | seed fuzz_json huge-exponents
+printf '["\\ud83d\\ude00", "\\ud800", "\\udc00x"]' | seed fuzz_json surrogates
+{ printf '[%.0s' $(seq 1 64); printf ']%.0s' $(seq 1 64); } | seed fuzz_json depth-64
+{ printf '{"a":%.0s' $(seq 1 64); printf '1'; printf '}%.0s' $(seq 1 64); } | seed fuzz_json objects-64
+printf '"tab\there"' | seed fuzz_json control-char
+printf '"\xc3\x28"' | seed fuzz_json bad-utf8
+printf '{} ' | seed fuzz_json trailing-space
+printf '{}x' | seed fuzz_json trailing-data
+
 for d in "$out"/fuzz_*; do
   echo "write_seeds: $(basename "$d"): $(find "$d" -maxdepth 1 -name 'seed-*' | wc -l) seeds"
 done
