@@ -26,6 +26,7 @@
 #include "daemon/routes/runs_api.h"
 #include "daemon/server/http_server.h"
 #include "daemon/systemd_notifier.h"
+#include "engine/base/thread_name.h"
 #include "engine/cluster/cluster_leases.h"
 #include "engine/delivery/delivery_service.h"
 #include "engine/ingest/inbox_writer.h"
@@ -289,7 +290,11 @@ int Run(const GlobalOptions& global, const RunOptions& options) {
 
   std::vector<std::thread> threads;
   for (int i = 1; i < initial->server.threads; ++i) {
-    threads.emplace_back([&io] { io.run(); });
+    // The main thread keeps the process's name ("journeyd"); the others are named for top -H.
+    threads.emplace_back([&io] {
+      NameCurrentThread("http");
+      io.run();
+    });
   }
   io.run();
   for (auto& t : threads) t.join();

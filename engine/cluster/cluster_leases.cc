@@ -6,6 +6,8 @@
 
 #include <vector>
 
+#include "engine/base/thread_name.h"
+
 namespace journeyd::cluster {
 
 ClusterLeases::ClusterLeases(storage::Store& store, std::string holder,
@@ -59,7 +61,10 @@ LeaseState ClusterLeases::Check(const std::string& name) {
 void ClusterLeases::Start() {
   std::lock_guard lock(mu_);
   if (renewer_.joinable() || stopping_) return;
-  renewer_ = std::thread([this] { RenewLoop(); });
+  renewer_ = std::thread([this] {
+    NameCurrentThread("lease renewer");
+    RenewLoop();
+  });
 }
 
 void ClusterLeases::Stop() {

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "engine/base/compression.h"
+#include "engine/base/thread_name.h"
 
 namespace journeyd::ingest {
 
@@ -23,7 +24,10 @@ InboxWriter::InboxWriter(storage::Store& store, InboxWriterOptions options)
   }
   if (auto pending = store_.CountPendingInbox(); pending.ok()) backlog_ = *pending;
   recounted_ = std::chrono::steady_clock::now();
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    NameCurrentThread("inbox writer");
+    Loop();
+  });
 }
 
 InboxWriter::~InboxWriter() { Stop(); }

@@ -5,6 +5,7 @@
 #include <boost/json/parse.hpp>
 #include <spdlog/spdlog.h>
 
+#include "engine/base/thread_name.h"
 #include "engine/base/thread_priority.h"
 #include "engine/config/config.h"
 
@@ -67,6 +68,7 @@ void IdentityStage::Start() {
   if (thread_.joinable()) return;
   stopping_ = false;
   thread_ = std::thread([this] {
+    NameCurrentThread("identity");
     LowerCurrentThreadPriority();
     Loop();
   });

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "engine/base/thread_name.h"
 #include "engine/base/thread_priority.h"
 
 namespace journeyd::pipeline {
@@ -22,6 +23,7 @@ void MappingStage::Start() {
   if (thread_.joinable()) return;
   stopping_ = false;
   thread_ = std::thread([this] {
+    NameCurrentThread("mapping");
     LowerCurrentThreadPriority();
     Loop();
   });

@@ -1,9 +1,8 @@
 #include "engine/pipeline/stage_loop.h"
 
-#include <pthread.h>
-
 #include <spdlog/spdlog.h>
 
+#include "engine/base/thread_name.h"
 #include "engine/base/thread_priority.h"
 
 namespace journeyd::pipeline {
@@ -19,8 +18,7 @@ void StageLoop::Start() {
   if (thread_.joinable()) return;
   stopping_ = false;
   thread_ = std::thread([this] {
-    // Named, so that top -H and perf tell the stages apart (Linux keeps 15 characters).
-    pthread_setname_np(pthread_self(), name_.substr(0, 15).c_str());
+    NameCurrentThread(name_);
     LowerCurrentThreadPriority();
     Loop();
   });

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "engine/base/thread_name.h"
 #include "engine/poll/poll_settings.h"
 
 namespace journeyd::poll {
@@ -65,7 +66,10 @@ void Scheduler::PlanInitialRuns(const config::Config& config) {
 void Scheduler::Start() {
   if (thread_.joinable()) return;
   if (auto config = config_()) PlanInitialRuns(*config);
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    NameCurrentThread("poll scheduler");
+    Loop();
+  });
 }
 
 void Scheduler::Stop() {

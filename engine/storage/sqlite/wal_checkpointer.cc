@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "engine/base/thread_name.h"
+
 namespace journeyd::storage {
 
 Result<std::unique_ptr<WalCheckpointer>> WalCheckpointer::Start(
@@ -15,7 +17,10 @@ Result<std::unique_ptr<WalCheckpointer>> WalCheckpointer::Start(
 
 WalCheckpointer::WalCheckpointer(std::unique_ptr<SqliteDb> db, WalCheckpointerOptions options)
     : db_(std::move(db)), options_(options) {
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    NameCurrentThread("wal checkpoint");
+    Loop();
+  });
 }
 
 WalCheckpointer::~WalCheckpointer() {
