@@ -27,6 +27,7 @@
 #include "daemon/server/http_server.h"
 #include "daemon/systemd_notifier.h"
 #include "engine/base/thread_name.h"
+#include "engine/base/work_signal.h"
 #include "engine/cluster/cluster_leases.h"
 #include "engine/delivery/delivery_service.h"
 #include "engine/ingest/inbox_writer.h"
@@ -133,8 +134,13 @@ int Run(const GlobalOptions& global, const RunOptions& options) {
   observability::Registry metrics;
   server::HttpMetrics http_metrics(metrics);
 
+  // Each step of the pipeline wakes the next when it has committed work, rather than leave it
+  // to its idle poll. Declared before everything that notifies or waits on them.
+  WorkSignal inbox_stored, records_mapped, profiles_resolved, journey_placed;
+
   ingest::InboxWriterOptions inbox_options;
   inbox_options.metrics = &metrics;
+  inbox_options.stored = &inbox_stored;
   inbox_options.backlog_high_water = initial->ingest.backlog_high_water;
   inbox_options.max_batch = static_cast<size_t>(initial->ingest.max_batch);
   inbox_options.compress_above = initial->ingest.compress_above.bytes;
@@ -156,6 +162,8 @@ int Run(const GlobalOptions& global, const RunOptions& options) {
   // Mapping runs behind the inbox on its own thread, always under the config in force now.
   // No lease: every instance maps, each taking inbox rows no other is mapping.
   pipeline::MappingStageOptions mapping_options;
+  mapping_options.input = &inbox_stored;
+  mapping_options.output = &records_mapped;
   pipeline::MappingStage mapping_stage(
       **store,
       [&config](std::string_view source) {
@@ -170,6 +178,8 @@ int Run(const GlobalOptions& global, const RunOptions& options) {
   // stops the start; otherwise when the lease comes to it.
   pipeline::IdentityStageOptions identity_options;
   identity_options.gate = gate_of("identity");
+  identity_options.input = &records_mapped;
+  identity_options.output = &profiles_resolved;
   pipeline::IdentityStage identity_stage(**store, initial->identity, clock, identity_options);
   if (leases.Check("identity") != cluster::LeaseState::kNotHeld) {
     if (Status s = identity_stage.Load(); !s.ok()) {
@@ -182,17 +192,23 @@ int Run(const GlobalOptions& global, const RunOptions& options) {
   // The journey behind identity, under the definition in force at start (like identity).
   pipeline::JourneyStageOptions journey_options;
   journey_options.gate = gate_of("journey");
+  journey_options.input = &profiles_resolved;
+  journey_options.output = &journey_placed;
   pipeline::JourneyStage journey_stage(**store, initial->journey_definition, clock,
                                        journey_options);
   journey_stage.Start();
 
   // Delivery behind the journey: one worker per target, each behind its own outbox cursor.
-  delivery::DeliveryService delivery_service(*initial, **store, clock, gate_of);
+  delivery::DeliveryService delivery_service(*initial, **store, clock, gate_of,
+                                             {&profiles_resolved, &journey_placed});
   delivery_service.Start();
   // Sync runs of polled sources, on their schedules and on demand; their pages go straight to
   // the inbox (each with its stream's cursor), behind which the pipeline is already running.
   poll::SyncRunnerOptions runner_options;
-  runner_options.after_commit = [&inbox](int64_t stored) { inbox.StoredElsewhere(stored); };
+  runner_options.after_commit = [&inbox, &inbox_stored](int64_t stored) {
+    inbox.StoredElsewhere(stored);
+    if (stored > 0) inbox_stored.Notify();
+  };
   runner_options.backpressure = [&inbox] { return inbox.OverHighWater(); };
   poll::Scheduler scheduler([&config] { return config.Get(); }, **store, clock,
                             std::move(runner_options), gate_of);

@@ -10,8 +10,10 @@ DeliveryPolicies PoliciesOf(const config::Config& config) {
 }
 
 DeliveryService::DeliveryService(const config::Config& config, storage::Store& store,
-                                 const Clock& clock, GateOf gate_of)
+                                 const Clock& clock, GateOf gate_of,
+                                 std::vector<WorkSignal*> inputs)
     : store_(store),
+      inputs_(std::move(inputs)),
       // Pruning is cheap and never urgent: once a minute is plenty.
       pruner_("outbox pruner", [this] { return Prune(); }, /*full=*/1 << 30,
               std::chrono::seconds(60)) {
@@ -26,11 +28,17 @@ DeliveryService::DeliveryService(const config::Config& config, storage::Store& s
 DeliveryService::~DeliveryService() { Stop(); }
 
 void DeliveryService::Start() {
+  for (WorkSignal* input : inputs_) {
+    input->Subscribe(this, [this] {
+      for (auto& w : workers_) w->Wake();
+    });
+  }
   for (auto& w : workers_) w->Start();
   pruner_.Start();
 }
 
 void DeliveryService::Stop() {
+  for (WorkSignal* input : inputs_) input->Unsubscribe(this);
   pruner_.Stop();
   for (auto& w : workers_) w->Stop();
 }

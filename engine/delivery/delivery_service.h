@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/base/clock.h"
+#include "engine/base/work_signal.h"
 #include "engine/config/config.h"
 #include "engine/delivery/delivery_worker.h"
 #include "engine/pipeline/stage_loop.h"
@@ -20,8 +21,10 @@ class DeliveryService {
  public:
   // The gate of a lease by name ("delivery:<target>"); empty: every worker always runs.
   using GateOf = std::function<cluster::WorkGate(std::string name)>;
+  // `inputs`: signals of the stages that write the outbox (identity, journey); each wakes
+  // every worker. Empty: the workers poll.
   DeliveryService(const config::Config& config, storage::Store& store, const Clock& clock,
-                  GateOf gate_of = {});
+                  GateOf gate_of = {}, std::vector<WorkSignal*> inputs = {});
   ~DeliveryService();  // Stop()s
 
   void Start();
@@ -36,6 +39,7 @@ class DeliveryService {
   Result<int> Prune();
 
   storage::Store& store_;
+  const std::vector<WorkSignal*> inputs_;
   std::vector<std::string> names_;
   std::vector<std::unique_ptr<DeliveryWorker>> workers_;
   pipeline::StageLoop pruner_;

@@ -53,6 +53,8 @@ class DeliveryWorker {
   void Start();
   // Ends waits (backoff, rate limits) at once; the request in flight finishes.
   void Stop();
+  // New outbox rows are committed: ends the idle wait between rounds (not a backoff).
+  void Wake() { loop_.Wake(); }
   // One round on the caller's thread: how many outbox rows it settled.
   Result<int> RunOnce();
   // Rounds until the outbox holds nothing for this target (or a round fails).

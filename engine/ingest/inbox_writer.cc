@@ -254,6 +254,7 @@ void InboxWriter::CommitBatch(std::vector<Pending>& batch,
   }
   for (auto& [done, outcome] : answers) done(outcome);
   answer_rejections();
+  if (stored_total > 0 && options_.stored != nullptr) options_.stored->Notify();
 }
 
 }  // namespace journeyd::ingest

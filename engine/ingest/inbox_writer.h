@@ -21,6 +21,7 @@
 
 #include "engine/base/clock.h"
 #include "engine/base/result.h"
+#include "engine/base/work_signal.h"
 #include "engine/observability/metrics.h"
 #include "engine/storage/store.h"
 
@@ -36,6 +37,9 @@ struct InboxWriterOptions {
   // Where journeyd_ingest_commit_seconds and journeyd_ingest_batch_events go; null: nowhere.
   // Must outlive the writer.
   observability::Registry* metrics = nullptr;
+  // Notified after each commit that stored new events (wakes the mapping stage); null: none.
+  // Must outlive the writer.
+  WorkSignal* stored = nullptr;
 };
 
 // The stored form of one event: headers encoded, the body zstd-compressed when larger than

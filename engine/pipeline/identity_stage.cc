@@ -1,12 +1,11 @@
 #include "engine/pipeline/identity_stage.h"
 
 #include <set>
+#include <thread>
 
 #include <boost/json/parse.hpp>
 #include <spdlog/spdlog.h>
 
-#include "engine/base/thread_name.h"
-#include "engine/base/thread_priority.h"
 #include "engine/config/config.h"
 
 namespace journeyd::pipeline {
@@ -17,7 +16,8 @@ IdentityStage::IdentityStage(storage::Store& store, const config::IdentitySettin
       clock_(clock),
       options_(options),
       rules_(settings),
-      settings_(std::make_unique<config::IdentitySettings>(settings)) {}
+      settings_(std::make_unique<config::IdentitySettings>(settings)),
+      loop_("identity", [this] { return RunOnce(); }, options.batch, options.idle_poll) {}
 
 IdentityStage::~IdentityStage() { Stop(); }
 
@@ -64,39 +64,17 @@ Status IdentityStage::Load() {
 }
 
 void IdentityStage::Start() {
-  std::lock_guard lock(mu_);
-  if (thread_.joinable()) return;
-  stopping_ = false;
-  thread_ = std::thread([this] {
-    NameCurrentThread("identity");
-    LowerCurrentThreadPriority();
-    Loop();
-  });
+  if (options_.input != nullptr) options_.input->Subscribe(this, [this] { loop_.Wake(); });
+  loop_.Start();
 }
 
 void IdentityStage::Stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  if (options_.input != nullptr) options_.input->Unsubscribe(this);
+  loop_.Stop();
 }
 
 IdentityStage::Counters IdentityStage::counters() const {
   return {records_.load(), profiles_.load(), merges_.load(), reviews_.load(), issues_.load()};
-}
-
-void IdentityStage::Loop() {
-  while (true) {
-    auto taken = RunOnce();
-    if (!taken.ok()) spdlog::error("identity stage: {}", taken.error().message);
-    std::unique_lock lock(mu_);
-    if (stopping_) return;
-    if (taken.ok() && *taken >= options_.batch) continue;
-    wake_.wait_for(lock, options_.idle_poll, [&] { return stopping_; });
-    if (stopping_) return;
-  }
 }
 
 Result<int> IdentityStage::ApplyActions() {
@@ -243,7 +221,10 @@ Result<int> IdentityStage::RunOnce() {
       loaded_ = false;
     }
   }
-  if (auto applied = ApplyActions(); !applied.ok()) return applied.error();
+  auto applied = ApplyActions();
+  if (!applied.ok()) return applied.error();
+  // Accepted reviews, splits and erasures change profiles that delivery sends on.
+  if (*applied > 0 && options_.output != nullptr) options_.output->Notify();
   std::lock_guard run(run_mu_);
   auto records = store_.ReadRecords(cursor_, options_.batch);
   if (!records.ok()) return records.error();
@@ -306,6 +287,7 @@ Result<int> IdentityStage::RunOnce() {
   reviews_ += reviews;
   issues_ += issues;
   profiles_ = static_cast<int64_t>(graph_->profile_count());
+  if (options_.output != nullptr) options_.output->Notify();
   return static_cast<int>(records->size());
 }
 

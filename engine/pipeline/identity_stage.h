@@ -7,19 +7,19 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 
 #include "engine/base/clock.h"
 #include "engine/base/result.h"
+#include "engine/base/work_signal.h"
 #include "engine/cluster/cluster_leases.h"
 #include "engine/identity/identity_graph.h"
 #include "engine/identity/identity_rules.h"
 #include "engine/identity/match_model.h"
 #include "engine/pipeline/mapping_stage.h"
+#include "engine/pipeline/stage_loop.h"
 #include "engine/storage/store.h"
 
 namespace journeyd::config {
@@ -34,6 +34,8 @@ struct IdentityStageOptions {
   // The "identity" lease when instances share a database: one resolves at a time, so a merge
   // is never decided twice; the graph is rebuilt when the lease comes (back) to this one.
   cluster::WorkGate gate;
+  WorkSignal* input = nullptr;   // new records: wakes the stage at once (null: polls only)
+  WorkSignal* output = nullptr;  // notified after each commit (profiles and their outbox rows)
 };
 
 class IdentityStage {
@@ -58,7 +60,6 @@ class IdentityStage {
   Counters counters() const;
 
  private:
-  void Loop();
   storage::IdentityActionOutcome Apply(const storage::IdentityAction& action);
   // Everything of one person leaves the graph; the outcome tells the store what to delete.
   storage::IdentityActionOutcome Erase(const storage::IdentityAction& action);
@@ -73,12 +74,9 @@ class IdentityStage {
   int64_t cursor_ = 0;
   bool loaded_ = false;  // false also after a failed commit: the graph is then rebuilt
 
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool stopping_ = false;  // GUARDED_BY(mu_)
-  std::thread thread_;
   std::mutex run_mu_;
   std::atomic<int64_t> records_{0}, merges_{0}, reviews_{0}, issues_{0}, profiles_{0};
+  StageLoop loop_;  // last: its thread stops before the members it uses go
 };
 
 // Waits until the identity stage (of this process or another) has carried out a queued action,

@@ -312,8 +312,15 @@ JourneyStage::JourneyStage(storage::Store& store, journey::JourneyDefinitionPtr 
 
 JourneyStage::~JourneyStage() { Stop(); }
 
-void JourneyStage::Start() { loop_.Start(); }
-void JourneyStage::Stop() { loop_.Stop(); }
+void JourneyStage::Start() {
+  if (options_.input != nullptr) options_.input->Subscribe(this, [this] { loop_.Wake(); });
+  loop_.Start();
+}
+
+void JourneyStage::Stop() {
+  if (options_.input != nullptr) options_.input->Unsubscribe(this);
+  loop_.Stop();
+}
 
 JourneyStage::Counters JourneyStage::counters() const {
   return {records_.load(),     touchpoints_.load(), duplicates_.load(), merged_.load(),
@@ -408,6 +415,7 @@ Result<int> JourneyStage::RunLocked(bool force_due) {
   actions_ += static_cast<int64_t>(written->actions.size());
   recomputed_ += batch.recomputed_;
   too_old_ += batch.too_old_;
+  if (options_.output != nullptr) options_.output->Notify();
   return taken;
 }
 

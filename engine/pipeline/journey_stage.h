@@ -15,6 +15,7 @@
 
 #include "engine/base/clock.h"
 #include "engine/base/result.h"
+#include "engine/base/work_signal.h"
 #include "engine/cluster/cluster_leases.h"
 #include "engine/journey/action_planner.h"
 #include "engine/journey/journey_evaluator.h"
@@ -29,6 +30,8 @@ struct JourneyStageOptions {
   int batch = 512;                          // records per transaction
   std::chrono::milliseconds idle_poll{50};  // how often an idle stage looks for new records
   cluster::WorkGate gate;  // the "journey" lease when instances share a database
+  WorkSignal* input = nullptr;   // identity committed: wakes the stage at once (null: polls only)
+  WorkSignal* output = nullptr;  // notified after each commit (touchpoints, stages, actions)
 };
 
 class JourneyStage {

@@ -3,9 +3,6 @@
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "engine/base/thread_name.h"
-#include "engine/base/thread_priority.h"
-
 namespace journeyd::pipeline {
 
 MappingStage::MappingStage(storage::Store& store, MappingLookup lookup, const Clock& clock,
@@ -14,28 +11,19 @@ MappingStage::MappingStage(storage::Store& store, MappingLookup lookup, const Cl
       lookup_(std::move(lookup)),
       clock_(clock),
       options_(options),
-      on_processed_(std::move(on_processed)) {}
+      on_processed_(std::move(on_processed)),
+      loop_("mapping", [this] { return RunOnce(); }, options.batch, options.idle_poll) {}
 
 MappingStage::~MappingStage() { Stop(); }
 
 void MappingStage::Start() {
-  std::lock_guard lock(mu_);
-  if (thread_.joinable()) return;
-  stopping_ = false;
-  thread_ = std::thread([this] {
-    NameCurrentThread("mapping");
-    LowerCurrentThreadPriority();
-    Loop();
-  });
+  if (options_.input != nullptr) options_.input->Subscribe(this, [this] { loop_.Wake(); });
+  loop_.Start();
 }
 
 void MappingStage::Stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  if (options_.input != nullptr) options_.input->Unsubscribe(this);
+  loop_.Stop();
 }
 
 SourceMapping SourceMappingIn(const config::Config& config, std::string_view source) {
@@ -81,22 +69,6 @@ boost::json::object Reason(std::string_view rule, std::string_view field, std::s
 
 }  // namespace
 
-void MappingStage::Loop() {
-  while (true) {
-    auto taken = RunOnce();
-    if (!taken.ok()) {
-      spdlog::error("mapping stage: {}", taken.error().message);
-    }
-    std::unique_lock lock(mu_);
-    if (stopping_) return;
-    // A full batch means more is waiting: go on at once. Otherwise wait for new rows, and
-    // after an error back off the same way rather than spin.
-    if (taken.ok() && *taken >= options_.batch) continue;
-    wake_.wait_for(lock, options_.idle_poll, [&] { return stopping_; });
-    if (stopping_) return;
-  }
-}
-
 Result<int> MappingStage::RunOnce() {
   std::lock_guard run(run_mu_);
   if (Status s = RefreshSuppressions(); !s.ok()) return s.error();
@@ -116,6 +88,7 @@ Result<int> MappingStage::RunOnce() {
   suppressed_ += counts.suppressed;
   ignored_ += counts.ignored;
   if (on_processed_) on_processed_(*taken);
+  if (options_.output != nullptr && counts.records > 0) options_.output->Notify();
   return *taken;
 }
 

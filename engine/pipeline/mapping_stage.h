@@ -8,19 +8,19 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string_view>
-#include <thread>
 
 #include "engine/base/clock.h"
 #include "engine/base/result.h"
+#include "engine/base/work_signal.h"
 #include "engine/config/config.h"
 #include "engine/governance/record_rules.h"
 #include "engine/governance/suppression.h"
 #include "engine/mapping/mapping.h"
+#include "engine/pipeline/stage_loop.h"
 #include "engine/storage/store.h"
 
 namespace journeyd::pipeline {
@@ -28,6 +28,8 @@ namespace journeyd::pipeline {
 struct MappingStageOptions {
   int batch = 256;                              // events per transaction
   std::chrono::milliseconds idle_poll{50};      // how often an idle stage looks for new rows
+  WorkSignal* input = nullptr;   // new inbox rows: wakes the stage at once (null: polls only)
+  WorkSignal* output = nullptr;  // notified after each commit that stored records
 };
 
 // Where the stage finds the mapping of a source, under the configuration in force now (a
@@ -61,7 +63,6 @@ class MappingStage {
   Counters counters() const;
 
  private:
-  void Loop();
   // Reloads the suppression list when an erasure added to it. REQUIRES: run_mu_ held.
   Status RefreshSuppressions();
   // Maps `pending` into `batch` (records, issues, quarantine, suppressed, every id processed)
@@ -75,14 +76,11 @@ class MappingStage {
   const MappingStageOptions options_;
   std::function<void(int64_t)> on_processed_;
 
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool stopping_ = false;  // GUARDED_BY(mu_)
-  std::thread thread_;
   std::mutex run_mu_;  // one batch at a time, whether from the thread or RunOnce
   std::atomic<int64_t> records_{0}, issues_{0}, ignored_{0}, quarantined_{0}, suppressed_{0};
   governance::SuppressionList suppressions_;  // GUARDED_BY(run_mu_)
   int64_t suppressions_seen_ = -1;            // GUARDED_BY(run_mu_); -1: never loaded
+  StageLoop loop_;  // last: its thread stops before the members it uses go
 };
 
 }  // namespace journeyd::pipeline

@@ -1,5 +1,6 @@
 #include "engine/pipeline/mapping_stage.h"
 
+#include <atomic>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <set>
@@ -281,6 +282,47 @@ TEST_CASE("the stage thread maps events that arrive while it runs", "[pipeline]"
   auto records = (*store)->ReadRecords(0, 100);
   REQUIRE(records.ok());
   CHECK(records->size() == 40);
+}
+
+TEST_CASE("a stage woken by its input signal maps at once and signals its output", "[pipeline]") {
+  testing::TempDir dir;
+  auto store = storage::SqliteStore::Open(dir.path() / "j.db", std::chrono::seconds(1));
+  REQUIRE(store.ok());
+  auto shop = ShopMapping();
+  SystemClock clock;
+  WorkSignal inbox_stored, records_mapped;
+  std::atomic<int> mapped_signals{0};
+  const int listener = 0;
+  records_mapped.Subscribe(&listener, [&] { ++mapped_signals; });
+  // An idle poll of an hour: only the signal can make the stage look again within the test.
+  MappingStage stage(
+      **store, [&](std::string_view) { return SourceMapping{true, shop, nullptr}; }, clock,
+      {.batch = 16,
+       .idle_poll = std::chrono::hours(1),
+       .input = &inbox_stored,
+       .output = &records_mapped});
+  stage.Start();
+  // The first turn finds nothing; give it time to settle into its idle wait.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  testing::CommitToInbox(**store, {Event("shop", "customers/create", "1", R"({"id": 1})")});
+  inbox_stored.Notify();
+  for (int i = 0; i < 500 && *(*store)->CountPendingInbox() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(*(*store)->CountPendingInbox() == 0);
+  for (int i = 0; i < 500 && mapped_signals == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(mapped_signals == 1);
+  stage.Stop();
+
+  // A stopped stage has left the signal: a notification wakes nothing and maps nothing.
+  testing::CommitToInbox(**store, {Event("shop", "customers/create", "2", R"({"id": 2})")});
+  inbox_stored.Notify();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK(*(*store)->CountPendingInbox() == 1);
+  CHECK(mapped_signals == 1);
+  records_mapped.Unsubscribe(&listener);
 }
 
 }  // namespace

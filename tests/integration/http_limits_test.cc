@@ -11,6 +11,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/json/parse.hpp>
 
+#include "engine/storage/sqlite/sqlite_db.h"
 #include "tests/support/daemon_process.h"
 #include "tests/support/http_client.h"
 #include "tests/support/temp_dir.h"
@@ -159,6 +160,16 @@ TEST_CASE("past the backlog high-water mark intake answers 503 with Retry-After"
       dir.Write("j.yaml", Config("    max_connections: 64\n", "ingest:\n  backlog_high_water: 3\n")),
       dir.path() / "data");
   REQUIRE(daemon.Start());
+  // Holds the mapping stage, which is woken by every commit and would otherwise take each
+  // event before the next arrives: its commits (marking events taken) fail, so they stay
+  // pending. Intake's inserts are untouched.
+  {
+    auto db = storage::SqliteDb::Open(daemon.data_dir() / "journeyd.db", 5s);
+    REQUIRE(db.ok());
+    REQUIRE((*db)->Exec("CREATE TRIGGER test_hold_mapping BEFORE UPDATE OF processed_at ON inbox"
+                        " BEGIN SELECT RAISE(ABORT, 'held by the test'); END")
+                .ok());
+  }
   const Headers headers = {{"Authorization", "Bearer test-admin-token"},
                            {"Content-Type", "application/json"}};
   for (int i = 0; i < 3; ++i) {
