@@ -93,6 +93,10 @@ void HttpServer::DoAccept() {
           socket.write_some(net::buffer(kBusy), ignored);
           socket.close(ignored);
         } else {
+          // An answer is one small write; Nagle's algorithm would hold it back while the
+          // client's delayed ACK for the previous one is outstanding.
+          boost::system::error_code ignored;
+          socket.set_option(net::ip::tcp::no_delay(true), ignored);
           std::make_shared<HttpSession>(std::move(socket), self)->Start();
         }
         if (!self->draining_.load()) self->DoAccept();
