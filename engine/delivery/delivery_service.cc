@@ -13,7 +13,6 @@ DeliveryService::DeliveryService(const config::Config& config, storage::Store& s
                                  const Clock& clock, GateOf gate_of,
                                  std::vector<WorkSignal*> inputs)
     : store_(store),
-      inputs_(std::move(inputs)),
       // Pruning is cheap and never urgent: once a minute is plenty.
       pruner_("outbox pruner", [this] { return Prune(); }, /*full=*/1 << 30,
               std::chrono::seconds(60)) {
@@ -21,24 +20,18 @@ DeliveryService::DeliveryService(const config::Config& config, storage::Store& s
     names_.push_back(entry.name);
     workers_.push_back(std::make_unique<DeliveryWorker>(
         entry, store, PoliciesOf(config), clock,
-        gate_of ? gate_of("delivery:" + entry.name) : cluster::WorkGate{}));
+        gate_of ? gate_of("delivery:" + entry.name) : cluster::WorkGate{}, inputs));
   }
 }
 
 DeliveryService::~DeliveryService() { Stop(); }
 
 void DeliveryService::Start() {
-  for (WorkSignal* input : inputs_) {
-    input->Subscribe(this, [this] {
-      for (auto& w : workers_) w->Wake();
-    });
-  }
   for (auto& w : workers_) w->Start();
   pruner_.Start();
 }
 
 void DeliveryService::Stop() {
-  for (WorkSignal* input : inputs_) input->Unsubscribe(this);
   pruner_.Stop();
   for (auto& w : workers_) w->Stop();
 }

@@ -22,7 +22,7 @@ class DeliveryService {
   // The gate of a lease by name ("delivery:<target>"); empty: every worker always runs.
   using GateOf = std::function<cluster::WorkGate(std::string name)>;
   // `inputs`: signals of the stages that write the outbox (identity, journey); each wakes
-  // every worker. Empty: the workers poll.
+  // every worker. Empty: the workers only poll.
   DeliveryService(const config::Config& config, storage::Store& store, const Clock& clock,
                   GateOf gate_of = {}, std::vector<WorkSignal*> inputs = {});
   ~DeliveryService();  // Stop()s
@@ -39,7 +39,6 @@ class DeliveryService {
   Result<int> Prune();
 
   storage::Store& store_;
-  const std::vector<WorkSignal*> inputs_;
   std::vector<std::string> names_;
   std::vector<std::unique_ptr<DeliveryWorker>> workers_;
   pipeline::StageLoop pruner_;

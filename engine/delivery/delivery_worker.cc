@@ -607,7 +607,7 @@ class DeliveryWorker::Round {
 
 DeliveryWorker::DeliveryWorker(const config::TargetEntry& entry, storage::Store& store,
                                DeliveryPolicies policies, const Clock& clock,
-                               cluster::WorkGate gate)
+                               cluster::WorkGate gate, std::vector<WorkSignal*> inputs)
     : name_(entry.name),
       target_(entry.target),
       settings_(entry.delivery),
@@ -642,7 +642,7 @@ DeliveryWorker::DeliveryWorker(const config::TargetEntry& entry, storage::Store&
              std::hash<std::string>{}(entry.name) ^
                  static_cast<uint64_t>(clock.Monotonic().time_since_epoch().count())),
       loop_("delivery " + entry.name, [this] { return RunOnce(); },
-            /*full=*/entry.delivery.window, std::chrono::milliseconds(50)) {}
+            /*full=*/entry.delivery.window, std::chrono::milliseconds(50), std::move(inputs)) {}
 
 DeliveryWorker::~DeliveryWorker() { Stop(); }
 

@@ -21,6 +21,7 @@
 
 #include "engine/base/clock.h"
 #include "engine/base/result.h"
+#include "engine/base/work_signal.h"
 #include "engine/cluster/cluster_leases.h"
 #include "engine/config/config.h"
 #include "engine/delivery/http_transport.h"
@@ -46,15 +47,16 @@ class DeliveryWorker {
  public:
   // `gate`: the target's "delivery:<name>" lease when instances share a database, so that one
   // instance at a time delivers to it (order per profile, no request sent twice).
+  // `inputs`: signals of the stages that write the outbox; they end the idle wait between
+  // rounds (not a backoff). Each must outlive the worker.
   DeliveryWorker(const config::TargetEntry& entry, storage::Store& store,
-                 DeliveryPolicies policies, const Clock& clock, cluster::WorkGate gate = {});
+                 DeliveryPolicies policies, const Clock& clock, cluster::WorkGate gate = {},
+                 std::vector<WorkSignal*> inputs = {});
   ~DeliveryWorker();  // Stop()s
 
   void Start();
   // Ends waits (backoff, rate limits) at once; the request in flight finishes.
   void Stop();
-  // New outbox rows are committed: ends the idle wait between rounds (not a backoff).
-  void Wake() { loop_.Wake(); }
   // One round on the caller's thread: how many outbox rows it settled.
   Result<int> RunOnce();
   // Rounds until the outbox holds nothing for this target (or a round fails).

@@ -17,7 +17,8 @@ IdentityStage::IdentityStage(storage::Store& store, const config::IdentitySettin
       options_(options),
       rules_(settings),
       settings_(std::make_unique<config::IdentitySettings>(settings)),
-      loop_("identity", [this] { return RunOnce(); }, options.batch, options.idle_poll) {}
+      loop_("identity", [this] { return RunOnce(); }, options.batch, options.idle_poll,
+            {options.input}) {}
 
 IdentityStage::~IdentityStage() { Stop(); }
 
@@ -63,15 +64,8 @@ Status IdentityStage::Load() {
   return OkStatus();
 }
 
-void IdentityStage::Start() {
-  if (options_.input != nullptr) options_.input->Subscribe(this, [this] { loop_.Wake(); });
-  loop_.Start();
-}
-
-void IdentityStage::Stop() {
-  if (options_.input != nullptr) options_.input->Unsubscribe(this);
-  loop_.Stop();
-}
+void IdentityStage::Start() { loop_.Start(); }
+void IdentityStage::Stop() { loop_.Stop(); }
 
 IdentityStage::Counters IdentityStage::counters() const {
   return {records_.load(), profiles_.load(), merges_.load(), reviews_.load(), issues_.load()};

@@ -308,19 +308,13 @@ JourneyStage::JourneyStage(storage::Store& store, journey::JourneyDefinitionPtr 
       planner_(*def_, evaluator_),
       clock_(clock),
       options_(options),
-      loop_("journey", [this] { return RunOnce(); }, options.batch, options.idle_poll) {}
+      loop_("journey", [this] { return RunOnce(); }, options.batch, options.idle_poll,
+            {options.input}) {}
 
 JourneyStage::~JourneyStage() { Stop(); }
 
-void JourneyStage::Start() {
-  if (options_.input != nullptr) options_.input->Subscribe(this, [this] { loop_.Wake(); });
-  loop_.Start();
-}
-
-void JourneyStage::Stop() {
-  if (options_.input != nullptr) options_.input->Unsubscribe(this);
-  loop_.Stop();
-}
+void JourneyStage::Start() { loop_.Start(); }
+void JourneyStage::Stop() { loop_.Stop(); }
 
 JourneyStage::Counters JourneyStage::counters() const {
   return {records_.load(),     touchpoints_.load(), duplicates_.load(), merged_.load(),

@@ -12,19 +12,13 @@ MappingStage::MappingStage(storage::Store& store, MappingLookup lookup, const Cl
       clock_(clock),
       options_(options),
       on_processed_(std::move(on_processed)),
-      loop_("mapping", [this] { return RunOnce(); }, options.batch, options.idle_poll) {}
+      loop_("mapping", [this] { return RunOnce(); }, options.batch, options.idle_poll,
+            {options.input}) {}
 
 MappingStage::~MappingStage() { Stop(); }
 
-void MappingStage::Start() {
-  if (options_.input != nullptr) options_.input->Subscribe(this, [this] { loop_.Wake(); });
-  loop_.Start();
-}
-
-void MappingStage::Stop() {
-  if (options_.input != nullptr) options_.input->Unsubscribe(this);
-  loop_.Stop();
-}
+void MappingStage::Start() { loop_.Start(); }
+void MappingStage::Stop() { loop_.Stop(); }
 
 SourceMapping SourceMappingIn(const config::Config& config, std::string_view source) {
   SourceMapping found;

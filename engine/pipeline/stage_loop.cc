@@ -7,13 +7,29 @@
 
 namespace journeyd::pipeline {
 
+namespace {
+
+std::vector<WorkSignal*> WithoutNulls(std::vector<WorkSignal*> signals) {
+  std::erase(signals, nullptr);
+  return signals;
+}
+
+}  // namespace
+
 StageLoop::StageLoop(std::string name, std::function<Result<int>()> run_once, int full,
-                     std::chrono::milliseconds idle_poll)
-    : name_(std::move(name)), run_once_(std::move(run_once)), full_(full), idle_poll_(idle_poll) {}
+                     std::chrono::milliseconds idle_poll, std::vector<WorkSignal*> inputs)
+    : name_(std::move(name)),
+      run_once_(std::move(run_once)),
+      full_(full),
+      idle_poll_(idle_poll),
+      inputs_(WithoutNulls(std::move(inputs))) {}
 
 StageLoop::~StageLoop() { Stop(); }
 
 void StageLoop::Start() {
+  // Outside mu_: a notification holds the signal's lock while Wake takes mu_. (Subscribing
+  // again when already running only replaces this loop's own subscription.)
+  for (WorkSignal* input : inputs_) input->Subscribe(this, [this] { Wake(); });
   std::lock_guard lock(mu_);
   if (thread_.joinable()) return;
   stopping_ = false;
@@ -25,6 +41,7 @@ void StageLoop::Start() {
 }
 
 void StageLoop::Stop() {
+  for (WorkSignal* input : inputs_) input->Unsubscribe(this);
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
