@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/base/compression.h"
 #include "engine/base/secret.h"
 #include "engine/config/journey_settings.h"
 #include "engine/config/spec.h"
@@ -156,7 +157,7 @@ struct IngestSettings {
   // Unprocessed inbox events past which intake answers 503 + Retry-After (vendors retry).
   int64_t backlog_high_water = 1'000'000;
   int max_batch = 1024;         // events per group commit
-  ByteSize compress_above{2048};  // raw bodies larger than this are stored zstd-compressed
+  ByteSize compress_above{kCompressAboveDefault};  // larger raw bodies are stored compressed
   static const StructSpec<IngestSettings>& Spec();
 };
 

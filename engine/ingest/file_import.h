@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/base/clock.h"
+#include "engine/base/compression.h"
 #include "engine/base/result.h"
 #include "engine/connector/webhook_source.h"
 #include "engine/storage/store.h"
@@ -28,7 +29,7 @@ struct FileImportOptions {
   std::string source;      // the configured source name
   std::string file_label;  // how issues name the file ("sales.csv")
   size_t rows_per_batch = 4096;
-  size_t compress_above = 2048;  // ingest.compress_above
+  size_t compress_above = kCompressAboveDefault;  // ingest.compress_above
   // Written with the file's last batch, so "imported" and its rows commit together.
   std::optional<storage::ImportedFile> mark;
   // Called after each batch is committed with the rows it stored (to wake or throttle).

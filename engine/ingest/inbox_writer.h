@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "engine/base/clock.h"
+#include "engine/base/compression.h"
 #include "engine/base/result.h"
 #include "engine/base/work_signal.h"
 #include "engine/observability/metrics.h"
@@ -30,7 +31,7 @@ namespace journeyd::ingest {
 struct InboxWriterOptions {
   size_t max_batch = 1024;                // events per transaction
   int64_t backlog_high_water = 1'000'000;  // unprocessed events before refusing new ones
-  size_t compress_above = 2048;            // bodies larger than this (bytes) are zstd'ed
+  size_t compress_above = kCompressAboveDefault;  // bodies larger than this (bytes) are zstd'ed
   // How often the backlog kept in memory is checked against the store's count; a tenth of it
   // (at most a second) at half the high-water mark and above. See RecountIfDue.
   std::chrono::milliseconds recount_every{10'000};

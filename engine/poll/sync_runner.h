@@ -10,6 +10,7 @@
 #include <string>
 
 #include "engine/base/clock.h"
+#include "engine/base/compression.h"
 #include "engine/config/config.h"
 #include "engine/delivery/http_transport.h"
 #include "engine/poll/run_control.h"
@@ -25,7 +26,7 @@ struct SyncRunnerOptions {
   // its next page instead of piling more into the inbox; webhooks are refused meanwhile too.
   std::function<bool()> backpressure;
   delivery::TransportOptions transport;
-  size_t compress_above = 2048;  // ingest.compress_above, as for webhooks
+  size_t compress_above = kCompressAboveDefault;  // ingest.compress_above, as for webhooks
 };
 
 class SyncRunner {
