@@ -277,6 +277,7 @@ TEST_CASE("common: validating JSON agrees with the parser where the two librarie
       R"({"n": 123456789012345678901234567890})",  // past 64 bits: simdjson refuses, Boost not
       R"([18446744073709551615, -9223372036854775808, 18446744073709551616])",
       R"([1e400, -1e-400, 1.5e308])",
+      R"([0e40000000020])", R"([1e-40000000020])", R"([0.0, -0e5, 0e00000000000000001])",
       R"(["\ud83d\ude00"])", R"(["\ud800"])", R"(["\udc00x"])", R"(["\u0000"])",
       "\"tab\there\"", "\"\xc3\x28\"", "\"\xed\xa0\x80\"", "\"caf\xc3\xa9\"",
       "\xef\xbb\xbf{}",  // a byte-order mark

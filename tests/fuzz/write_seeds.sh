@@ -294,6 +294,8 @@ printf '"tab\there"' | seed fuzz_json control-char
 printf '"\xc3\x28"' | seed fuzz_json bad-utf8
 printf '{} ' | seed fuzz_json trailing-space
 printf '{}x' | seed fuzz_json trailing-data
+# What the fuzzer found: a zero with an exponent past INT_MAX (simdjson 0, Boost.JSON refuses).
+printf '[0e40000000020]' | seed fuzz_json found-zero-huge-exponent
 
 for d in "$out"/fuzz_*; do
   echo "write_seeds: $(basename "$d"): $(find "$d" -maxdepth 1 -name 'seed-*' | wc -l) seeds"
