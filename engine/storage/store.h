@@ -174,9 +174,10 @@ struct OpenWorkCounts {
   std::vector<std::pair<std::string, int64_t>> quarantined_by_rule;  // rule, count; by rule
 };
 
-// What the mapping stage made of a run of inbox events, written in one transaction: the records,
-// the issues, and every inbox id taken (mapped, ignored or failed alike), so that an event is
-// mapped exactly once even across a crash.
+// What the mapping stage made of a run of inbox events: the records, the issues, and every inbox
+// id taken (mapped, ignored or failed alike). Each event's rows commit together with its inbox
+// mark, so that an event is mapped exactly once even across a crash; a store may commit the
+// batch in parts between events (SQLite does, to let a waiting intake commit in).
 struct MappedBatch {
   struct Record {
     int64_t inbox_id = 0;

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "engine/base/compression.h"
+#include "engine/storage/mapped_event_order.h"
 #include "engine/storage/migration.h"
 
 namespace journeyd::storage {
@@ -224,7 +225,10 @@ Result<std::vector<AppendResult>> SqliteStore::CommitIntake(const IntakeBatch& b
   if (!intake_) {
     if (Status s = PrepareIntakeStatements(); !s.ok()) return s.error();
   }
-  if (Status s = intake_db_->Exec("BEGIN IMMEDIATE"); !s.ok()) return s.error();
+  {
+    IntakePriority::Waiting waiting(intake_priority_);
+    if (Status s = intake_db_->Exec("BEGIN IMMEDIATE"); !s.ok()) return s.error();
+  }
   auto written = WriteIntake(batch);
   if (!written.ok()) {
     (void)intake_db_->Exec("ROLLBACK");
@@ -481,58 +485,74 @@ Status SqliteStore::CommitMapped(const MappedBatch& batch) {
   if (!count_suppressed.ok()) return count_suppressed.error();
   const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                           batch.at.time_since_epoch()).count();
-  if (Status s = db_->Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
-  const auto write = [&]() -> Status {
-    for (const auto& r : batch.records) {
+
+  // The batch is written event by event (its records, issues, quarantine and suppression, then
+  // its inbox mark), so that it can be committed in parts between events when the intake waits
+  // for the write lock (IntakePriority): each event's rows still commit together, so a crash
+  // leaves every event either mapped in full or pending.
+  const MappedEventOrder order(batch);
+  const auto write_event = [&](size_t event) -> Status {
+    for (size_t i : order.records(event)) {
+      const auto& r = batch.records[i];
       insert_record->Bind(1, r.inbox_id).Bind(2, r.source).Bind(3, r.event_type)
           .Bind(4, static_cast<int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                             r.occurred_at.time_since_epoch()).count()))
           .Bind(5, r.json).Bind(6, r.external_id);
-      if (Status s = insert_record->Run(); !s.ok()) return s;
-      insert_record->Reset();
+      if (Status s = RunReset(*insert_record); !s.ok()) return s;
     }
-    for (const auto& i : batch.issues) {
-      insert_issue->Bind(1, i.kind).Bind(2, i.source).Bind(3, i.message).Bind(4, i.inbox_id)
-          .Bind(5, now);
-      if (Status s = insert_issue->Run(); !s.ok()) return s;
-      insert_issue->Reset();
+    for (size_t i : order.issues(event)) {
+      const auto& issue = batch.issues[i];
+      insert_issue->Bind(1, issue.kind).Bind(2, issue.source).Bind(3, issue.message)
+          .Bind(4, issue.inbox_id).Bind(5, now);
+      if (Status s = RunReset(*insert_issue); !s.ok()) return s;
     }
-    for (const auto& q : batch.quarantined) {
+    for (size_t i : order.quarantined(event)) {
+      const auto& q = batch.quarantined[i];
       quarantine->Bind(1, q.inbox_id).Bind(2, q.source).Bind(3, q.event_type)
           .Bind(4, q.external_id).Bind(5, q.reasons_json).Bind(6, q.record_json).Bind(7, now);
-      if (Status s = quarantine->Run(); !s.ok()) return s;
-      quarantine->Reset();
+      if (Status s = RunReset(*quarantine); !s.ok()) return s;
       const int64_t id = db_->LastInsertRowId();
       for (const std::string& rule : q.rules) {
         quarantine_rule->Bind(1, id).Bind(2, rule);
-        if (Status s = quarantine_rule->Run(); !s.ok()) return s;
-        quarantine_rule->Reset();
+        if (Status s = RunReset(*quarantine_rule); !s.ok()) return s;
       }
     }
-    for (const auto& suppressed : batch.suppressed) {
+    for (size_t i : order.suppressed(event)) {
+      const auto& suppressed = batch.suppressed[i];
       blank->Bind(1, suppressed.inbox_id);
-      if (Status s = blank->Run(); !s.ok()) return s;
-      blank->Reset();
+      if (Status s = RunReset(*blank); !s.ok()) return s;
       count_suppressed->Bind(1, suppressed.source);
-      if (Status s = count_suppressed->Run(); !s.ok()) return s;
-      count_suppressed->Reset();
+      if (Status s = RunReset(*count_suppressed); !s.ok()) return s;
     }
-    for (int64_t id : batch.processed) {
-      mark->Bind(1, id).Bind(2, now);
-      if (Status s = mark->Run(); !s.ok()) return s;
-      mark->Reset();
+    if (event < batch.processed.size()) {
+      mark->Bind(1, batch.processed[event]).Bind(2, now);
+      if (Status s = RunReset(*mark); !s.ok()) return s;
     }
     return OkStatus();
   };
-  if (Status s = write(); !s.ok()) {
-    (void)db_->Exec("ROLLBACK");
-    return s;
+  const auto commit = [&]() -> Status {
+    if (Status s = db_->Exec("COMMIT"); !s.ok()) {
+      (void)db_->Exec("ROLLBACK");
+      return s;
+    }
+    return OkStatus();
+  };
+  if (Status s = db_->Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  auto began = std::chrono::steady_clock::now();
+  for (size_t event = 0; event < order.events(); ++event) {
+    if (Status s = write_event(event); !s.ok()) {
+      (void)db_->Exec("ROLLBACK");
+      return s;
+    }
+    if (event + 1 < order.events() && intake_priority_.ShouldYield(began)) {
+      const uint64_t ticket = intake_priority_.Ticket();
+      if (Status s = commit(); !s.ok()) return s;
+      intake_priority_.AwaitIntakeTurn(ticket);
+      if (Status s = db_->Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+      began = std::chrono::steady_clock::now();
+    }
   }
-  if (Status s = db_->Exec("COMMIT"); !s.ok()) {
-    (void)db_->Exec("ROLLBACK");
-    return s;
-  }
-  return OkStatus();
+  return commit();
 }
 
 Result<std::vector<StoredRecord>> SqliteStore::ReadRecords(int64_t after_id, int limit) {

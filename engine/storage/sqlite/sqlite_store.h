@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 
+#include "engine/storage/sqlite/intake_priority.h"
 #include "engine/storage/sqlite/sqlite_db.h"
 #include "engine/storage/sqlite/wal_checkpointer.h"
 #include "engine/storage/store.h"
@@ -20,6 +21,8 @@ class SqliteStore final : public Store {
                                                    std::chrono::milliseconds busy_timeout);
 
   int schema_version() const override { return schema_version_; }
+  // How many times a mapping commit was cut short to let a waiting intake commit in.
+  uint64_t intake_yields() const { return intake_priority_.yields(); }
   Status Ping() override;
   Result<RunRecord> RecordStart(std::string_view version, TimePoint now) override;
   Status RecordStop(int64_t run_id, TimePoint now) override;
@@ -168,6 +171,8 @@ class SqliteStore final : public Store {
   std::unique_ptr<SqliteDb> intake_db_;  // GUARDED_BY(intake_mu_)
   std::unique_ptr<IntakeStatements> intake_;  // GUARDED_BY(intake_mu_); built on first use
   int64_t activity_pruned_minute_ = 0;  // GUARDED_BY(intake_mu_): last source_activity prune
+  // The intake says here when it waits for the write lock; CommitMapped yields to it.
+  IntakePriority intake_priority_;
   std::unique_ptr<WalCheckpointer> checkpointer_;  // fed by both connections' commit hooks
   int schema_version_ = 0;
   std::map<std::string, SqliteStatement, std::less<>> cached_;  // GUARDED_BY(mu_)
