@@ -157,6 +157,7 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::filesystem::path& pa
   auto raw = OpenHandle(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, busy_timeout);
   if (!raw.ok()) return raw.error();
   std::unique_ptr<SqliteDb> db(new SqliteDb(*raw));
+  db->busy_timeout_ = busy_timeout;
   // WAL lets readers proceed during the inbox's group commits; synchronous=FULL makes a commit
   // survive power loss, which is what "durable before acknowledged" promises.
   for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
@@ -206,11 +207,20 @@ void SqliteDb::OnWalCommit(std::function<void(int wal_pages)> hook) {
 
 Result<SqliteDb::CheckpointResult> SqliteDb::Checkpoint(CheckpointMode mode) {
   CheckpointResult result;
+  if (mode == CheckpointMode::kTryRestart) sqlite3_busy_handler(db_, nullptr, nullptr);
   const int rc = sqlite3_wal_checkpoint_v2(
       db_, nullptr,
       mode == CheckpointMode::kPassive ? SQLITE_CHECKPOINT_PASSIVE : SQLITE_CHECKPOINT_RESTART,
       &result.wal_frames, &result.checkpointed);
+  if (mode == CheckpointMode::kTryRestart) {
+    if (busy_.interval.count() > 0) {
+      PollWhenBusy(busy_.interval, busy_.timeout);
+    } else {
+      sqlite3_busy_timeout(db_, static_cast<int>(busy_timeout_.count()));
+    }
+  }
   if (rc != SQLITE_OK && rc != SQLITE_BUSY) return SqliteError(db_, "checkpoint");
+  result.busy = rc == SQLITE_BUSY;
   return result;
 }
 

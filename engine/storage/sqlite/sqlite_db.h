@@ -88,9 +88,12 @@ class SqliteDb {
   struct CheckpointResult {
     int wal_frames = 0;     // frames in the WAL
     int checkpointed = 0;   // of which are now in the database file
+    bool busy = false;      // SQLITE_BUSY: the mode could not do all it does (see below)
   };
-  enum class CheckpointMode { kPassive, kRestart };
-  // kPassive never blocks writers; kRestart waits for them and rewinds the WAL.
+  enum class CheckpointMode { kPassive, kRestart, kTryRestart };
+  // kPassive never blocks writers; kRestart waits for them and rewinds the WAL; kTryRestart is
+  // kRestart without waiting: when a writer or a reader of the WAL is busy it gives up at once
+  // (the result then says fewer frames checkpointed than there are, or the WAL not rewound).
   Result<CheckpointResult> Checkpoint(CheckpointMode mode);
 
  private:
@@ -103,6 +106,7 @@ class SqliteDb {
     std::chrono::steady_clock::time_point since;  // when the current wait began
   };
   BusyPolicy busy_{};
+  std::chrono::milliseconds busy_timeout_{0};  // as opened; what kTryRestart restores
 };
 
 // Times are stored as unix milliseconds (INTEGER columns).
