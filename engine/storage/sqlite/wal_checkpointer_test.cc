@@ -125,7 +125,7 @@ TEST_CASE("a WAL past rewind_pages is rewound by the checkpointer once it has ca
   for (int i = 0; i < 1000 && (*checkpointer)->rewinds() == 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  CHECK((*checkpointer)->rewinds() == 1);
+  CHECK((*checkpointer)->rewinds() >= 1);  // more if it checkpoints again before the next commit
   commit_one();
   CHECK(reported < 16);  // the next commit wrote at the WAL's start
 }
