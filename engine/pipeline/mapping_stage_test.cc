@@ -26,6 +26,13 @@ RawEvent Event(std::string source, std::string type, std::string id, std::string
   return e;
 }
 
+// A store in `dir`, opened or the test stops.
+std::unique_ptr<storage::SqliteStore> OpenStore(const testing::TempDir& dir) {
+  auto store = storage::SqliteStore::Open(dir.path() / "j.db", std::chrono::seconds(1));
+  REQUIRE(store.ok());
+  return std::move(*store);
+}
+
 std::shared_ptr<const mapping::Mapping> MappingFrom(const char* yaml) {
   config::Diagnostics diag;
   auto root = config::ConfigNode::LoadString(yaml, "shop.yaml", diag);
@@ -51,9 +58,8 @@ events:
 TEST_CASE("the mapping stage turns inbox events into records and issues, each once",
           "[pipeline]") {
   testing::TempDir dir;
-  auto store = storage::SqliteStore::Open(dir.path() / "j.db", std::chrono::seconds(1));
-  REQUIRE(store.ok());
-  testing::CommitToInbox(**store, {
+  auto store = OpenStore(dir);
+  testing::CommitToInbox(*store, {
       Event("shop", "customers/create", "1", R"({"id": 7, "email": "A@Example.com"})"),
       Event("shop", "customers/create", "2", R"({"email": "no-id@example.com"})"),
       Event("shop", "orders/create", "3", "{}"),
@@ -65,7 +71,7 @@ TEST_CASE("the mapping stage turns inbox events into records and issues, each on
   ManualClock clock(system_clock::time_point(std::chrono::seconds(1'800'000'000)));
   int64_t processed_total = 0;
   MappingStage stage(
-      **store,
+      *store,
       [&](std::string_view source) {
         if (source == "shop") return SourceMapping{true, shop, nullptr};
         if (source == "bare") return SourceMapping{true, nullptr, nullptr};
@@ -84,9 +90,9 @@ TEST_CASE("the mapping stage turns inbox events into records and issues, each on
   REQUIRE(third.ok());
   CHECK(*third == 0);
   CHECK(processed_total == 6);
-  CHECK(*(*store)->CountPendingInbox() == 0);
+  CHECK(*store->CountPendingInbox() == 0);
 
-  auto records = (*store)->ReadRecords(0, 100);
+  auto records = store->ReadRecords(0, 100);
   REQUIRE(records.ok());
   REQUIRE(records->size() == 1);
   const auto record = boost::json::parse((*records)[0].json);
@@ -94,7 +100,7 @@ TEST_CASE("the mapping stage turns inbox events into records and issues, each on
   CHECK(record.at("identities").at(1).at("value") == "7");
   CHECK(record.at("external_id") == "1");
 
-  auto issues = (*store)->ListIssues({});
+  auto issues = store->ListIssues({});
   REQUIRE(issues.ok());
   std::multiset<std::string> kinds;
   for (const auto& issue : *issues) {
@@ -113,7 +119,7 @@ TEST_CASE("the mapping stage turns inbox events into records and issues, each on
   // Every event that did not become a record (and was not deliberately ignored) waits in
   // quarantine with its reason, so a mapping fix and a release can bring it back.
   CHECK(stage.counters().quarantined == 4);
-  auto quarantined = (*store)->ListQuarantine({});
+  auto quarantined = store->ListQuarantine({});
   REQUIRE(quarantined.ok());
   std::multiset<std::string> reasons;
   for (const auto& q : *quarantined) {
@@ -160,9 +166,8 @@ events:
 
 TEST_CASE("rules quarantine, drop or warn, a release maps the event again", "[pipeline][governance]") {
   testing::TempDir dir;
-  auto store = storage::SqliteStore::Open(dir.path() / "j.db", std::chrono::seconds(1));
-  REQUIRE(store.ok());
-  testing::CommitToInbox(**store, {
+  auto store = OpenStore(dir);
+  testing::CommitToInbox(*store, {
       Event("shop", "customers/create", "1", R"({"id": 7, "email": "good@example.com"})"),
       Event("shop", "customers/create", "2", R"({"id": 123456, "email": "also@example.com"})"),
       Event("shop", "customers/create", "3", R"({"id": "x9", "email": "bad@example.com"})"),
@@ -172,10 +177,10 @@ TEST_CASE("rules quarantine, drop or warn, a release maps the event again", "[pi
   auto rules = Rules();
   ManualClock clock(system_clock::time_point(std::chrono::seconds(1'800'000'000)));
   MappingStage stage(
-      **store, [&](std::string_view) { return SourceMapping{true, shop, rules}; }, clock, {});
+      *store, [&](std::string_view) { return SourceMapping{true, shop, rules}; }, clock, {});
   REQUIRE(stage.RunOnce().ok());
 
-  auto records = (*store)->ReadRecords(0, 100);
+  auto records = store->ReadRecords(0, 100);
   REQUIRE(records.ok());
   REQUIRE(records->size() == 3);
   // drop_field: the over-long id is gone, the record stays.
@@ -186,7 +191,7 @@ TEST_CASE("rules quarantine, drop or warn, a release maps the event again", "[pi
   const auto fourth = boost::json::parse((*records)[2].json);
   CHECK(fourth.at("identities").as_array().size() == 1);
 
-  auto quarantined = (*store)->ListQuarantine({});
+  auto quarantined = store->ListQuarantine({});
   REQUIRE(quarantined.ok());
   REQUIRE(quarantined->size() == 1);
   const storage::QuarantineRow q = (*quarantined)[0];
@@ -198,7 +203,7 @@ TEST_CASE("rules quarantine, drop or warn, a release maps the event again", "[pi
   CHECK_THAT(q.record_json, Catch::Contains("x9"));  // for the admin to inspect
 
   std::multiset<std::string> kinds;
-  auto issues = (*store)->ListIssues({});
+  auto issues = store->ListIssues({});
   REQUIRE(issues.ok());
   for (const auto& issue : *issues) kinds.insert(issue.kind);
   CHECK(kinds.count("quarantined") == 1);
@@ -210,84 +215,81 @@ TEST_CASE("rules quarantine, drop or warn, a release maps the event again", "[pi
   // Filters: by rule and source; a decided entry leaves the default (quarantined) view.
   storage::QuarantineFilter by_rule;
   by_rule.rule = "id_short";
-  CHECK((*store)->ListQuarantine(by_rule)->empty());
+  CHECK(store->ListQuarantine(by_rule)->empty());
   by_rule.rule = "id_numeric";
-  CHECK((*store)->ListQuarantine(by_rule)->size() == 1);
+  CHECK(store->ListQuarantine(by_rule)->size() == 1);
 
   // The admin relaxes the rules and releases: the event is mapped again and becomes a record.
   auto relaxed = std::make_shared<const governance::RecordRules>();
   MappingStage fixed(
-      **store, [&](std::string_view) { return SourceMapping{true, shop, relaxed}; }, clock, {});
-  REQUIRE((*store)->DecideQuarantine(q.id, storage::QuarantineStatus::kReleased, "cli",
+      *store, [&](std::string_view) { return SourceMapping{true, shop, relaxed}; }, clock, {});
+  REQUIRE(store->DecideQuarantine(q.id, storage::QuarantineStatus::kReleased, "cli",
                                      clock.Now()).ok());
-  auto again = (*store)->DecideQuarantine(q.id, storage::QuarantineStatus::kDiscarded, "cli",
+  auto again = store->DecideQuarantine(q.id, storage::QuarantineStatus::kDiscarded, "cli",
                                           clock.Now());
   REQUIRE_FALSE(again.ok());
   CHECK(again.error().code == ErrorCode::kConflict);
   auto taken = fixed.RunOnce();
   REQUIRE(taken.ok());
   CHECK(*taken == 1);
-  CHECK((*store)->ReadRecords(0, 100)->size() == 4);
-  CHECK((*store)->ListQuarantine({})->empty());
-  CHECK((*store)->ReadQuarantine(q.id)->status == storage::QuarantineStatus::kReleased);
+  CHECK(store->ReadRecords(0, 100)->size() == 4);
+  CHECK(store->ListQuarantine({})->empty());
+  CHECK(store->ReadQuarantine(q.id)->status == storage::QuarantineStatus::kReleased);
 }
 
 TEST_CASE("a discarded entry keeps no payload and cannot be released", "[pipeline][governance]") {
   testing::TempDir dir;
-  auto store = storage::SqliteStore::Open(dir.path() / "j.db", std::chrono::seconds(1));
-  REQUIRE(store.ok());
-  testing::CommitToInbox(**store, {Event("shop", "customers/create", "3", R"({"id": "x", "email": "a@b.co"})")});
+  auto store = OpenStore(dir);
+  testing::CommitToInbox(*store, {Event("shop", "customers/create", "3", R"({"id": "x", "email": "a@b.co"})")});
   auto shop = LaxShopMapping();
   auto rules = Rules();
   ManualClock clock(system_clock::time_point(std::chrono::seconds(1'800'000'000)));
   MappingStage stage(
-      **store, [&](std::string_view) { return SourceMapping{true, shop, rules}; }, clock, {});
+      *store, [&](std::string_view) { return SourceMapping{true, shop, rules}; }, clock, {});
   REQUIRE(stage.RunOnce().ok());
-  auto quarantined = (*store)->ListQuarantine({});
+  auto quarantined = store->ListQuarantine({});
   REQUIRE(quarantined->size() == 1);
   const int64_t id = (*quarantined)[0].id;
-  REQUIRE((*store)->DecideQuarantine(id, storage::QuarantineStatus::kDiscarded, "admin api",
+  REQUIRE(store->DecideQuarantine(id, storage::QuarantineStatus::kDiscarded, "admin api",
                                      clock.Now()).ok());
-  auto discarded = (*store)->ReadQuarantine(id);
+  auto discarded = store->ReadQuarantine(id);
   REQUIRE(discarded.ok());
   CHECK(discarded->status == storage::QuarantineStatus::kDiscarded);
   CHECK(discarded->decided_by == "admin api");
   CHECK(discarded->record_json.empty());
-  auto inbox = (*store)->ReadInbox(0, 10);
+  auto inbox = store->ReadInbox(0, 10);
   REQUIRE(inbox->size() == 1);
   CHECK((*inbox)[0].event.body.empty());
-  CHECK_FALSE((*store)->DecideQuarantine(id, storage::QuarantineStatus::kReleased, "cli",
+  CHECK_FALSE(store->DecideQuarantine(id, storage::QuarantineStatus::kReleased, "cli",
                                          clock.Now()).ok());
 }
 
 TEST_CASE("the stage thread maps events that arrive while it runs", "[pipeline]") {
   testing::TempDir dir;
-  auto store = storage::SqliteStore::Open(dir.path() / "j.db", std::chrono::seconds(1));
-  REQUIRE(store.ok());
+  auto store = OpenStore(dir);
   auto shop = ShopMapping();
   SystemClock clock;
   MappingStage stage(
-      **store, [&](std::string_view) { return SourceMapping{true, shop, nullptr}; }, clock,
+      *store, [&](std::string_view) { return SourceMapping{true, shop, nullptr}; }, clock,
       {.batch = 16, .idle_poll = std::chrono::milliseconds(5)});
   stage.Start();
   for (int i = 0; i < 40; ++i) {
-    testing::CommitToInbox(**store, {Event("shop", "customers/create", std::to_string(i),
+    testing::CommitToInbox(*store, {Event("shop", "customers/create", std::to_string(i),
                            R"({"id": )" + std::to_string(i) + "}")});
   }
-  for (int i = 0; i < 400 && *(*store)->CountPendingInbox() > 0; ++i) {
+  for (int i = 0; i < 400 && *store->CountPendingInbox() > 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   stage.Stop();
-  CHECK(*(*store)->CountPendingInbox() == 0);
-  auto records = (*store)->ReadRecords(0, 100);
+  CHECK(*store->CountPendingInbox() == 0);
+  auto records = store->ReadRecords(0, 100);
   REQUIRE(records.ok());
   CHECK(records->size() == 40);
 }
 
 TEST_CASE("a stage woken by its input signal maps at once and signals its output", "[pipeline]") {
   testing::TempDir dir;
-  auto store = storage::SqliteStore::Open(dir.path() / "j.db", std::chrono::seconds(1));
-  REQUIRE(store.ok());
+  auto store = OpenStore(dir);
   auto shop = ShopMapping();
   SystemClock clock;
   WorkSignal inbox_stored, records_mapped;
@@ -296,7 +298,7 @@ TEST_CASE("a stage woken by its input signal maps at once and signals its output
   records_mapped.Subscribe(&listener, [&] { ++mapped_signals; });
   // An idle poll of an hour: only the signal can make the stage look again within the test.
   MappingStage stage(
-      **store, [&](std::string_view) { return SourceMapping{true, shop, nullptr}; }, clock,
+      *store, [&](std::string_view) { return SourceMapping{true, shop, nullptr}; }, clock,
       {.batch = 16,
        .idle_poll = std::chrono::hours(1),
        .input = &inbox_stored,
@@ -304,12 +306,12 @@ TEST_CASE("a stage woken by its input signal maps at once and signals its output
   stage.Start();
   // The first turn finds nothing; give it time to settle into its idle wait.
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  testing::CommitToInbox(**store, {Event("shop", "customers/create", "1", R"({"id": 1})")});
+  testing::CommitToInbox(*store, {Event("shop", "customers/create", "1", R"({"id": 1})")});
   inbox_stored.Notify();
-  for (int i = 0; i < 500 && *(*store)->CountPendingInbox() > 0; ++i) {
+  for (int i = 0; i < 500 && *store->CountPendingInbox() > 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  CHECK(*(*store)->CountPendingInbox() == 0);
+  CHECK(*store->CountPendingInbox() == 0);
   for (int i = 0; i < 500 && mapped_signals == 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -317,10 +319,10 @@ TEST_CASE("a stage woken by its input signal maps at once and signals its output
   stage.Stop();
 
   // A stopped stage has left the signal: a notification wakes nothing and maps nothing.
-  testing::CommitToInbox(**store, {Event("shop", "customers/create", "2", R"({"id": 2})")});
+  testing::CommitToInbox(*store, {Event("shop", "customers/create", "2", R"({"id": 2})")});
   inbox_stored.Notify();
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  CHECK(*(*store)->CountPendingInbox() == 1);
+  CHECK(*store->CountPendingInbox() == 1);
   CHECK(mapped_signals == 1);
   records_mapped.Unsubscribe(&listener);
 }
