@@ -246,4 +246,18 @@ Result<SqliteStatement> SqliteDb::Prepare(std::string_view sql) {
 int64_t SqliteDb::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
 int SqliteDb::Changes() const { return sqlite3_changes(db_); }
 
+bool SqliteDb::TransactionOpen() const { return sqlite3_get_autocommit(db_) == 0; }
+
+int SqliteDb::ResetActiveStatements() {
+  int reset = 0;
+  for (sqlite3_stmt* stmt = sqlite3_next_stmt(db_, nullptr); stmt != nullptr;
+       stmt = sqlite3_next_stmt(db_, stmt)) {
+    if (sqlite3_stmt_busy(stmt)) {
+      sqlite3_reset(stmt);
+      ++reset;
+    }
+  }
+  return reset;
+}
+
 }  // namespace journeyd::storage

@@ -74,6 +74,11 @@ class SqliteDb {
   Result<SqliteStatement> Prepare(std::string_view sql);
   int64_t LastInsertRowId() const;
   int Changes() const;
+  // True between BEGIN and COMMIT/ROLLBACK.
+  bool TransactionOpen() const;
+  // Rewinds every statement of this connection that stands mid-result (it holds a read
+  // snapshot open); how many there were.
+  int ResetActiveStatements();
 
   // Replaces SQLite's automatic checkpoint (which runs inside whichever commit crosses the
   // threshold, stalling it) with `hook`, called after every commit with the WAL's size in pages.

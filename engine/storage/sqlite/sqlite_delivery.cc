@@ -58,7 +58,7 @@ DeadLetterRow ReadDeadLetterRow(const SqliteStatement& row) {
 
 Result<std::vector<OutboxRow>> SqliteStore::ReadOutbox(std::string_view target, int64_t after_id,
                                                        int limit) {
-  std::lock_guard lock(mu_);
+  const ReadScope scope(*this);
   auto rows = Cached(
       "SELECT id, kind, profile_id, COALESCE(item_id, 0), COALESCE(target, ''), created_at"
       " FROM outbox WHERE id > ?1 AND (target IS NULL OR target = ?2) ORDER BY id LIMIT ?3");
@@ -78,12 +78,12 @@ Result<std::vector<OutboxRow>> SqliteStore::ReadOutbox(std::string_view target, 
 Result<DeliveryInputs> SqliteStore::ReadDeliveryInputs(
     std::string_view target, const std::vector<OutboxRow>& rows, bool touchpoints,
     const std::map<int64_t, RecordWatermark>& known) {
-  std::lock_guard lock(mu_);
+  const ReadScope scope(*this);
   // One read transaction: one snapshot and one file lock for the whole round, instead of one
   // per lookup (the lookups are many: a few per changed profile).
-  if (Status s = db_->Exec("BEGIN"); !s.ok()) return s.error();
+  if (Status s = Db().Exec("BEGIN"); !s.ok()) return s.error();
   Result<DeliveryInputs> read = ReadDeliveryInputsLocked(target, rows, touchpoints, known);
-  if (Status s = db_->Exec(read.ok() ? "COMMIT" : "ROLLBACK"); !s.ok() && read.ok()) {
+  if (Status s = Db().Exec(read.ok() ? "COMMIT" : "ROLLBACK"); !s.ok() && read.ok()) {
     return s.error();
   }
   return read;
@@ -243,7 +243,7 @@ Result<DeliveryInputs> SqliteStore::ReadDeliveryInputsLocked(
 }
 
 Result<int64_t> SqliteStore::ReadDeliveryCursor(std::string_view target) {
-  std::lock_guard lock(mu_);
+  const ReadScope scope(*this);
   auto row = Cached("SELECT last_id FROM delivery_cursors WHERE target = ?1");
   if (!row.ok()) return row.error();
   (*row)->Bind(1, target);
@@ -257,8 +257,8 @@ Result<int64_t> SqliteStore::ReadDeliveryCursor(std::string_view target) {
 Status SqliteStore::MarkInFlight(std::string_view target, const std::vector<std::string>& keys,
                                  TimePoint at) {
   if (keys.empty()) return OkStatus();
-  std::lock_guard lock(mu_);
-  return InTransaction(*db_, [&]() -> Status {
+  const WriteScope scope(*this);
+  return InTransaction(Db(), [&]() -> Status {
     for (const std::string& key : keys) {
       auto insert = Cached(
           "INSERT INTO delivery_in_flight(target, key, sent_at) VALUES (?1, ?2, ?3)"
@@ -272,8 +272,8 @@ Status SqliteStore::MarkInFlight(std::string_view target, const std::vector<std:
 }
 
 Result<std::map<std::string, TimePoint>> SqliteStore::ReadInFlight(std::string_view target) {
-  std::lock_guard lock(mu_);
-  auto rows = db_->Prepare("SELECT key, sent_at FROM delivery_in_flight WHERE target = ?1");
+  const ReadScope scope(*this);
+  auto rows = Db().Prepare("SELECT key, sent_at FROM delivery_in_flight WHERE target = ?1");
   if (!rows.ok()) return rows.error();
   rows->Bind(1, target);
   std::map<std::string, TimePoint> out;
@@ -376,14 +376,14 @@ Status SqliteStore::WriteDelivery(const DeliveryCommit& c) {
 }
 
 Status SqliteStore::CommitDelivery(const DeliveryCommit& commit) {
-  std::lock_guard lock(mu_);
-  return InTransaction(*db_, [&] { return WriteDelivery(commit); });
+  const WriteScope scope(*this);
+  return InTransaction(Db(), [&] { return WriteDelivery(commit); });
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> SqliteStore::ReadCrmIds(
     int64_t profile_id) {
-  std::lock_guard lock(mu_);
-  auto rows = db_->Prepare(
+  const ReadScope scope(*this);
+  auto rows = Db().Prepare(
       "SELECT target, crm_id FROM delivery_profiles WHERE profile_id = ?1 AND crm_id <> ''"
       " ORDER BY target");
   if (!rows.ok()) return rows.error();
@@ -395,7 +395,7 @@ Result<std::vector<std::pair<std::string, std::string>>> SqliteStore::ReadCrmIds
 }
 
 Result<int64_t> SqliteStore::PruneOutbox(const std::vector<std::string>& targets) {
-  std::lock_guard lock(mu_);
+  const WriteScope scope(*this);
   // The lowest cursor of the configured targets; a target that never ran holds everything.
   int64_t lowest = std::numeric_limits<int64_t>::max();
   auto read = Cached("SELECT last_id FROM delivery_cursors WHERE target = ?1");
@@ -409,30 +409,30 @@ Result<int64_t> SqliteStore::PruneOutbox(const std::vector<std::string>& targets
     lowest = std::min(lowest, id);
   }
   if (targets.empty()) {
-    auto max = db_->Prepare("SELECT COALESCE(MAX(id), 0) FROM outbox");
+    auto max = Db().Prepare("SELECT COALESCE(MAX(id), 0) FROM outbox");
     if (!max.ok()) return max.error();
     auto found = max->Step();
     if (!found.ok()) return found.error();
     lowest = max->ColumnInt(0);
   }
-  auto prune = db_->Prepare("DELETE FROM outbox WHERE id <= ?1");
+  auto prune = Db().Prepare("DELETE FROM outbox WHERE id <= ?1");
   if (!prune.ok()) return prune.error();
   prune->Bind(1, lowest);
   if (Status s = prune->Run(); !s.ok()) return s.error();
-  return int64_t{db_->Changes()};
+  return int64_t{Db().Changes()};
 }
 
 Result<std::vector<TargetDeliveryStats>> SqliteStore::ListDeliveryStats(
     const std::vector<std::string>& targets) {
-  std::lock_guard lock(mu_);
-  auto row = db_->Prepare(
+  const WriteScope scope(*this);
+  auto row = Db().Prepare(
       "SELECT COALESCE((SELECT last_id FROM delivery_cursors WHERE target = ?1), 0),"
       " s.delivered, s.dead, s.requests, s.failures, s.last_success, s.last_failure,"
       " s.last_error FROM (SELECT 1) LEFT JOIN delivery_stats s ON s.target = ?1");
-  auto pending = db_->Prepare(
+  auto pending = Db().Prepare(
       "SELECT COUNT(*), MIN(created_at) FROM outbox WHERE id > ?2 AND"
       " (target IS NULL OR target = ?1)");
-  auto dead = db_->Prepare(
+  auto dead = Db().Prepare(
       "SELECT COUNT(*) FROM dead_letters WHERE target = ?1 AND status = 'dead'");
   if (!row.ok()) return row.error();
   if (!pending.ok()) return pending.error();
@@ -472,8 +472,8 @@ Result<std::vector<TargetDeliveryStats>> SqliteStore::ListDeliveryStats(
 Result<std::vector<DeliveryRequestRow>> SqliteStore::ListDeliveryRequests(std::string_view target,
                                                                           int64_t before_id,
                                                                           int limit) {
-  std::lock_guard lock(mu_);
-  auto rows = db_->Prepare(
+  const ReadScope scope(*this);
+  auto rows = Db().Prepare(
       "SELECT id, target, method, url, body, what, items, status, message, at"
       " FROM delivery_requests WHERE target = ?1 AND (?2 = 0 OR id < ?2) ORDER BY id DESC"
       " LIMIT ?3");
@@ -499,8 +499,8 @@ Result<std::vector<DeliveryRequestRow>> SqliteStore::ListDeliveryRequests(std::s
 }
 
 Result<std::vector<DeadLetterRow>> SqliteStore::ListDeadLetters(const DeadLetterFilter& filter) {
-  std::lock_guard lock(mu_);
-  auto rows = db_->Prepare("SELECT " + std::string(kDeadLetterColumns) +
+  const ReadScope scope(*this);
+  auto rows = Db().Prepare("SELECT " + std::string(kDeadLetterColumns) +
                            " FROM dead_letters WHERE (?1 = '' OR status = ?1) AND"
                            " (?2 = '' OR target = ?2) AND (?3 = 0 OR id < ?3)"
                            " ORDER BY id DESC LIMIT ?4");
@@ -514,8 +514,8 @@ Result<std::vector<DeadLetterRow>> SqliteStore::ListDeadLetters(const DeadLetter
 }
 
 Result<DeadLetterRow> SqliteStore::ReadDeadLetter(int64_t id) {
-  std::lock_guard lock(mu_);
-  auto row = db_->Prepare("SELECT " + std::string(kDeadLetterColumns) +
+  const ReadScope scope(*this);
+  auto row = Db().Prepare("SELECT " + std::string(kDeadLetterColumns) +
                           " FROM dead_letters WHERE id = ?1");
   if (!row.ok()) return row.error();
   row->Bind(1, id);
@@ -527,9 +527,9 @@ Result<DeadLetterRow> SqliteStore::ReadDeadLetter(int64_t id) {
 
 Status SqliteStore::DecideDeadLetter(int64_t id, DeadLetterStatus decision, std::string_view by,
                                      TimePoint now) {
-  std::lock_guard lock(mu_);
-  return InTransaction(*db_, [&]() -> Status {
-    auto read = db_->Prepare(
+  const WriteScope scope(*this);
+  return InTransaction(Db(), [&]() -> Status {
+    auto read = Db().Prepare(
         "SELECT status, kind, profile_id, COALESCE(item_id, 0), target FROM dead_letters"
         " WHERE id = ?1");
     if (!read.ok()) return read.error();
@@ -547,7 +547,7 @@ Status SqliteStore::DecideDeadLetter(int64_t id, DeadLetterStatus decision, std:
       return Error{ErrorCode::kConflict,
                    "dead letter " + std::to_string(id) + " is already " + status};
     }
-    auto update = db_->Prepare(
+    auto update = Db().Prepare(
         "UPDATE dead_letters SET status = ?2, decided_at = ?3, decided_by = ?4 WHERE id = ?1");
     if (!update.ok()) return update.error();
     update->Bind(1, id).Bind(2, DeadLetterStatusName(decision)).Bind(3, ToMillis(now))
@@ -556,12 +556,12 @@ Status SqliteStore::DecideDeadLetter(int64_t id, DeadLetterStatus decision, std:
     if (decision != DeadLetterStatus::kReplayed) return OkStatus();
     // Back in the outbox for its target alone; it goes out as the item stands now.
     if (kind == "action") {
-      auto pending = db_->Prepare("UPDATE journey_actions SET status = 'pending' WHERE id = ?1");
+      auto pending = Db().Prepare("UPDATE journey_actions SET status = 'pending' WHERE id = ?1");
       if (!pending.ok()) return pending.error();
       pending->Bind(1, item);
       if (Status s = pending->Run(); !s.ok()) return s;
     }
-    auto again = db_->Prepare(
+    auto again = Db().Prepare(
         "INSERT INTO outbox(kind, profile_id, item_id, target, created_at)"
         " VALUES (?1, ?2, NULLIF(?3, 0), ?4, ?5)");
     if (!again.ok()) return again.error();

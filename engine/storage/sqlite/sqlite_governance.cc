@@ -66,8 +66,8 @@ std::string Lower(std::string text) {
 }  // namespace
 
 Result<std::vector<QuarantineRow>> SqliteStore::ListQuarantine(const QuarantineFilter& filter) {
-  std::lock_guard lock(mu_);
-  auto rows = db_->Prepare(
+  const ReadScope scope(*this);
+  auto rows = Db().Prepare(
       std::string(kQuarantineColumns) +
       " WHERE (?1 = '' OR q.status = ?1) AND (?2 = '' OR q.source = ?2)"
       " AND (?3 = '' OR EXISTS (SELECT 1 FROM quarantine_rules r"
@@ -89,8 +89,8 @@ Result<std::vector<QuarantineRow>> SqliteStore::ListQuarantine(const QuarantineF
 }
 
 Result<QuarantineRow> SqliteStore::ReadQuarantine(int64_t id) {
-  std::lock_guard lock(mu_);
-  auto rows = db_->Prepare(std::string(kQuarantineColumns) + " WHERE q.id = ?1");
+  const ReadScope scope(*this);
+  auto rows = Db().Prepare(std::string(kQuarantineColumns) + " WHERE q.id = ?1");
   if (!rows.ok()) return rows.error();
   rows->Bind(1, id);
   auto row = rows->Step();
@@ -101,9 +101,9 @@ Result<QuarantineRow> SqliteStore::ReadQuarantine(int64_t id) {
 
 Status SqliteStore::DecideQuarantine(int64_t id, QuarantineStatus decision, std::string_view by,
                                      TimePoint now) {
-  std::lock_guard lock(mu_);
-  return InTransaction(*db_, [&]() -> Status {
-    auto read = db_->Prepare(
+  const WriteScope scope(*this);
+  return InTransaction(Db(), [&]() -> Status {
+    auto read = Db().Prepare(
         "SELECT q.status, COALESCE(q.inbox_id, 0), i.id IS NOT NULL AND i.body_size > 0"
         " FROM quarantine q LEFT JOIN inbox i ON i.id = q.inbox_id WHERE q.id = ?1");
     if (!read.ok()) return read.error();
@@ -123,7 +123,7 @@ Status SqliteStore::DecideQuarantine(int64_t id, QuarantineStatus decision, std:
       return Error{ErrorCode::kConflict, "quarantine entry " + std::to_string(id) +
                                 " has no raw payload left to map again; discard it"};
     }
-    auto update = db_->Prepare(
+    auto update = Db().Prepare(
         "UPDATE quarantine SET status = ?2, decided_at = ?3, decided_by = ?4,"
         " record = CASE WHEN ?2 = 'discarded' THEN NULL ELSE record END WHERE id = ?1");
     if (!update.ok()) return update.error();
@@ -132,7 +132,7 @@ Status SqliteStore::DecideQuarantine(int64_t id, QuarantineStatus decision, std:
     if (inbox_id == 0) return OkStatus();
     // Released: pending again, so the mapping stage maps it as if it had just arrived.
     // Discarded: nothing of the person stays; the row stays so a redelivery is still a duplicate.
-    auto inbox = db_->Prepare(
+    auto inbox = Db().Prepare(
         decision == QuarantineStatus::kReleased
             ? "UPDATE inbox SET processed_at = NULL WHERE id = ?1"
             : "UPDATE inbox SET body = x'', body_size = 0, body_encoding = 'identity',"
@@ -144,19 +144,19 @@ Status SqliteStore::DecideQuarantine(int64_t id, QuarantineStatus decision, std:
 }
 
 Result<std::string> SqliteStore::SuppressionSalt() {
-  std::lock_guard lock(mu_);
+  const WriteScope scope(*this);
   return ReadOrCreateSalt();
 }
 
 Result<std::string> SqliteStore::ReadOrCreateSalt() {
   // Read first: the salt exists after the first erasure, and reading needs no write.
-  auto read = db_->Prepare("SELECT value FROM settings WHERE name = 'suppression_salt'");
+  auto read = Db().Prepare("SELECT value FROM settings WHERE name = 'suppression_salt'");
   if (!read.ok()) return read.error();
   auto found = read->Step();
   if (!found.ok()) return found.error();
   if (*found) return read->ColumnText(0);
   read->Reset();
-  auto insert = db_->Prepare(
+  auto insert = Db().Prepare(
       "INSERT INTO settings(name, value) VALUES ('suppression_salt', ?1)"
       " ON CONFLICT(name) DO NOTHING");
   if (!insert.ok()) return insert.error();
@@ -169,8 +169,8 @@ Result<std::string> SqliteStore::ReadOrCreateSalt() {
 }
 
 Result<std::vector<std::string>> SqliteStore::ListSuppressions() {
-  std::lock_guard lock(mu_);
-  auto rows = db_->Prepare("SELECT hash FROM suppressions");
+  const ReadScope scope(*this);
+  auto rows = Db().Prepare("SELECT hash FROM suppressions");
   if (!rows.ok()) return rows.error();
   std::vector<std::string> out;
   Status stepped = rows->ForEachRow([&] { out.push_back(rows->ColumnText(0)); });
@@ -179,8 +179,8 @@ Result<std::vector<std::string>> SqliteStore::ListSuppressions() {
 }
 
 Result<int64_t> SqliteStore::CountSuppressions() {
-  std::lock_guard lock(mu_);
-  auto count = db_->Prepare("SELECT COUNT(*) FROM suppressions");
+  const ReadScope scope(*this);
+  auto count = Db().Prepare("SELECT COUNT(*) FROM suppressions");
   if (!count.ok()) return count.error();
   auto row = count->Step();
   if (!row.ok()) return row.error();
@@ -188,8 +188,8 @@ Result<int64_t> SqliteStore::CountSuppressions() {
 }
 
 Result<std::vector<ErasureRow>> SqliteStore::ListErasures(int limit) {
-  std::lock_guard lock(mu_);
-  auto rows = db_->Prepare(
+  const ReadScope scope(*this);
+  auto rows = Db().Prepare(
       "SELECT id, requested_by, requested_at, COALESCE(profile_id, 0), identifier_hashes,"
       " removed, pending_targets FROM erasures ORDER BY id DESC LIMIT ?1");
   if (!rows.ok()) return rows.error();
@@ -226,16 +226,16 @@ Status SqliteStore::WriteErasure(const IdentityActionOutcome::Erasure& erasure, 
   auto salt = ReadOrCreateSalt();
   if (!salt.ok()) return salt.error();
   const auto run = [&](std::string_view sql, auto&&... values) -> Result<int64_t> {
-    auto statement = db_->Prepare(sql);
+    auto statement = Db().Prepare(sql);
     if (!statement.ok()) return statement.error();
     int index = 0;
     (statement->Bind(++index, values), ...);
     if (Status s = statement->Run(); !s.ok()) return s.error();
-    return int64_t{db_->Changes()};
+    return int64_t{Db().Changes()};
   };
   int64_t inbox = 0, records = 0, identifiers = 0, merges = 0, reviews = 0, quarantined = 0,
           journey = 0;
-  auto inbox_of = db_->Prepare("SELECT inbox_id FROM records WHERE id = ?1");
+  auto inbox_of = Db().Prepare("SELECT inbox_id FROM records WHERE id = ?1");
   if (!inbox_of.ok()) return inbox_of.error();
   for (int64_t record : erasure.records) {
     inbox_of->Bind(1, record);
@@ -259,7 +259,7 @@ Status SqliteStore::WriteErasure(const IdentityActionOutcome::Erasure& erasure, 
   // person's identifiers too).
   std::vector<int64_t> profiles;
   for (int64_t live : erasure.profiles) {
-    auto absorbed = db_->Prepare(
+    auto absorbed = Db().Prepare(
         "WITH RECURSIVE absorbed(id) AS (SELECT ?1 UNION"
         " SELECT p.id FROM profiles p JOIN absorbed a ON p.merged_into = a.id)"
         " SELECT id FROM absorbed");
@@ -299,7 +299,7 @@ Status SqliteStore::WriteErasure(const IdentityActionOutcome::Erasure& erasure, 
                                                        erasure.identifiers.end());
   std::vector<std::pair<int64_t, int64_t>> doomed;  // quarantine id, inbox id
   {
-    auto rows = db_->Prepare(
+    auto rows = Db().Prepare(
         "SELECT q.id, COALESCE(q.inbox_id, 0), COALESCE(q.record, ''), i.body_encoding, i.body"
         " FROM quarantine q LEFT JOIN inbox i ON i.id = q.inbox_id");
     if (!rows.ok()) return rows.error();
@@ -359,7 +359,7 @@ Status SqliteStore::WriteErasure(const IdentityActionOutcome::Erasure& erasure, 
     hashes.push_back(json::string(governance::SuppressionHash(*salt, type, value)));
   }
   for (const std::string& t : erasure.targets) targets.push_back(json::string(t));
-  auto audit = db_->Prepare(
+  auto audit = Db().Prepare(
       "INSERT INTO erasures(requested_by, requested_at, profile_id, identifier_hashes, removed,"
       " pending_targets) VALUES (?1, ?2, NULLIF(?3, 0), ?4, ?5, ?6)");
   if (!audit.ok()) return audit.error();
@@ -368,7 +368,7 @@ Status SqliteStore::WriteErasure(const IdentityActionOutcome::Erasure& erasure, 
       .Bind(4, json::serialize(hashes)).Bind(5, json::serialize(removed))
       .Bind(6, json::serialize(targets));
   if (Status s = audit->Run(); !s.ok()) return s;
-  const int64_t erasure_id = db_->LastInsertRowId();
+  const int64_t erasure_id = Db().LastInsertRowId();
   for (const auto& hash : hashes) {
     auto n = run("INSERT INTO suppressions(hash, erasure_id, created_at) VALUES (?1, ?2, ?3)"
                  " ON CONFLICT(hash) DO NOTHING",

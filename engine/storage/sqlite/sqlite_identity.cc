@@ -18,8 +18,8 @@ constexpr std::string_view kIdentityStage = "identity";
 }  // namespace
 
 Result<int64_t> SqliteStore::ReadStageCursor(std::string_view stage) {
-  std::lock_guard lock(mu_);
-  auto select = db_->Prepare("SELECT last_id FROM stage_cursors WHERE stage = ?1");
+  const WriteScope scope(*this);
+  auto select = Db().Prepare("SELECT last_id FROM stage_cursors WHERE stage = ?1");
   if (!select.ok()) return select.error();
   select->Bind(1, stage);
   auto row = select->Step();
@@ -141,17 +141,17 @@ class IdentityWriter {
 
 Status SqliteStore::WriteIdentity(const IdentityBatch& batch) {
   const int64_t now = ToMillis(batch.at);
-  IdentityWriter writer(*db_);
+  IdentityWriter writer(Db());
   if (Status s = writer.Prepare(); !s.ok()) return s;
-  auto review = db_->Prepare(
+  auto review = Db().Prepare(
       "INSERT INTO reviews(profile_a, profile_b, record_id, probability, details, created_at)"
       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
   if (!review.ok()) return review.error();
-  auto issue = db_->Prepare(
+  auto issue = Db().Prepare(
       "INSERT INTO data_quality_issues(kind, source, message, inbox_id, created_at)"
       " VALUES (?1, ?2, ?3, ?4, ?5)");
   if (!issue.ok()) return issue.error();
-  auto cursor = db_->Prepare(
+  auto cursor = Db().Prepare(
       "INSERT INTO stage_cursors(stage, last_id) VALUES (?1, ?2)"
       " ON CONFLICT(stage) DO UPDATE SET last_id = excluded.last_id");
   if (!cursor.ok()) return cursor.error();
@@ -202,24 +202,24 @@ Status SqliteStore::WriteIdentity(const IdentityBatch& batch) {
 }
 
 Status SqliteStore::CommitIdentity(const IdentityBatch& batch) {
-  std::lock_guard lock(mu_);
-  return InTransaction(*db_, [&] { return WriteIdentity(batch); });
+  const WriteScope scope(*this);
+  return InTransaction(Db(), [&] { return WriteIdentity(batch); });
 }
 
 Status SqliteStore::CommitIdentityAction(const IdentityActionOutcome& outcome) {
-  std::lock_guard lock(mu_);
-  Status written = InTransaction(*db_, [&] { return WriteIdentityAction(outcome); });
+  const WriteScope scope(*this);
+  Status written = InTransaction(Db(), [&] { return WriteIdentityAction(outcome); });
   if (written.ok() && outcome.erasure) {
     // The WAL still holds the pages as they were before the erasure: copy it back and empty
     // it now rather than whenever the next checkpoint comes.
-    (void)db_->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    (void)Db().Exec("PRAGMA wal_checkpoint(TRUNCATE)");
   }
   return written;
 }
 
 Status SqliteStore::WriteIdentityAction(const IdentityActionOutcome& o) {
   const int64_t now = ToMillis(o.at);
-  IdentityWriter writer(*db_);
+  IdentityWriter writer(Db());
   if (Status s = writer.Prepare(); !s.ok()) return s;
   if (o.done) {
     for (const IdentityBatch::Merge& m : o.merges) {
@@ -253,13 +253,13 @@ Status SqliteStore::WriteIdentityAction(const IdentityActionOutcome& o) {
       if (Status s = WriteErasure(*o.erasure, now); !s.ok()) return s;
     }
     if (o.review_id != 0) {
-      auto review = db_->Prepare("UPDATE reviews SET status = ?2, decided_at = ?3 WHERE id = ?1");
+      auto review = Db().Prepare("UPDATE reviews SET status = ?2, decided_at = ?3 WHERE id = ?1");
       if (!review.ok()) return review.error();
       review->Bind(1, o.review_id).Bind(2, o.review_status).Bind(3, now);
       if (Status s = review->Run(); !s.ok()) return s;
     }
   }
-  auto action = db_->Prepare(
+  auto action = Db().Prepare(
       "UPDATE identity_actions SET status = ?2, result = ?3, applied_at = ?4, payload = NULL"
       " WHERE id = ?1");
   if (!action.ok()) return action.error();
@@ -288,8 +288,8 @@ Result<IdentityAction> ActionFromRow(const SqliteStatement& row) {
 }  // namespace
 
 Result<int64_t> SqliteStore::QueueIdentityAction(const IdentityAction& action, TimePoint now) {
-  std::lock_guard lock(mu_);
-  auto insert = db_->Prepare(
+  const WriteScope scope(*this);
+  auto insert = Db().Prepare(
       "INSERT INTO identity_actions(kind, review_id, profile_id, records, created_at, payload)"
       " VALUES (?1, NULLIF(?2, 0), NULLIF(?3, 0), ?4, ?5, NULLIF(?6, ''))");
   if (!insert.ok()) return insert.error();
@@ -297,13 +297,13 @@ Result<int64_t> SqliteStore::QueueIdentityAction(const IdentityAction& action, T
       .Bind(3, action.profile_id).Bind(4, RecordsJson(action.records)).Bind(5, ToMillis(now))
       .Bind(6, PayloadJson(action));
   if (Status s = insert->Run(); !s.ok()) return s.error();
-  return db_->LastInsertRowId();
+  return Db().LastInsertRowId();
 }
 
 Result<std::vector<IdentityAction>> SqliteStore::ReadPendingIdentityActions() {
-  std::lock_guard lock(mu_);
+  const ReadScope scope(*this);
   auto rows =
-      db_->Prepare(std::string(kIdentityActionColumns) + " WHERE status = 'pending' ORDER BY id");
+      Db().Prepare(std::string(kIdentityActionColumns) + " WHERE status = 'pending' ORDER BY id");
   if (!rows.ok()) return rows.error();
   std::vector<Result<IdentityAction>> read;
   Status stepped = rows->ForEachRow([&] { read.push_back(ActionFromRow(*rows)); });
@@ -317,8 +317,8 @@ Result<std::vector<IdentityAction>> SqliteStore::ReadPendingIdentityActions() {
 }
 
 Result<IdentityAction> SqliteStore::ReadIdentityAction(int64_t id) {
-  std::lock_guard lock(mu_);
-  auto rows = db_->Prepare(std::string(kIdentityActionColumns) + " WHERE id = ?1");
+  const ReadScope scope(*this);
+  auto rows = Db().Prepare(std::string(kIdentityActionColumns) + " WHERE id = ?1");
   if (!rows.ok()) return rows.error();
   rows->Bind(1, id);
   auto row = rows->Step();
@@ -342,8 +342,8 @@ ReviewRow ReviewFromRow(const SqliteStatement& row) {
 
 Result<std::vector<ReviewRow>> SqliteStore::ListReviews(std::string_view status,
                                                         int64_t before_id, int limit) {
-  std::lock_guard lock(mu_);
-  auto rows = db_->Prepare(std::string(kReviewColumns) +
+  const ReadScope scope(*this);
+  auto rows = Db().Prepare(std::string(kReviewColumns) +
                            " WHERE (?1 = '' OR status = ?1) AND (?2 = 0 OR id < ?2)"
                            " ORDER BY id DESC LIMIT ?3");
   if (!rows.ok()) return rows.error();
@@ -357,8 +357,8 @@ Result<std::vector<ReviewRow>> SqliteStore::ListReviews(std::string_view status,
 }
 
 Result<ReviewRow> SqliteStore::ReadReview(int64_t review_id) {
-  std::lock_guard lock(mu_);
-  auto rows = db_->Prepare(std::string(kReviewColumns) + " WHERE id = ?1");
+  const ReadScope scope(*this);
+  auto rows = Db().Prepare(std::string(kReviewColumns) + " WHERE id = ?1");
   if (!rows.ok()) return rows.error();
   rows->Bind(1, review_id);
   auto row = rows->Step();
@@ -368,8 +368,8 @@ Result<ReviewRow> SqliteStore::ReadReview(int64_t review_id) {
 }
 
 Status SqliteStore::ScanPlacedRecords(const std::function<void(PlacedRecord&&)>& visit) {
-  std::lock_guard lock(mu_);
-  auto rows = db_->Prepare(
+  const ReadScope scope(*this);
+  auto rows = Db().Prepare(
       "SELECT p.record_id, p.profile_id, r.record FROM profile_records p"
       " JOIN records r ON r.id = p.record_id ORDER BY p.record_id");
   if (!rows.ok()) return rows.error();
@@ -380,8 +380,8 @@ Status SqliteStore::ScanPlacedRecords(const std::function<void(PlacedRecord&&)>&
 
 Status SqliteStore::ScanIdentifiers(
     const std::function<void(std::string, std::string, int64_t)>& visit) {
-  std::lock_guard lock(mu_);
-  auto rows = db_->Prepare("SELECT type, value, profile_id FROM identifiers");
+  const ReadScope scope(*this);
+  auto rows = Db().Prepare("SELECT type, value, profile_id FROM identifiers");
   if (!rows.ok()) return rows.error();
   return rows->ForEachRow([&] {
     visit(rows->ColumnText(0), rows->ColumnText(1), rows->ColumnInt(2));
@@ -389,8 +389,8 @@ Status SqliteStore::ScanIdentifiers(
 }
 
 Status SqliteStore::ScanSeparations(const std::function<void(int64_t, int64_t)>& visit) {
-  std::lock_guard lock(mu_);
-  auto rows = db_->Prepare("SELECT profile_a, profile_b FROM separations");
+  const ReadScope scope(*this);
+  auto rows = Db().Prepare("SELECT profile_a, profile_b FROM separations");
   if (!rows.ok()) return rows.error();
   return rows->ForEachRow([&] {
     visit(rows->ColumnInt(0), rows->ColumnInt(1));
@@ -398,8 +398,8 @@ Status SqliteStore::ScanSeparations(const std::function<void(int64_t, int64_t)>&
 }
 
 Result<int64_t> SqliteStore::MaxProfileId() {
-  std::lock_guard lock(mu_);
-  auto select = db_->Prepare("SELECT COALESCE(MAX(id), 0) FROM profiles");
+  const ReadScope scope(*this);
+  auto select = Db().Prepare("SELECT COALESCE(MAX(id), 0) FROM profiles");
   if (!select.ok()) return select.error();
   auto row = select->Step();
   if (!row.ok()) return row.error();
@@ -408,8 +408,8 @@ Result<int64_t> SqliteStore::MaxProfileId() {
 
 Status SqliteStore::ScanProfileRecords(
     const std::function<void(const ProfileRecordRow&)>& visit) {
-  std::lock_guard lock(mu_);
-  auto rows = db_->Prepare(
+  const ReadScope scope(*this);
+  auto rows = Db().Prepare(
       "SELECT p.profile_id, p.record_id, r.source, r.external_id, r.event_type, r.occurred_at"
       " FROM profile_records p JOIN records r ON r.id = p.record_id"
       " ORDER BY p.profile_id, p.record_id");
@@ -427,8 +427,8 @@ Status SqliteStore::ScanProfileRecords(
 }
 
 Result<int64_t> SqliteStore::ResolveProfile(int64_t profile_id) {
-  std::lock_guard lock(mu_);
-  auto select = db_->Prepare("SELECT merged_into, erased_at FROM profiles WHERE id = ?1");
+  const ReadScope scope(*this);
+  auto select = Db().Prepare("SELECT merged_into, erased_at FROM profiles WHERE id = ?1");
   if (!select.ok()) return select.error();
   // Merges only ever point to older ids, so the chain ends; the bound guards a corrupt cycle.
   int64_t id = profile_id;
@@ -451,8 +451,8 @@ Result<int64_t> SqliteStore::ResolveProfile(int64_t profile_id) {
 
 Result<int64_t> SqliteStore::FindProfileByIdentifier(std::string_view type,
                                                      std::string_view value) {
-  std::lock_guard lock(mu_);
-  auto select = db_->Prepare("SELECT profile_id FROM identifiers WHERE type = ?1 AND value = ?2");
+  const ReadScope scope(*this);
+  auto select = Db().Prepare("SELECT profile_id FROM identifiers WHERE type = ?1 AND value = ?2");
   if (!select.ok()) return select.error();
   select->Bind(1, type).Bind(2, value);
   auto row = select->Step();
@@ -462,11 +462,11 @@ Result<int64_t> SqliteStore::FindProfileByIdentifier(std::string_view type,
 }
 
 Result<ProfileDetail> SqliteStore::ReadProfile(int64_t profile_id) {
-  std::lock_guard lock(mu_);
+  const WriteScope scope(*this);
   ProfileDetail detail;
   detail.id = profile_id;
   {
-    auto select = db_->Prepare("SELECT created_at, updated_at FROM profiles WHERE id = ?1");
+    auto select = Db().Prepare("SELECT created_at, updated_at FROM profiles WHERE id = ?1");
     if (!select.ok()) return select.error();
     select->Bind(1, profile_id);
     auto row = select->Step();
@@ -477,7 +477,7 @@ Result<ProfileDetail> SqliteStore::ReadProfile(int64_t profile_id) {
   }
   // Every retired profile whose chain ends here: their merges belong to this profile's story.
   {
-    auto select = db_->Prepare(
+    auto select = Db().Prepare(
         "WITH RECURSIVE absorbed(id) AS (SELECT id FROM profiles WHERE merged_into = ?1"
         " UNION SELECT p.id FROM profiles p JOIN absorbed a ON p.merged_into = a.id)"
         " SELECT id FROM absorbed ORDER BY id");
@@ -489,7 +489,7 @@ Result<ProfileDetail> SqliteStore::ReadProfile(int64_t profile_id) {
     if (!stepped.ok()) return stepped.error();
   }
   {
-    auto select = db_->Prepare(
+    auto select = Db().Prepare(
         "SELECT type, value FROM identifiers WHERE profile_id = ?1 ORDER BY type, value");
     if (!select.ok()) return select.error();
     select->Bind(1, profile_id);
@@ -499,7 +499,7 @@ Result<ProfileDetail> SqliteStore::ReadProfile(int64_t profile_id) {
     if (!stepped.ok()) return stepped.error();
   }
   {
-    auto select = db_->Prepare(
+    auto select = Db().Prepare(
         "SELECT p.record_id, r.source, r.external_id, r.event_type, r.occurred_at"
         " FROM profile_records p JOIN records r ON r.id = p.record_id"
         " WHERE p.profile_id = ?1 ORDER BY p.record_id");
@@ -515,7 +515,7 @@ Result<ProfileDetail> SqliteStore::ReadProfile(int64_t profile_id) {
   std::vector<int64_t> ids = detail.absorbed;
   ids.push_back(profile_id);
   {
-    auto select = db_->Prepare(
+    auto select = Db().Prepare(
         "SELECT id, into_profile, from_profile, rule, COALESCE(identifier_type, ''),"
         " COALESCE(identifier_value, ''), COALESCE(record_id, 0), COALESCE(probability, 0),"
         " COALESCE(details, ''), created_at FROM merges WHERE into_profile = ?1 ORDER BY id");
@@ -536,7 +536,7 @@ Result<ProfileDetail> SqliteStore::ReadProfile(int64_t profile_id) {
               [](const MergeRow& a, const MergeRow& b) { return a.id < b.id; });
   }
   {
-    auto select = db_->Prepare(
+    auto select = Db().Prepare(
         "SELECT id, profile_a, profile_b, COALESCE(record_id, 0), probability, details, status,"
         " created_at FROM reviews WHERE profile_a = ?1 OR profile_b = ?1 ORDER BY id");
     if (!select.ok()) return select.error();
@@ -553,8 +553,8 @@ Result<ProfileDetail> SqliteStore::ReadProfile(int64_t profile_id) {
 }
 
 Result<std::vector<StoredRecord>> SqliteStore::ReadProfileRecords(int64_t profile_id) {
-  std::lock_guard lock(mu_);
-  auto rows = db_->Prepare(
+  const ReadScope scope(*this);
+  auto rows = Db().Prepare(
       "SELECT r.id, r.inbox_id, r.source, r.event_type, r.record FROM profile_records p"
       " JOIN records r ON r.id = p.record_id WHERE p.profile_id = ?1 ORDER BY r.id");
   if (!rows.ok()) return rows.error();

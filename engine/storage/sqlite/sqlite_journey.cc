@@ -5,6 +5,8 @@
 
 #include "engine/storage/sqlite/sqlite_store.h"
 
+#include <stdexcept>
+
 namespace journeyd::storage {
 
 namespace {
@@ -99,20 +101,18 @@ Result<std::vector<T>> Collect(Result<SqliteStatement>& stmt, T (*read)(const Sq
 }  // namespace
 
 Result<SqliteStatement*> SqliteStore::Cached(std::string_view sql) {
-  auto it = cached_.find(sql);
-  if (it == cached_.end()) {
-    auto prepared = db_->Prepare(sql);
-    if (!prepared.ok()) return prepared.error();
-    it = cached_.emplace(std::string(sql), std::move(*prepared)).first;
+  SqliteConnection* connection = pool_->Current();
+  if (connection == nullptr) {
+    throw std::logic_error("SqliteStore: a statement was prepared outside a WriteScope/ReadScope");
   }
-  return &it->second;
+  return connection->Cached(sql);
 }
 
 Result<std::vector<JourneyRecord>> SqliteStore::ReadJourneyRecords(int64_t after_id, int limit) {
-  std::lock_guard lock(mu_);
+  const ReadScope scope(*this);
   // Only what the identity stage has taken: its cursor bounds the range, so a record is never
   // read before it has a profile. A record placed nowhere (unreadable) is skipped.
-  auto rows = db_->Prepare(
+  auto rows = Db().Prepare(
       "SELECT r.id, pr.profile_id, r.source, r.external_id, r.record FROM records r"
       " JOIN profile_records pr ON pr.record_id = r.id"
       " WHERE r.id > ?1 AND r.id <= (SELECT COALESCE(MAX(last_id), 0) FROM stage_cursors"
@@ -129,7 +129,7 @@ Result<std::vector<JourneyRecord>> SqliteStore::ReadJourneyRecords(int64_t after
 }
 
 Result<std::optional<int64_t>> SqliteStore::FindTouchpointKey(std::string_view key) {
-  std::lock_guard lock(mu_);
+  const ReadScope scope(*this);
   auto row = Cached("SELECT touchpoint_id FROM touchpoint_keys WHERE key = ?1");
   if (!row.ok()) return row.error();
   (*row)->Bind(1, key);
@@ -143,7 +143,7 @@ Result<std::optional<int64_t>> SqliteStore::FindTouchpointKey(std::string_view k
 
 Result<std::vector<MatchCandidate>> SqliteStore::FindMatchCandidates(std::string_view rule,
                                                                      std::string_view key) {
-  std::lock_guard lock(mu_);
+  const ReadScope scope(*this);
   // Members in the form of journey::MemberOf ("source|type").
   auto rows = Cached(
       "SELECT m.touchpoint_id, m.occurred_at, k.source || '|' || k.type"
@@ -166,8 +166,8 @@ Result<std::vector<MatchCandidate>> SqliteStore::FindMatchCandidates(std::string
 }
 
 Result<int64_t> SqliteStore::MaxTouchpointId() {
-  std::lock_guard lock(mu_);
-  auto row = db_->Prepare("SELECT COALESCE(MAX(id), 0) FROM touchpoints");
+  const ReadScope scope(*this);
+  auto row = Db().Prepare("SELECT COALESCE(MAX(id), 0) FROM touchpoints");
   if (!row.ok()) return row.error();
   auto stepped = row->Step();
   if (!stepped.ok()) return stepped.error();
@@ -175,7 +175,7 @@ Result<int64_t> SqliteStore::MaxTouchpointId() {
 }
 
 Result<std::optional<JourneyStateRow>> SqliteStore::ReadJourneyState(int64_t profile_id) {
-  std::lock_guard lock(mu_);
+  const ReadScope scope(*this);
   static const std::string sql =
       "SELECT " + std::string(kStateColumns) + " FROM journey_state WHERE profile_id = ?1";
   auto row = Cached(sql);
@@ -190,8 +190,8 @@ Result<std::optional<JourneyStateRow>> SqliteStore::ReadJourneyState(int64_t pro
 }
 
 Result<std::vector<TouchpointRow>> SqliteStore::ReadProfileTouchpoints(int64_t profile_id) {
-  std::lock_guard lock(mu_);
-  auto rows = db_->Prepare("SELECT " + std::string(kTouchpointColumns) +
+  const ReadScope scope(*this);
+  auto rows = Db().Prepare("SELECT " + std::string(kTouchpointColumns) +
                            " FROM profile_records pr JOIN touchpoints t ON t.record_id ="
                            " pr.record_id WHERE pr.profile_id = ?1 ORDER BY t.occurred_at, t.id");
   if (!rows.ok()) return rows.error();
@@ -200,8 +200,8 @@ Result<std::vector<TouchpointRow>> SqliteStore::ReadProfileTouchpoints(int64_t p
 }
 
 Result<std::vector<TouchpointKeyRow>> SqliteStore::ReadProfileTouchpointKeys(int64_t profile_id) {
-  std::lock_guard lock(mu_);
-  auto rows = db_->Prepare(
+  const ReadScope scope(*this);
+  auto rows = Db().Prepare(
       "SELECT k.key, k.touchpoint_id, k.source, k.type, k.reference, COALESCE(k.record_id, 0),"
       " k.rule FROM profile_records pr JOIN touchpoints t ON t.record_id = pr.record_id"
       " JOIN touchpoint_keys k ON k.touchpoint_id = t.id WHERE pr.profile_id = ?1"
@@ -219,8 +219,8 @@ Result<std::vector<TouchpointKeyRow>> SqliteStore::ReadProfileTouchpointKeys(int
 }
 
 Result<std::vector<JourneyTransitionRow>> SqliteStore::ReadJourneyTransitions(int64_t profile_id) {
-  std::lock_guard lock(mu_);
-  auto rows = db_->Prepare("SELECT " + std::string(kTransitionColumns) +
+  const ReadScope scope(*this);
+  auto rows = Db().Prepare("SELECT " + std::string(kTransitionColumns) +
                            " FROM journey_transitions WHERE profile_id = ?1 ORDER BY at, id");
   if (!rows.ok()) return rows.error();
   rows->Bind(1, profile_id);
@@ -228,8 +228,8 @@ Result<std::vector<JourneyTransitionRow>> SqliteStore::ReadJourneyTransitions(in
 }
 
 Result<std::vector<int64_t>> SqliteStore::ReadJourneyDirty(int limit) {
-  std::lock_guard lock(mu_);
-  auto rows = db_->Prepare("SELECT profile_id FROM journey_dirty ORDER BY profile_id LIMIT ?1");
+  const ReadScope scope(*this);
+  auto rows = Db().Prepare("SELECT profile_id FROM journey_dirty ORDER BY profile_id LIMIT ?1");
   if (!rows.ok()) return rows.error();
   rows->Bind(1, int64_t{limit});
   std::vector<int64_t> out;
@@ -239,8 +239,8 @@ Result<std::vector<int64_t>> SqliteStore::ReadJourneyDirty(int limit) {
 }
 
 Result<std::vector<int64_t>> SqliteStore::ListJourneyDue(TimePoint now, int limit) {
-  std::lock_guard lock(mu_);
-  auto rows = db_->Prepare(
+  const ReadScope scope(*this);
+  auto rows = Db().Prepare(
       "SELECT profile_id FROM journey_state WHERE next_check_at IS NOT NULL AND"
       " next_check_at <= ?1 ORDER BY next_check_at LIMIT ?2");
   if (!rows.ok()) return rows.error();
@@ -303,7 +303,7 @@ Status SqliteStore::WriteJourney(const JourneyBatch& batch) {
   for (Prepared* p : {&insert_touchpoint, &insert_key, &insert_match, &upsert_state,
                       &clear_history, &insert_transition, &retire_state, &insert_action, &clean,
                       &cursor, &outbox}) {
-    auto prepared = db_->Prepare(p->sql);
+    auto prepared = Db().Prepare(p->sql);
     if (!prepared.ok()) return prepared.error();
     p->stmt = std::move(*prepared);
   }
@@ -364,8 +364,8 @@ Status SqliteStore::WriteJourney(const JourneyBatch& batch) {
     insert_action.stmt.Bind(1, a.key).Bind(2, a.profile_id).Bind(3, a.action).Bind(4, a.target)
         .Bind(5, a.kind).Bind(6, a.payload).Bind(7, ToMillis(a.at)).Bind(8, now).Bind(9, a.status);
     if (Status s = RunReset(insert_action.stmt); !s.ok()) return s;
-    if (db_->Changes() > 0 && a.status == "pending") {
-      if (Status s = announce("action", a.profile_id, db_->LastInsertRowId(), a.target); !s.ok()) {
+    if (Db().Changes() > 0 && a.status == "pending") {
+      if (Status s = announce("action", a.profile_id, Db().LastInsertRowId(), a.target); !s.ok()) {
         return s;
       }
     }
@@ -382,13 +382,13 @@ Status SqliteStore::WriteJourney(const JourneyBatch& batch) {
 }
 
 Status SqliteStore::CommitJourney(const JourneyBatch& batch) {
-  std::lock_guard lock(mu_);
-  return InTransaction(*db_, [&] { return WriteJourney(batch); });
+  const WriteScope scope(*this);
+  return InTransaction(Db(), [&] { return WriteJourney(batch); });
 }
 
 Result<std::string> SqliteStore::ReadJourneyFingerprint() {
-  std::lock_guard lock(mu_);
-  auto row = db_->Prepare("SELECT value FROM settings WHERE name = 'journey_definition'");
+  const ReadScope scope(*this);
+  auto row = Db().Prepare("SELECT value FROM settings WHERE name = 'journey_definition'");
   if (!row.ok()) return row.error();
   auto found = row->Step();
   if (!found.ok()) return found.error();
@@ -396,14 +396,14 @@ Result<std::string> SqliteStore::ReadJourneyFingerprint() {
 }
 
 Status SqliteStore::ChangeJourneyFingerprint(std::string_view fingerprint) {
-  std::lock_guard lock(mu_);
-  return InTransaction(*db_, [&]() -> Status {
-    if (Status s = db_->Exec("INSERT OR IGNORE INTO journey_dirty(profile_id)"
+  const WriteScope scope(*this);
+  return InTransaction(Db(), [&]() -> Status {
+    if (Status s = Db().Exec("INSERT OR IGNORE INTO journey_dirty(profile_id)"
                              " SELECT profile_id FROM journey_state");
         !s.ok()) {
       return s;
     }
-    auto upsert = db_->Prepare(
+    auto upsert = Db().Prepare(
         "INSERT INTO settings(name, value) VALUES ('journey_definition', ?1)"
         " ON CONFLICT(name) DO UPDATE SET value = excluded.value");
     if (!upsert.ok()) return upsert.error();
@@ -413,7 +413,7 @@ Status SqliteStore::ChangeJourneyFingerprint(std::string_view fingerprint) {
 }
 
 Result<bool> SqliteStore::HasJourneyAction(std::string_view key) {
-  std::lock_guard lock(mu_);
+  const ReadScope scope(*this);
   auto row = Cached("SELECT 1 FROM journey_actions WHERE key = ?1");
   if (!row.ok()) return row.error();
   (*row)->Bind(1, key);
@@ -427,8 +427,8 @@ Result<bool> SqliteStore::HasJourneyAction(std::string_view key) {
 Result<std::vector<JourneyActionRow>> SqliteStore::ListJourneyActions(std::string_view status,
                                                                       int64_t before_id,
                                                                       int limit) {
-  std::lock_guard lock(mu_);
-  auto rows = db_->Prepare(
+  const ReadScope scope(*this);
+  auto rows = Db().Prepare(
       "SELECT " + std::string(kActionColumns) + " FROM journey_actions WHERE (?1 = '' OR status = ?1) AND (?2 = 0 OR id < ?2)"
       " ORDER BY id DESC LIMIT ?3");
   if (!rows.ok()) return rows.error();
@@ -440,8 +440,8 @@ Result<std::vector<JourneyActionRow>> SqliteStore::ListJourneyActions(std::strin
 }
 
 Status SqliteStore::ScanJourneyStates(const std::function<void(const JourneyStateRow&)>& visit) {
-  std::lock_guard lock(mu_);
-  auto rows = db_->Prepare("SELECT " + std::string(kStateColumns) +
+  const ReadScope scope(*this);
+  auto rows = Db().Prepare("SELECT " + std::string(kStateColumns) +
                            " FROM journey_state ORDER BY profile_id");
   if (!rows.ok()) return rows.error();
   return rows->ForEachRow([&] { visit(ReadState(*rows)); });
@@ -449,8 +449,8 @@ Status SqliteStore::ScanJourneyStates(const std::function<void(const JourneyStat
 
 Status SqliteStore::ScanJourneyTransitions(
     const JourneyScanFilter& filter, const std::function<void(const JourneyTransitionRow&)>& visit) {
-  std::lock_guard lock(mu_);
-  auto rows = db_->Prepare("SELECT " + std::string(kTransitionColumns) +
+  const ReadScope scope(*this);
+  auto rows = Db().Prepare("SELECT " + std::string(kTransitionColumns) +
                            " FROM journey_transitions WHERE at >= ?1 AND at < ?2"
                            " ORDER BY profile_id, at, id");
   if (!rows.ok()) return rows.error();
@@ -461,8 +461,8 @@ Status SqliteStore::ScanJourneyTransitions(
 
 Status SqliteStore::ScanTouchpoints(const JourneyScanFilter& filter,
                                     const std::function<void(const TouchpointRow&)>& visit) {
-  std::lock_guard lock(mu_);
-  auto rows = db_->Prepare("SELECT " + std::string(kTouchpointColumns) +
+  const ReadScope scope(*this);
+  auto rows = Db().Prepare("SELECT " + std::string(kTouchpointColumns) +
                            " FROM touchpoints t LEFT JOIN profile_records pr ON pr.record_id ="
                            " t.record_id WHERE t.occurred_at >= ?1 AND t.occurred_at < ?2"
                            " ORDER BY t.occurred_at, t.id");

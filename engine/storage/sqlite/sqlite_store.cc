@@ -1,6 +1,7 @@
 #include "engine/storage/sqlite/sqlite_store.h"
 
 #include <map>
+#include <stdexcept>
 
 #include <boost/json.hpp>
 
@@ -14,13 +15,32 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::filesystem::pa
                                                        std::chrono::milliseconds busy_timeout) {
   auto db = SqliteDb::Open(path, busy_timeout);
   if (!db.ok()) return db.error();
-  std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(*db)));
+  std::unique_ptr<SqliteStore> store(new SqliteStore());
+  SqliteStore* self = store.get();
+  // The stages, the HTTP workers and the housekeeping threads: a few more than run at once.
+  constexpr size_t kConnections = 12;
+  store->pool_ = std::make_unique<SqliteConnectionPool>(
+      std::move(*db),
+      [path, busy_timeout, self]() -> Result<std::unique_ptr<SqliteDb>> {
+        auto more = SqliteDb::Open(path, busy_timeout);
+        if (!more.ok()) return more.error();
+        // The first connection's 64 MiB page cache serves the big scans (rebuilding the
+        // identity graph); the others mostly re-read what the OS has cached anyway.
+        if (Status s = (*more)->Exec("PRAGMA cache_size=-16384"); !s.ok()) return s.error();
+        (*more)->OnWalCommit(
+            [checkpointer = self->checkpointer_.get()](int pages) { checkpointer->OnCommit(pages); });
+        return more;
+      },
+      kConnections);
   if (Status s = store->Migrate(); !s.ok()) return s.error();
   auto checkpointer = WalCheckpointer::Start(path);
   if (!checkpointer.ok()) return checkpointer.error();
   store->checkpointer_ = std::move(*checkpointer);
-  store->db_->OnWalCommit(
-      [checkpointer = store->checkpointer_.get()](int pages) { checkpointer->OnCommit(pages); });
+  {
+    SqliteConnectionPool::Scope first(*store->pool_);
+    first.connection().db().OnWalCommit(
+        [checkpointer = store->checkpointer_.get()](int pages) { checkpointer->OnCommit(pages); });
+  }
   auto intake = SqliteDb::Open(path, busy_timeout);
   if (!intake.ok()) return intake.error();
   store->intake_db_ = std::move(*intake);
@@ -30,15 +50,23 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::filesystem::pa
   return store;
 }
 
+SqliteDb& SqliteStore::Db() {
+  SqliteConnection* connection = pool_->Current();
+  if (connection == nullptr) {
+    throw std::logic_error("SqliteStore: a connection was used outside a WriteScope/ReadScope");
+  }
+  return connection->db();
+}
+
 Status SqliteStore::Migrate() {
-  std::lock_guard lock(mu_);
-  if (Status s = db_->Exec(
+  const WriteScope scope(*this);
+  if (Status s = Db().Exec(
           "CREATE TABLE IF NOT EXISTS schema_migrations ("
           " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
       !s.ok()) {
     return s;
   }
-  auto current = db_->Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  auto current = Db().Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
   if (!current.ok()) return current.error();
   if (auto row = current->Step(); !row.ok()) return row.error();
   int version = static_cast<int>(current->ColumnInt(0));
@@ -57,10 +85,10 @@ Status SqliteStore::Migrate() {
     if (m.version <= version) continue;
     // BEGIN IMMEDIATE takes the write lock up front, so two processes starting on one file
     // serialize here instead of both applying the same step.
-    if (Status s = db_->Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
-    Status applied = db_->Exec(m.sql);
+    if (Status s = Db().Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+    Status applied = Db().Exec(m.sql);
     if (applied.ok()) {
-      auto record = db_->Prepare(
+      auto record = Db().Prepare(
           "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?1, ?2, ?3)");
       if (!record.ok()) {
         applied = record.error();
@@ -72,12 +100,12 @@ Status SqliteStore::Migrate() {
       }
     }
     if (!applied.ok()) {
-      (void)db_->Exec("ROLLBACK");
+      (void)Db().Exec("ROLLBACK");
       return Error{applied.error().code, "migration " + std::to_string(m.version) + " (" +
                                              std::string(m.name) +
                                              ") failed: " + applied.error().message};
     }
-    if (Status s = db_->Exec("COMMIT"); !s.ok()) return s;
+    if (Status s = Db().Exec("COMMIT"); !s.ok()) return s;
     version = m.version;
   }
   schema_version_ = version;
@@ -85,8 +113,8 @@ Status SqliteStore::Migrate() {
 }
 
 Status SqliteStore::Ping() {
-  std::lock_guard lock(mu_);
-  auto stmt = db_->Prepare("SELECT 1");
+  const ReadScope scope(*this);
+  auto stmt = Db().Prepare("SELECT 1");
   if (!stmt.ok()) return Unavailable(stmt.error().message);
   auto row = stmt->Step();
   if (!row.ok()) return Unavailable(row.error().message);
@@ -94,16 +122,16 @@ Status SqliteStore::Ping() {
 }
 
 Result<RunRecord> SqliteStore::RecordStart(std::string_view version, TimePoint now) {
-  std::lock_guard lock(mu_);
+  const WriteScope scope(*this);
   RunRecord record;
-  auto last = db_->Prepare("SELECT stopped_at IS NULL FROM daemon_runs ORDER BY id DESC LIMIT 1");
+  auto last = Db().Prepare("SELECT stopped_at IS NULL FROM daemon_runs ORDER BY id DESC LIMIT 1");
   if (!last.ok()) return last.error();
   auto row = last->Step();
   if (!row.ok()) return row.error();
   record.previous_run_unclean = *row && last->ColumnInt(0) != 0;
   // The daemon holds the data dir's lock, so a run still marked running was cut short by a crash
   // or a kill: its committed pages are kept, and it is shown as failed.
-  auto interrupted = db_->Prepare(
+  auto interrupted = Db().Prepare(
       "UPDATE sync_runs SET status = 'failed', ended_at = ?1,"
       " detail = CASE WHEN detail = '' THEN '' ELSE detail || ': ' END ||"
       " 'interrupted (journeyd stopped during the run)' WHERE status = 'running'");
@@ -111,17 +139,17 @@ Result<RunRecord> SqliteStore::RecordStart(std::string_view version, TimePoint n
   interrupted->Bind(1, ToMillis(now));
   if (Status s = interrupted->Run(); !s.ok()) return s.error();
 
-  auto insert = db_->Prepare("INSERT INTO daemon_runs(version, started_at) VALUES (?1, ?2)");
+  auto insert = Db().Prepare("INSERT INTO daemon_runs(version, started_at) VALUES (?1, ?2)");
   if (!insert.ok()) return insert.error();
   insert->Bind(1, version).Bind(2, ToMillis(now));
   if (Status s = insert->Run(); !s.ok()) return s.error();
-  record.run_id = db_->LastInsertRowId();
+  record.run_id = Db().LastInsertRowId();
   return record;
 }
 
 Status SqliteStore::RecordStop(int64_t run_id, TimePoint now) {
-  std::lock_guard lock(mu_);
-  auto update = db_->Prepare("UPDATE daemon_runs SET stopped_at = ?1 WHERE id = ?2");
+  const WriteScope scope(*this);
+  auto update = Db().Prepare("UPDATE daemon_runs SET stopped_at = ?1 WHERE id = ?2");
   if (!update.ok()) return update.error();
   update->Bind(1, ToMillis(now)).Bind(2, run_id);
   return update->Run();
@@ -129,11 +157,11 @@ Status SqliteStore::RecordStop(int64_t run_id, TimePoint now) {
 
 Result<bool> SqliteStore::AcquireLease(std::string_view name, std::string_view holder,
                                        std::chrono::milliseconds ttl) {
-  std::lock_guard lock(mu_);
+  const WriteScope scope(*this);
   const int64_t now = ToMillis(std::chrono::system_clock::now());
   // One statement decides: a free name is inserted; a held one is updated only for its own
   // holder (renewal) or once expired (takeover), and only then does a row come back.
-  auto upsert = db_->Prepare(
+  auto upsert = Db().Prepare(
       "INSERT INTO leases(name, holder, acquired_at, expires_at) VALUES (?1, ?2, ?3, ?4)"
       " ON CONFLICT(name) DO UPDATE SET holder = excluded.holder,"
       " acquired_at = CASE WHEN leases.holder = excluded.holder THEN leases.acquired_at"
@@ -150,16 +178,16 @@ Result<bool> SqliteStore::AcquireLease(std::string_view name, std::string_view h
 }
 
 Status SqliteStore::ReleaseLease(std::string_view name, std::string_view holder) {
-  std::lock_guard lock(mu_);
-  auto remove = db_->Prepare("DELETE FROM leases WHERE name = ?1 AND holder = ?2");
+  const WriteScope scope(*this);
+  auto remove = Db().Prepare("DELETE FROM leases WHERE name = ?1 AND holder = ?2");
   if (!remove.ok()) return remove.error();
   remove->Bind(1, name).Bind(2, holder);
   return remove->Run();
 }
 
 Result<std::vector<LeaseRow>> SqliteStore::ListLeases() {
-  std::lock_guard lock(mu_);
-  auto rows = db_->Prepare(
+  const ReadScope scope(*this);
+  auto rows = Db().Prepare(
       "SELECT name, holder, acquired_at, expires_at FROM leases ORDER BY name");
   if (!rows.ok()) return rows.error();
   std::vector<LeaseRow> out;
@@ -343,8 +371,8 @@ Result<std::vector<AppendResult>> SqliteStore::WriteIntake(const IntakeBatch& ba
 }
 
 Result<int64_t> SqliteStore::CountPendingInbox() {
-  std::lock_guard lock(mu_);
-  auto count = db_->Prepare("SELECT COUNT(*) FROM inbox WHERE processed_at IS NULL");
+  const ReadScope scope(*this);
+  auto count = Db().Prepare("SELECT COUNT(*) FROM inbox WHERE processed_at IS NULL");
   if (!count.ok()) return count.error();
   auto row = count->Step();
   if (!row.ok()) return row.error();
@@ -352,8 +380,8 @@ Result<int64_t> SqliteStore::CountPendingInbox() {
 }
 
 Result<std::vector<SourceStats>> SqliteStore::ListSourceStats() {
-  std::lock_guard lock(mu_);
-  auto rows = db_->Prepare(
+  const ReadScope scope(*this);
+  auto rows = Db().Prepare(
       // Over the shards, as PgStore reads them, although a file only ever has shard 0.
       "SELECT source, SUM(received), SUM(accepted), SUM(duplicates), SUM(rejected),"
       " SUM(signature_failures), MAX(last_event_at), SUM(suppressed) FROM source_stats"
@@ -426,16 +454,16 @@ Result<std::vector<StoredInboxEvent>> ReadInboxRows(SqliteStatement& rows) {
 }  // namespace
 
 Result<std::vector<StoredInboxEvent>> SqliteStore::ReadInbox(int64_t after_id, int limit) {
-  std::lock_guard lock(mu_);
-  auto rows = db_->Prepare(std::string(kInboxColumns) + "WHERE id > ?1 ORDER BY id LIMIT ?2");
+  const ReadScope scope(*this);
+  auto rows = Db().Prepare(std::string(kInboxColumns) + "WHERE id > ?1 ORDER BY id LIMIT ?2");
   if (!rows.ok()) return rows.error();
   rows->Bind(1, after_id).Bind(2, int64_t{limit});
   return ReadInboxRows(*rows);
 }
 
 Result<std::vector<StoredInboxEvent>> SqliteStore::ReadPendingInbox(int limit) {
-  std::lock_guard lock(mu_);
-  auto rows = db_->Prepare(std::string(kInboxColumns) +
+  const ReadScope scope(*this);
+  auto rows = Db().Prepare(std::string(kInboxColumns) +
                            "WHERE processed_at IS NULL ORDER BY id LIMIT ?1");
   if (!rows.ok()) return rows.error();
   rows->Bind(1, int64_t{limit});
@@ -456,30 +484,30 @@ Result<int> SqliteStore::MapPendingInbox(int limit, const InboxMapper& map) {
 }
 
 Status SqliteStore::CommitMapped(const MappedBatch& batch) {
-  std::lock_guard lock(mu_);
-  auto insert_record = db_->Prepare(
+  const WriteScope scope(*this);
+  auto insert_record = Db().Prepare(
       "INSERT INTO records(inbox_id, source, event_type, occurred_at, record, external_id)"
       " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(inbox_id) DO NOTHING");
   if (!insert_record.ok()) return insert_record.error();
-  auto insert_issue = db_->Prepare(
+  auto insert_issue = Db().Prepare(
       "INSERT INTO data_quality_issues(kind, source, message, inbox_id, created_at)"
       " VALUES (?1, ?2, ?3, ?4, ?5)");
   if (!insert_issue.ok()) return insert_issue.error();
-  auto mark = db_->Prepare("UPDATE inbox SET processed_at = ?2 WHERE id = ?1");
+  auto mark = Db().Prepare("UPDATE inbox SET processed_at = ?2 WHERE id = ?1");
   if (!mark.ok()) return mark.error();
-  auto quarantine = db_->Prepare(
+  auto quarantine = Db().Prepare(
       "INSERT INTO quarantine(inbox_id, source, event_type, external_id, reasons, record,"
       " created_at) VALUES (?1, ?2, ?3, ?4, ?5, NULLIF(?6, ''), ?7)");
   if (!quarantine.ok()) return quarantine.error();
-  auto quarantine_rule = db_->Prepare(
+  auto quarantine_rule = Db().Prepare(
       "INSERT OR IGNORE INTO quarantine_rules(quarantine_id, rule) VALUES (?1, ?2)");
   if (!quarantine_rule.ok()) return quarantine_rule.error();
   // An erased person's event keeps nothing of them: the payload and headers are blanked.
-  auto blank = db_->Prepare(
+  auto blank = Db().Prepare(
       "UPDATE inbox SET body = x'', body_size = 0, body_encoding = 'identity', headers = '[]'"
       " WHERE id = ?1");
   if (!blank.ok()) return blank.error();
-  auto count_suppressed = db_->Prepare(
+  auto count_suppressed = Db().Prepare(
       "INSERT INTO source_stats(source, suppressed, shard) VALUES (?1, 1, 0)"
       " ON CONFLICT(source, shard) DO UPDATE SET suppressed = suppressed + 1");
   if (!count_suppressed.ok()) return count_suppressed.error();
@@ -511,7 +539,7 @@ Status SqliteStore::CommitMapped(const MappedBatch& batch) {
       quarantine->Bind(1, q.inbox_id).Bind(2, q.source).Bind(3, q.event_type)
           .Bind(4, q.external_id).Bind(5, q.reasons_json).Bind(6, q.record_json).Bind(7, now);
       if (Status s = RunReset(*quarantine); !s.ok()) return s;
-      const int64_t id = db_->LastInsertRowId();
+      const int64_t id = Db().LastInsertRowId();
       for (const std::string& rule : q.rules) {
         quarantine_rule->Bind(1, id).Bind(2, rule);
         if (Status s = RunReset(*quarantine_rule); !s.ok()) return s;
@@ -531,24 +559,24 @@ Status SqliteStore::CommitMapped(const MappedBatch& batch) {
     return OkStatus();
   };
   const auto commit = [&]() -> Status {
-    if (Status s = db_->Exec("COMMIT"); !s.ok()) {
-      (void)db_->Exec("ROLLBACK");
+    if (Status s = Db().Exec("COMMIT"); !s.ok()) {
+      (void)Db().Exec("ROLLBACK");
       return s;
     }
     return OkStatus();
   };
-  if (Status s = db_->Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  if (Status s = Db().Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
   auto began = std::chrono::steady_clock::now();
   for (size_t event = 0; event < order.events(); ++event) {
     if (Status s = write_event(event); !s.ok()) {
-      (void)db_->Exec("ROLLBACK");
+      (void)Db().Exec("ROLLBACK");
       return s;
     }
     if (event + 1 < order.events() && intake_priority_.ShouldYield(began)) {
       const uint64_t ticket = intake_priority_.Ticket();
       if (Status s = commit(); !s.ok()) return s;
       intake_priority_.AwaitIntakeTurn(ticket);
-      if (Status s = db_->Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+      if (Status s = Db().Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
       began = std::chrono::steady_clock::now();
     }
   }
@@ -556,8 +584,8 @@ Status SqliteStore::CommitMapped(const MappedBatch& batch) {
 }
 
 Result<std::vector<StoredRecord>> SqliteStore::ReadRecords(int64_t after_id, int limit) {
-  std::lock_guard lock(mu_);
-  auto rows = db_->Prepare(
+  const ReadScope scope(*this);
+  auto rows = Db().Prepare(
       "SELECT id, inbox_id, source, event_type, record FROM records WHERE id > ?1"
       " ORDER BY id LIMIT ?2");
   if (!rows.ok()) return rows.error();
@@ -574,9 +602,9 @@ Result<std::vector<StoredRecord>> SqliteStore::ReadRecords(int64_t after_id, int
 }
 
 Result<std::vector<DataQualityIssue>> SqliteStore::ListIssues(const IssueFilter& filter) {
-  std::lock_guard lock(mu_);
+  const ReadScope scope(*this);
   // Empty filter values match everything, so one prepared statement serves every combination.
-  auto rows = db_->Prepare(
+  auto rows = Db().Prepare(
       "SELECT id, kind, source, message, created_at, COALESCE(inbox_id, 0) FROM data_quality_issues"
       " WHERE (?1 = '' OR kind = ?1) AND (?2 = '' OR source = ?2) AND (?3 = 0 OR id < ?3)"
       " ORDER BY id DESC LIMIT ?4");
@@ -596,8 +624,8 @@ Result<std::vector<DataQualityIssue>> SqliteStore::ListIssues(const IssueFilter&
 }
 
 Result<std::vector<IssueCount>> SqliteStore::CountIssues(const IssueFilter& filter) {
-  std::lock_guard lock(mu_);
-  auto rows = db_->Prepare(
+  const ReadScope scope(*this);
+  auto rows = Db().Prepare(
       "SELECT kind, source, COUNT(*), MAX(created_at) FROM data_quality_issues"
       " WHERE (?1 = '' OR kind = ?1) AND (?2 = '' OR source = ?2)"
       " GROUP BY kind, source ORDER BY kind, source");
@@ -615,8 +643,8 @@ Result<std::vector<IssueCount>> SqliteStore::CountIssues(const IssueFilter& filt
 }
 
 Result<std::vector<SourceActivity>> SqliteStore::ReadSourceActivity(TimePoint since) {
-  std::lock_guard lock(mu_);
-  auto rows = db_->Prepare(
+  const ReadScope scope(*this);
+  auto rows = Db().Prepare(
       "SELECT source, minute, SUM(received), SUM(accepted), SUM(duplicates), SUM(rejected),"
       " SUM(signature_failures) FROM source_activity WHERE minute >= ?1 GROUP BY source, minute"
       " ORDER BY source, minute");
@@ -641,8 +669,8 @@ Result<std::vector<SourceActivity>> SqliteStore::ReadSourceActivity(TimePoint si
 }
 
 Result<std::vector<IssueTrendRow>> SqliteStore::ReadIssueTrend(TimePoint since) {
-  std::lock_guard lock(mu_);
-  auto rows = db_->Prepare(
+  const ReadScope scope(*this);
+  auto rows = Db().Prepare(
       "SELECT kind, source, created_at / 3600000 AS hour, COUNT(*) FROM data_quality_issues"
       " WHERE created_at >= ?1 GROUP BY kind, source, hour ORDER BY hour, kind, source");
   if (!rows.ok()) return rows.error();
@@ -659,9 +687,9 @@ Result<std::vector<IssueTrendRow>> SqliteStore::ReadIssueTrend(TimePoint since) 
 }
 
 Result<OpenWorkCounts> SqliteStore::CountOpenWork() {
-  std::lock_guard lock(mu_);
+  const WriteScope scope(*this);
   OpenWorkCounts out;
-  auto totals = db_->Prepare(
+  auto totals = Db().Prepare(
       "SELECT (SELECT COUNT(*) FROM quarantine WHERE status = 'quarantined'),"
       " (SELECT COUNT(*) FROM reviews WHERE status = 'open'),"
       " (SELECT COUNT(*) FROM dead_letters WHERE status = 'dead')");
@@ -670,7 +698,7 @@ Result<OpenWorkCounts> SqliteStore::CountOpenWork() {
   out.quarantined = totals->ColumnInt(0);
   out.reviews_open = totals->ColumnInt(1);
   out.dead_letters = totals->ColumnInt(2);
-  auto rules = db_->Prepare(
+  auto rules = Db().Prepare(
       "SELECT r.rule, COUNT(*) FROM quarantine_rules r JOIN quarantine q ON q.id = r.quarantine_id"
       " WHERE q.status = 'quarantined' GROUP BY r.rule ORDER BY r.rule");
   if (!rules.ok()) return rules.error();
@@ -685,8 +713,8 @@ Result<OpenWorkCounts> SqliteStore::CountOpenWork() {
 
 Result<std::optional<PollState>> SqliteStore::ReadPollState(std::string_view source,
                                                              std::string_view stream) {
-  std::lock_guard lock(mu_);
-  auto select = db_->Prepare(
+  const ReadScope scope(*this);
+  auto select = Db().Prepare(
       "SELECT state, updated_at FROM poll_state WHERE source = ?1 AND stream = ?2");
   if (!select.ok()) return select.error();
   select->Bind(1, source).Bind(2, stream);
@@ -699,8 +727,8 @@ Result<std::optional<PollState>> SqliteStore::ReadPollState(std::string_view sou
 }
 
 Result<std::vector<PollState>> SqliteStore::ListPollStates() {
-  std::lock_guard lock(mu_);
-  auto select = db_->Prepare(
+  const ReadScope scope(*this);
+  auto select = Db().Prepare(
       "SELECT source, stream, state, updated_at FROM poll_state ORDER BY source, stream");
   if (!select.ok()) return select.error();
   std::vector<PollState> out;
@@ -727,8 +755,8 @@ Status SqliteStore::ResetPollState(std::string_view source, std::string_view str
 
 Result<std::optional<ImportedFile>> SqliteStore::FindImportedFile(std::string_view source,
                                                                   std::string_view sha256) {
-  std::lock_guard lock(mu_);
-  auto select = db_->Prepare(
+  const ReadScope scope(*this);
+  auto select = Db().Prepare(
       "SELECT name, size, rows, imported_at FROM imported_files"
       " WHERE source = ?1 AND sha256 = ?2");
   if (!select.ok()) return select.error();
@@ -742,20 +770,20 @@ Result<std::optional<ImportedFile>> SqliteStore::FindImportedFile(std::string_vi
 }
 
 Result<int64_t> SqliteStore::StartSyncRun(const SyncRun& run) {
-  std::lock_guard lock(mu_);
-  auto insert = db_->Prepare(
+  const WriteScope scope(*this);
+  auto insert = Db().Prepare(
       "INSERT INTO sync_runs(source, trigger, status, started_at, cursor_before, detail)"
       " VALUES (?1, ?2, 'running', ?3, ?4, ?5)");
   if (!insert.ok()) return insert.error();
   insert->Bind(1, run.source).Bind(2, run.trigger).Bind(3, ToMillis(run.started_at))
       .Bind(4, run.cursor_before).Bind(5, run.detail);
   if (Status s = insert->Run(); !s.ok()) return s.error();
-  return db_->LastInsertRowId();
+  return Db().LastInsertRowId();
 }
 
 Result<int64_t> SqliteStore::InterruptSyncRuns(std::string_view source, TimePoint now) {
-  std::lock_guard lock(mu_);
-  auto update = db_->Prepare(
+  const WriteScope scope(*this);
+  auto update = Db().Prepare(
       "UPDATE sync_runs SET status = 'failed', ended_at = ?2,"
       " detail = CASE WHEN detail = '' THEN '' ELSE detail || ': ' END ||"
       " 'interrupted (the instance running it stopped)'"
@@ -763,12 +791,12 @@ Result<int64_t> SqliteStore::InterruptSyncRuns(std::string_view source, TimePoin
   if (!update.ok()) return update.error();
   update->Bind(1, source).Bind(2, ToMillis(now));
   if (Status s = update->Run(); !s.ok()) return s.error();
-  return static_cast<int64_t>(db_->Changes());
+  return static_cast<int64_t>(Db().Changes());
 }
 
 Status SqliteStore::FinishSyncRun(const SyncRun& run) {
-  std::lock_guard lock(mu_);
-  auto update = db_->Prepare(
+  const WriteScope scope(*this);
+  auto update = Db().Prepare(
       "UPDATE sync_runs SET status = ?2, ended_at = ?3, pages = ?4, records = ?5,"
       " duplicates = ?6, errors = ?7, cursor_after = ?8, detail = ?9 WHERE id = ?1");
   if (!update.ok()) return update.error();
@@ -777,7 +805,7 @@ Status SqliteStore::FinishSyncRun(const SyncRun& run) {
   update->Bind(4, run.pages).Bind(5, run.records).Bind(6, run.duplicates).Bind(7, run.errors)
       .Bind(8, run.cursor_after).Bind(9, run.detail);
   if (Status s = update->Run(); !s.ok()) return s;
-  if (db_->Changes() == 0) return NotFound("no sync run " + std::to_string(run.id));
+  if (Db().Changes() == 0) return NotFound("no sync run " + std::to_string(run.id));
   return OkStatus();
 }
 
@@ -815,8 +843,8 @@ Result<std::vector<SyncRun>> ReadSyncRuns(SqliteStatement& rows) {
 }  // namespace
 
 Result<std::vector<SyncRun>> SqliteStore::ListSyncRuns(const SyncRunFilter& filter) {
-  std::lock_guard lock(mu_);
-  auto rows = db_->Prepare(std::string(kSyncRunColumns) +
+  const ReadScope scope(*this);
+  auto rows = Db().Prepare(std::string(kSyncRunColumns) +
                            "WHERE (?1 = '' OR source = ?1) AND (?2 = 0 OR id < ?2)"
                            " ORDER BY id DESC LIMIT ?3");
   if (!rows.ok()) return rows.error();
@@ -825,8 +853,8 @@ Result<std::vector<SyncRun>> SqliteStore::ListSyncRuns(const SyncRunFilter& filt
 }
 
 Result<std::vector<SyncRun>> SqliteStore::ListLatestSyncRuns() {
-  std::lock_guard lock(mu_);
-  auto rows = db_->Prepare(std::string(kSyncRunColumns) +
+  const ReadScope scope(*this);
+  auto rows = Db().Prepare(std::string(kSyncRunColumns) +
                            "WHERE id IN (SELECT MAX(id) FROM sync_runs GROUP BY source)"
                            " ORDER BY source");
   if (!rows.ok()) return rows.error();
@@ -834,8 +862,8 @@ Result<std::vector<SyncRun>> SqliteStore::ListLatestSyncRuns() {
 }
 
 Result<std::optional<SyncRun>> SqliteStore::LastSuccessfulSyncRun(std::string_view source) {
-  std::lock_guard lock(mu_);
-  auto rows = db_->Prepare(std::string(kSyncRunColumns) +
+  const ReadScope scope(*this);
+  auto rows = Db().Prepare(std::string(kSyncRunColumns) +
                            "WHERE source = ?1 AND status = 'succeeded' ORDER BY id DESC LIMIT 1");
   if (!rows.ok()) return rows.error();
   rows->Bind(1, source);
@@ -846,8 +874,8 @@ Result<std::optional<SyncRun>> SqliteStore::LastSuccessfulSyncRun(std::string_vi
 }
 
 Result<std::vector<SyncRunCount>> SqliteStore::CountSyncRuns() {
-  std::lock_guard lock(mu_);
-  auto rows = db_->Prepare(
+  const ReadScope scope(*this);
+  auto rows = Db().Prepare(
       "SELECT source, trigger, status, COUNT(*) FROM sync_runs"
       " GROUP BY source, trigger, status ORDER BY source, trigger, status");
   if (!rows.ok()) return rows.error();

@@ -1,6 +1,7 @@
-// SqliteStore is the embedded Store: one SQLite file in WAL mode. Writes go through one
-// connection under a mutex (SQLite has one writer anyway); later stages add their own
-// statements. Thread-safe.
+// SqliteStore is the embedded Store: one SQLite file in WAL mode. Each call runs on a connection
+// lent by a pool (sqlite_connection_pool.h), so that calls that only read run side by side and
+// never wait for a writer; calls that write also take a turn (mu_), one at a time in the
+// process, and the intake commits on a connection of its own. Thread-safe.
 #pragma once
 
 #include <filesystem>
@@ -8,6 +9,7 @@
 #include <mutex>
 
 #include "engine/storage/sqlite/intake_priority.h"
+#include "engine/storage/sqlite/sqlite_connection_pool.h"
 #include "engine/storage/sqlite/sqlite_db.h"
 #include "engine/storage/sqlite/wal_checkpointer.h"
 #include "engine/storage/store.h"
@@ -129,7 +131,30 @@ class SqliteStore final : public Store {
   Result<std::vector<SyncRunCount>> CountSyncRuns() override;
 
  private:
-  explicit SqliteStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+  SqliteStore() = default;
+  // A write: the process's write turn (mu_), then a connection. Write turns exclude each other
+  // here rather than in SQLite's busy handler, which sleeps between tries.
+  class WriteScope {
+   public:
+    explicit WriteScope(SqliteStore& store) : turn_(store.mu_), connection_(*store.pool_) {}
+
+   private:
+    std::lock_guard<std::mutex> turn_;
+    SqliteConnectionPool::Scope connection_;
+  };
+  // Reads only: a connection and no turn. Under WAL a reader sees the last commit and never
+  // waits for the writer; a call that reads with several statements opens a transaction so they
+  // all see one snapshot.
+  class ReadScope {
+   public:
+    explicit ReadScope(SqliteStore& store) : connection_(*store.pool_) {}
+
+   private:
+    SqliteConnectionPool::Scope connection_;
+  };
+  // REQUIRES: a WriteScope or ReadScope on this thread. Its connection.
+  SqliteDb& Db();
+
   Status Migrate();
   // REQUIRES: intake_mu_ held. Prepares the intake statements once, on intake_db_; they are
   // reused for every commit.
@@ -146,8 +171,9 @@ class SqliteStore final : public Store {
       const std::map<int64_t, RecordWatermark>& known);
   // REQUIRES: mu_ held.
   Result<std::string> ReadOrCreateSalt();
-  // REQUIRES: mu_ held. A statement prepared once and kept, for lookups made per item (the
-  // journey stage's per-touchpoint key checks); the caller Reset()s it after use.
+  // REQUIRES: a scope. A statement prepared once on the scope's connection and kept, for
+  // lookups made per item (the journey stage's per-touchpoint key checks); the caller Reset()s
+  // it after use.
   Result<SqliteStatement*> Cached(std::string_view sql);
 
   struct IntakeStatements {
@@ -162,8 +188,8 @@ class SqliteStore final : public Store {
 
   // One mapping turn at a time, read to commit (one process has the file; see MapPendingInbox).
   std::mutex map_mu_;
+  // The write turn (WriteScope); also guards schema_version_ while migrating.
   std::mutex mu_;
-  std::unique_ptr<SqliteDb> db_;  // GUARDED_BY(mu_)
   // The intake commits on a connection of its own, so that an acknowledgement never waits for
   // the pipeline's reads (or for mu_ held across them); SQLite's write lock still orders its
   // writes with the pipeline's, which use BEGIN IMMEDIATE and wait their turn.
@@ -173,9 +199,10 @@ class SqliteStore final : public Store {
   int64_t activity_pruned_minute_ = 0;  // GUARDED_BY(intake_mu_): last source_activity prune
   // The intake says here when it waits for the write lock; CommitMapped yields to it.
   IntakePriority intake_priority_;
-  std::unique_ptr<WalCheckpointer> checkpointer_;  // fed by both connections' commit hooks
+  std::unique_ptr<WalCheckpointer> checkpointer_;  // fed by every connection's commit hook
+  // After the checkpointer: its connections' commit hooks call it, so they close first.
+  std::unique_ptr<SqliteConnectionPool> pool_;
   int schema_version_ = 0;
-  std::map<std::string, SqliteStatement, std::less<>> cached_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace journeyd::storage
