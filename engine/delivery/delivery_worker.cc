@@ -417,6 +417,8 @@ class DeliveryWorker::Round {
     while (true) {
       if (w_.stopping_) return false;
       if (milliseconds wait = w_.limiter_.Reserve(); wait.count() > 0) {
+        // What the last response settled is not left uncommitted through a wait.
+        if (Status s = Flush(); !s.ok()) return s.error();
         if (!w_.SleepFor(wait)) return false;
         continue;
       }
@@ -435,14 +437,12 @@ class DeliveryWorker::Round {
         log.message = "authorization failed: " + auth.error().message;
       } else {
         log.url = http.url;  // as authorized: a target may only learn its host then
-        std::vector<std::string> creates;
         for (size_t i : members) {
-          if (w_.session_->LooksUp(items_[i])) creates.push_back(items_[i].key);
+          if (w_.session_->LooksUp(items_[i])) commit_.in_flight.push_back(items_[i].key);
         }
-        // Durable before the request goes: after a crash, these are looked up, not resent.
-        if (Status s = w_.store_.MarkInFlight(w_.name_, creates, w_.clock_.Now()); !s.ok()) {
-          return s.error();
-        }
+        // One commit before the request goes: what the previous responses settled, and these
+        // marks, durable first (after a crash, marked items are looked up, not resent).
+        if (Status s = Flush(); !s.ok()) return s.error();
         const HttpResponse response = w_.transport_->Send(http);
         w_.limiter_.Observe(response);
         outcome = w_.session_->Interpret(request, subset, response);
@@ -478,7 +478,8 @@ class DeliveryWorker::Round {
           Settle(members[k], verdict.verdict, verdict.crm_id, verdict.message);
         }
       }
-      if (Status s = Flush(); !s.ok()) return s.error();
+      // What this response settled is committed with the next request's marks, before it goes
+      // (or by the round's end): one commit per request rather than two.
       if (!rejected_whole.empty()) {
         // The batch was refused as a whole: halve it until the records at fault stand alone,
         // so the others still go.
@@ -570,7 +571,7 @@ class DeliveryWorker::Round {
   // Commits what was settled so far (and, when forced, the counters and cursor).
   Status Flush(bool force = false) {
     if (!force && commit_.profiles.empty() && commit_.delivered_keys.empty() &&
-        commit_.dead.empty() && commit_.requests.empty()) {
+        commit_.dead.empty() && commit_.requests.empty() && commit_.in_flight.empty()) {
       return OkStatus();
     }
     commit_.target = w_.name_;

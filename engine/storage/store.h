@@ -552,6 +552,10 @@ struct DeliveryCommit {
   // Journey actions this target settled: delivered or failed.
   std::vector<std::pair<int64_t, std::string>> actions;
   std::vector<DeliveryRequestRow> requests;
+  // Keys about to be sent that the target could look up after a crash (TargetSession::LooksUp):
+  // marked in flight at `at`, after the settled ones are cleared. The commit made just before a
+  // request thus also makes its marks durable, instead of a commit of their own.
+  std::vector<std::string> in_flight;
   int keep_requests = 200;  // per target
   int64_t delivered = 0;    // items, for the counters
   int failures = 0;         // requests that failed

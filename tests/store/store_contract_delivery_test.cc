@@ -350,6 +350,29 @@ TEST_CASE("delivery: in-flight items are kept per target until a commit settles 
   }
 }
 
+TEST_CASE("delivery: a commit marks the next request's items in flight after settling the last",
+          "[store][delivery]") {
+  FOR_EACH_STORE_BACKEND(store) {
+    RequireOk(store.MarkInFlight("hubspot", {"touchpoint:1", "touchpoint:2"}, T(10)));
+    // The commit before the next request: touchpoint:1 settled, touchpoint:2 sent again (it was
+    // retried) and touchpoint:3 going for the first time, named twice.
+    DeliveryCommit round = Round("hubspot", T(40));
+    round.delivered_keys = {"touchpoint:1"};
+    round.in_flight = {"touchpoint:2", "touchpoint:3", "touchpoint:3"};
+    RequireOk(store.CommitDelivery(round));
+    CHECK(Must(store.ReadInFlight("hubspot")) ==
+          std::map<std::string, TimePoint>{{"touchpoint:2", T(40)}, {"touchpoint:3", T(40)}});
+    // A key settled and marked in one commit was answered and then sent again: still in flight.
+    DeliveryCommit again = Round("hubspot", T(50));
+    again.delivered_keys = {"touchpoint:3"};
+    again.in_flight = {"touchpoint:3"};
+    RequireOk(store.CommitDelivery(again));
+    CHECK(Must(store.ReadInFlight("hubspot")) ==
+          std::map<std::string, TimePoint>{{"touchpoint:2", T(40)}, {"touchpoint:3", T(50)}});
+    CHECK(Must(store.ReadInFlight("salesforce")).empty());
+  }
+}
+
 TEST_CASE("delivery: dead letters are listed, shown, replayed or discarded once",
           "[store][delivery]") {
   FOR_EACH_STORE_BACKEND(store) {

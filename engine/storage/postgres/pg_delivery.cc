@@ -304,20 +304,30 @@ Result<int64_t> PgStore::ReadDeliveryCursor(std::string_view target) {
   return row->rows() > 0 ? row->Int64(0, 0) : int64_t{0};
 }
 
-Status PgStore::MarkInFlight(std::string_view target, const std::vector<std::string>& keys,
-                             TimePoint at) {
+namespace {
+
+// One statement, so atomic by itself. DISTINCT: ON CONFLICT DO UPDATE may not touch a row twice
+// in one statement, and a key named twice is one item.
+Status WriteInFlight(PgConnection& db, std::string_view target,
+                     const std::vector<std::string>& keys, TimePoint at) {
   if (keys.empty()) return OkStatus();
-  auto conn = pool_->Acquire();
-  if (!conn.ok()) return conn.error();
-  // One statement, so atomic by itself. DISTINCT: ON CONFLICT DO UPDATE may not touch a row
-  // twice in one statement, and a key named twice is one item.
-  auto marked = (*conn)->Query(
+  auto marked = db.Query(
       "INSERT INTO delivery_in_flight(target, key, sent_at)"
       " SELECT DISTINCT $1::text, k, $3::bigint FROM unnest($2::text[]) AS k"
       " ON CONFLICT (target, key) DO UPDATE SET sent_at = EXCLUDED.sent_at",
       PgParams().Add(target).Add(PgArrayOf(keys)).AddMillis(at));
   if (!marked.ok()) return marked.error();
   return OkStatus();
+}
+
+}  // namespace
+
+Status PgStore::MarkInFlight(std::string_view target, const std::vector<std::string>& keys,
+                             TimePoint at) {
+  if (keys.empty()) return OkStatus();
+  auto conn = pool_->Acquire();
+  if (!conn.ok()) return conn.error();
+  return WriteInFlight(**conn, target, keys, at);
 }
 
 Result<std::map<std::string, TimePoint>> PgStore::ReadInFlight(std::string_view target) {
@@ -416,6 +426,7 @@ Status PgStore::CommitDelivery(const DeliveryCommit& c) {
           PgParams().Add(c.target).Add(PgArrayOf(settled)));
       if (!cleared.ok()) return cleared.error();
     }
+    if (Status s = WriteInFlight(db, c.target, c.in_flight, c.at); !s.ok()) return s;
     if (!c.actions.empty()) {
       // The last status given for an action wins, as with SqliteStore's updates in turn.
       std::map<int64_t, std::string> statuses;

@@ -258,17 +258,20 @@ Status SqliteStore::MarkInFlight(std::string_view target, const std::vector<std:
                                  TimePoint at) {
   if (keys.empty()) return OkStatus();
   const WriteScope scope(*this);
-  return InTransaction(Db(), [&]() -> Status {
-    for (const std::string& key : keys) {
-      auto insert = Cached(
-          "INSERT INTO delivery_in_flight(target, key, sent_at) VALUES (?1, ?2, ?3)"
-          " ON CONFLICT(target, key) DO UPDATE SET sent_at = excluded.sent_at");
-      if (!insert.ok()) return insert.error();
-      (*insert)->Bind(1, target).Bind(2, key).Bind(3, ToMillis(at));
-      if (Status s = RunReset(**insert); !s.ok()) return s;
-    }
-    return OkStatus();
-  });
+  return InTransaction(Db(), [&] { return WriteInFlight(target, keys, at); });
+}
+
+Status SqliteStore::WriteInFlight(std::string_view target, const std::vector<std::string>& keys,
+                                  TimePoint at) {
+  for (const std::string& key : keys) {
+    auto insert = Cached(
+        "INSERT INTO delivery_in_flight(target, key, sent_at) VALUES (?1, ?2, ?3)"
+        " ON CONFLICT(target, key) DO UPDATE SET sent_at = excluded.sent_at");
+    if (!insert.ok()) return insert.error();
+    (*insert)->Bind(1, target).Bind(2, key).Bind(3, ToMillis(at));
+    if (Status s = RunReset(**insert); !s.ok()) return s;
+  }
+  return OkStatus();
 }
 
 Result<std::map<std::string, TimePoint>> SqliteStore::ReadInFlight(std::string_view target) {
@@ -321,6 +324,7 @@ Status SqliteStore::WriteDelivery(const DeliveryCommit& c) {
     if (Status s = RunReset(**insert); !s.ok()) return s;
     if (Status s = settled(d.item_key); !s.ok()) return s;
   }
+  if (Status s = WriteInFlight(c.target, c.in_flight, c.at); !s.ok()) return s;
   for (const auto& [action_id, status] : c.actions) {
     auto update = Cached("UPDATE journey_actions SET status = ?2 WHERE id = ?1");
     if (!update.ok()) return update.error();

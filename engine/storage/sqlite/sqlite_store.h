@@ -166,6 +166,8 @@ class SqliteStore final : public Store {
   Status WriteErasure(const IdentityActionOutcome::Erasure& erasure, int64_t now);
   Status WriteJourney(const JourneyBatch& batch);
   Status WriteDelivery(const DeliveryCommit& commit);
+  Status WriteInFlight(std::string_view target, const std::vector<std::string>& keys,
+                       TimePoint at);
   Result<DeliveryInputs> ReadDeliveryInputsLocked(
       std::string_view target, const std::vector<OutboxRow>& rows, bool touchpoints,
       const std::map<int64_t, RecordWatermark>& known);
