@@ -1,6 +1,6 @@
 // Thin RAII wrappers over the SQLite C API: a connection and a prepared statement. Values are
 // only ever bound as parameters; Exec() is for parameterless DDL and pragmas. A connection is
-// used by one thread at a time (the store serializes access).
+// used by one thread at a time (the store lends each to one caller, SqliteConnectionPool).
 #pragma once
 
 #include <sqlite3.h>
