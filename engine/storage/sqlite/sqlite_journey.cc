@@ -5,7 +5,6 @@
 
 #include "engine/storage/sqlite/sqlite_store.h"
 
-#include <stdexcept>
 
 namespace journeyd::storage {
 
@@ -101,11 +100,7 @@ Result<std::vector<T>> Collect(Result<SqliteStatement>& stmt, T (*read)(const Sq
 }  // namespace
 
 Result<SqliteStatement*> SqliteStore::Cached(std::string_view sql) {
-  SqliteConnection* connection = pool_->Current();
-  if (connection == nullptr) {
-    throw std::logic_error("SqliteStore: a statement was prepared outside a WriteScope/ReadScope");
-  }
-  return connection->Cached(sql);
+  return Connection().Cached(sql);
 }
 
 Result<std::vector<JourneyRecord>> SqliteStore::ReadJourneyRecords(int64_t after_id, int limit) {

@@ -27,8 +27,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::filesystem::pa
         // The first connection's 64 MiB page cache serves the big scans (rebuilding the
         // identity graph); the others mostly re-read what the OS has cached anyway.
         if (Status s = (*more)->Exec("PRAGMA cache_size=-16384"); !s.ok()) return s.error();
-        (*more)->OnWalCommit(
-            [checkpointer = self->checkpointer_.get()](int pages) { checkpointer->OnCommit(pages); });
+        self->ReportCommits(**more);
         return more;
       },
       kConnections);
@@ -38,25 +37,29 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::filesystem::pa
   store->checkpointer_ = std::move(*checkpointer);
   {
     SqliteConnectionPool::Scope first(*store->pool_);
-    first.connection().db().OnWalCommit(
-        [checkpointer = store->checkpointer_.get()](int pages) { checkpointer->OnCommit(pages); });
+    store->ReportCommits(first.connection().db());
   }
   auto intake = SqliteDb::Open(path, busy_timeout);
   if (!intake.ok()) return intake.error();
   store->intake_db_ = std::move(*intake);
   store->intake_db_->PollWhenBusy(std::chrono::microseconds(200), busy_timeout);
-  store->intake_db_->OnWalCommit(
-      [checkpointer = store->checkpointer_.get()](int pages) { checkpointer->OnCommit(pages); });
+  store->ReportCommits(*store->intake_db_);
   return store;
 }
 
-SqliteDb& SqliteStore::Db() {
+void SqliteStore::ReportCommits(SqliteDb& db) {
+  db.OnWalCommit([checkpointer = checkpointer_.get()](int pages) { checkpointer->OnCommit(pages); });
+}
+
+SqliteConnection& SqliteStore::Connection() {
   SqliteConnection* connection = pool_->Current();
   if (connection == nullptr) {
-    throw std::logic_error("SqliteStore: a connection was used outside a WriteScope/ReadScope");
+    throw std::logic_error("SqliteStore: the database was used outside a WriteScope/ReadScope");
   }
-  return connection->db();
+  return *connection;
 }
+
+SqliteDb& SqliteStore::Db() { return Connection().db(); }
 
 Status SqliteStore::Migrate() {
   const WriteScope scope(*this);

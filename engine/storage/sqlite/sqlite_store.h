@@ -152,8 +152,13 @@ class SqliteStore final : public Store {
    private:
     SqliteConnectionPool::Scope connection_;
   };
-  // REQUIRES: a WriteScope or ReadScope on this thread. Its connection.
+  // REQUIRES: a WriteScope or ReadScope on this thread. Its connection (a logic_error
+  // otherwise: a programming error).
+  SqliteConnection& Connection();
   SqliteDb& Db();
+  // Reports `db`'s commits to the checkpointer. REQUIRES: checkpointer_ started (Open starts
+  // it right after the migrations, which run on the first connection alone).
+  void ReportCommits(SqliteDb& db);
 
   Status Migrate();
   // REQUIRES: intake_mu_ held. Prepares the intake statements once, on intake_db_; they are
