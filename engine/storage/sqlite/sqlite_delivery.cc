@@ -82,14 +82,14 @@ Result<DeliveryInputs> SqliteStore::ReadDeliveryInputs(
   // One read transaction: one snapshot and one file lock for the whole round, instead of one
   // per lookup (the lookups are many: a few per changed profile).
   if (Status s = Db().Exec("BEGIN"); !s.ok()) return s.error();
-  Result<DeliveryInputs> read = ReadDeliveryInputsLocked(target, rows, touchpoints, known);
+  Result<DeliveryInputs> read = ReadDeliveryInputsInTransaction(target, rows, touchpoints, known);
   if (Status s = Db().Exec(read.ok() ? "COMMIT" : "ROLLBACK"); !s.ok() && read.ok()) {
     return s.error();
   }
   return read;
 }
 
-Result<DeliveryInputs> SqliteStore::ReadDeliveryInputsLocked(
+Result<DeliveryInputs> SqliteStore::ReadDeliveryInputsInTransaction(
     std::string_view target, const std::vector<OutboxRow>& rows, bool touchpoints,
     const std::map<int64_t, RecordWatermark>& known) {
   DeliveryInputs in;

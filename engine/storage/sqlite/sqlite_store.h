@@ -165,7 +165,7 @@ class SqliteStore final : public Store {
   // reused for every commit.
   Status PrepareIntakeStatements();
   Result<std::vector<AppendResult>> WriteIntake(const IntakeBatch& batch);
-  // REQUIRES: mu_ held, inside a transaction.
+  // REQUIRES: a WriteScope (mu_ held), inside a transaction.
   Status WriteIdentity(const IdentityBatch& batch);
   Status WriteIdentityAction(const IdentityActionOutcome& outcome);
   Status WriteErasure(const IdentityActionOutcome::Erasure& erasure, int64_t now);
@@ -173,10 +173,11 @@ class SqliteStore final : public Store {
   Status WriteDelivery(const DeliveryCommit& commit);
   Status WriteInFlight(std::string_view target, const std::vector<std::string>& keys,
                        TimePoint at);
-  Result<DeliveryInputs> ReadDeliveryInputsLocked(
+  // REQUIRES: a ReadScope, inside a read transaction (one snapshot for the whole window).
+  Result<DeliveryInputs> ReadDeliveryInputsInTransaction(
       std::string_view target, const std::vector<OutboxRow>& rows, bool touchpoints,
       const std::map<int64_t, RecordWatermark>& known);
-  // REQUIRES: mu_ held.
+  // REQUIRES: a WriteScope (mu_ held).
   Result<std::string> ReadOrCreateSalt();
   // REQUIRES: a scope. A statement prepared once on the scope's connection and kept, for
   // lookups made per item (the journey stage's per-touchpoint key checks); the caller Reset()s
@@ -197,9 +198,9 @@ class SqliteStore final : public Store {
   std::mutex map_mu_;
   // The write turn (WriteScope); also guards schema_version_ while migrating.
   std::mutex mu_;
-  // The intake commits on a connection of its own, so that an acknowledgement never waits for
-  // the pipeline's reads (or for mu_ held across them); SQLite's write lock still orders its
-  // writes with the pipeline's, which use BEGIN IMMEDIATE and wait their turn.
+  // The intake commits on a connection of its own and takes no write turn, so that an
+  // acknowledgement never queues behind the pipeline's turns; SQLite's write lock still orders
+  // its writes with the pipeline's, which use BEGIN IMMEDIATE and wait their turn.
   std::mutex intake_mu_;
   std::unique_ptr<SqliteDb> intake_db_;  // GUARDED_BY(intake_mu_)
   std::unique_ptr<IntakeStatements> intake_;  // GUARDED_BY(intake_mu_); built on first use
